@@ -1,0 +1,52 @@
+# causalmix — two commands on a fresh machine: `make reproduce` and `make test` (each sets itself up).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONFIG ?= quick
+# torch is installed first and kept as a constraint: otherwise pip pulls several GB of CUDA wheels.
+# Elsewhere: make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu  (GPU: see README)
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
+# Offline by default: the shared datasets beside the checkout, the shipped checkpoint, no hub calls.
+export CAUSALMIX_DATA_DIR ?= $(abspath $(wildcard ../shared/datasets))
+export HF_HUB_OFFLINE ?= 1
+export TABPFN_DISABLE_TELEMETRY ?= 1
+export MPLBACKEND ?= Agg
+
+STAMP := $(VENV)/.causalmix-installed
+
+.PHONY: setup test reproduce notebooks book pretrain lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH_INDEX) "$(TORCH)"
+	echo "$(TORCH)" > $(VENV)/torch-constraint.txt
+	$(BIN)/python -m pip install -q -r requirements.lock -c $(VENV)/torch-constraint.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+test: setup
+	$(BIN)/python -m pytest
+
+notebooks: setup
+	$(BIN)/python -m causalmix.reproduce --config $(CONFIG)
+
+book: setup
+	$(BIN)/jupyter-book build . -W --keep-going
+
+reproduce: notebooks book
+
+pretrain: setup
+	$(BIN)/python -m causalmix.pretrain --config configs/pretrain.yaml --out causalmix/weights/causalmix-tiny.ckpt
+
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v -i -e "^torch==" -e "^causalmix" > requirements.lock
+
+clean:
+	rm -rf _build .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

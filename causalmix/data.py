@@ -1,0 +1,488 @@
+"""Datasets: a registry of named classification datasets, three ways to load them, and the
+low-data split protocol.
+
+Three ways in:
+
+1. a local data directory, ``CAUSALMIX_DATA_DIR``, holding ``<name>.csv.gz`` files and a
+   ``manifest.json`` in the format of the project's shared datasets (offline; tests and CI);
+2. OpenML by dataset id, through the ``openml`` package and its cache (the route for users
+   with internet; used when the local directory does not have the dataset);
+3. any CSV or parquet file of yours: ``load_dataset("my.csv", target="label")``.
+
+>>> ds = load_dataset("adult")                                  # doctest: +SKIP
+>>> split = low_data_split(ds, n_train=256, seed=0)             # doctest: +SKIP
+>>> split.X_train.shape, split.X_val.shape                      # doctest: +SKIP
+((256, 14), (64, 14))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+DATA_DIR_ENV = "CAUSALMIX_DATA_DIR"
+Task = Literal["binary", "multiclass"]
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be loaded or split as asked; the message says what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """A registry entry: where a named dataset lives online."""
+
+    name: str
+    openml_dataset_id: int | None = None
+    tabarena_task_id: int | None = None
+    tabarena_name: str | None = None
+    in_tabarena_33: bool = False
+    sklearn_loader: str | None = None
+
+
+def _entry(name, did=None, tid=None, tabarena_name=None, in_33=False, sklearn=None) -> DatasetInfo:
+    return DatasetInfo(name, did, tid, tabarena_name, in_33, sklearn)
+
+
+# TabArena v0.1 classification datasets (OpenML dataset and task ids from TabArena's curated
+# metadata), named by the shared folder's names where those files hold the same data.
+_REGISTRY: tuple[DatasetInfo, ...] = (
+    _entry("blood-transfusion", 46913, 363621, "blood-transfusion-service-center", True),
+    _entry("diabetes", 46921, 363629, "diabetes", True),
+    _entry("anneal", 46906, 363614, "anneal", True),
+    _entry("credit-g", 46918, 363626, "credit-g", True),
+    _entry("maternal-health-risk", 46941, 363685, "maternal_health_risk", True),
+    _entry("qsar-biodeg", 46952, 363696, "qsar-biodeg", True),
+    _entry("website-phishing", 46963, 363707, "website_phishing", True),
+    _entry("fitness-club", 46927, 363671, "Fitness_Club", True),
+    _entry("mic", 46980, 363711, "MIC", True),
+    _entry("is-this-a-good-customer", 46938, 363682, "Is-this-a-good-customer", True),
+    _entry("marketing-campaign", 46940, 363684, "Marketing_Campaign", True),
+    _entry("hazelnut-spread-contaminant-detection", 46930, 363674, "hazelnut-spread-contaminant-detection", True),
+    _entry("seismic-bumps", 46956, 363700, "seismic-bumps", True),
+    _entry("splice", 46958, 363702, "splice", True),
+    _entry("bioresponse", 46912, 363620, "Bioresponse", True),
+    _entry("hiva-agnostic", 46933, 363677, "hiva_agnostic", True),
+    _entry("students-dropout-and-academic-success", 46960, 363704, "students_dropout_and_academic_success", True),
+    _entry("churn", 46915, 363623, "churn", True),
+    _entry("polish-companies-bankruptcy", 46950, 363694, "polish_companies_bankruptcy", True),
+    _entry("taiwanese-bankruptcy-prediction", 46962, 363706, "taiwanese_bankruptcy_prediction", True),
+    _entry("naticusdroid", 46969, 363689, "NATICUSdroid", True),
+    _entry("coil2000", 46916, 363624, "coil2000_insurance_policies", True),
+    _entry("bank-customer-churn", 46911, 363619, "Bank_Customer_Churn", True),
+    _entry("heloc", 46932, 363676, "heloc", True),
+    _entry("jm1", 46979, 363712, "jm1", True),
+    _entry("e-commere-shipping-data", 46924, 363632, "E-CommereShippingData", True),
+    _entry("online-shoppers-intention", 46947, 363691, "online_shoppers_intention", True),
+    _entry("in-vehicle-coupon-recommendation", 46937, 363681, "in_vehicle_coupon_recommendation", True),
+    _entry("hr-analytics-job-change-of-data-scientists", 46935, 363679, "HR_Analytics_Job_Change_of_Data_Scientists", True),
+    _entry("credit-card-clients-default", 46919, 363627, "credit_card_clients_default", True),
+    _entry("amazon-employee-access", 46905, 363613, "Amazon_employee_access", True),
+    _entry("bank-marketing", 46910, 363618, "bank-marketing", True),
+    _entry("kddcup09-appetency", 46939, 363683, "kddcup09_appetency", True),
+    _entry("diabetes130us", 46922, 363630, "Diabetes130US"),
+    _entry("apsfailure", 46908, 363616, "APSFailure"),
+    _entry("sdss17", 46955, 363699, "SDSS17"),
+    _entry("customer-satisfaction-in-airline", 46920, 363628, "customer_satisfaction_in_airline"),
+    _entry("givemesomecredit", 46929, 363673, "GiveMeSomeCredit"),
+    # The low-resource and domain-shift study, and classic OpenML datasets of the shared folder.
+    _entry("adult", 1590),
+    _entry("phoneme", 1489),
+    _entry("kr-vs-kp", 3),
+    _entry("spambase", 44),
+    _entry("wdbc", 1510),
+    # Bundled with scikit-learn (no download).
+    _entry("iris", sklearn="load_iris"),
+    _entry("wine", sklearn="load_wine"),
+    _entry("breast-cancer", sklearn="load_breast_cancer"),
+    _entry("digits", sklearn="load_digits"),
+)
+REGISTRY: dict[str, DatasetInfo] = {d.name: d for d in _REGISTRY}
+TABARENA_33: tuple[str, ...] = tuple(d.name for d in _REGISTRY if d.in_tabarena_33)
+
+
+def _normalize(name: str) -> str:
+    return name.strip().lower().replace("_", "-").replace(" ", "-")
+
+
+_ALIASES: dict[str, str] = {
+    _normalize(alias): d.name for d in _REGISTRY for alias in (d.name, d.tabarena_name) if alias
+}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Dataset:
+    """A classification dataset ready for the split protocol.
+
+    ``X`` holds numeric columns as float64 and categorical columns as pandas ``category`` of
+    strings; ``y`` is a Series of string labels.
+    """
+
+    name: str
+    X: pd.DataFrame
+    y: pd.Series
+    task: Task
+    classes: tuple[str, ...]
+    categorical_features: tuple[str, ...]
+    provenance: dict[str, Any]
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.name!r}, rows={len(self.X)}, features={self.X.shape[1]} "
+            f"({len(self.categorical_features)} categorical), task={self.task!r}, "
+            f"classes={list(self.classes)}, source={self.provenance.get('source')!r})"
+        )
+
+
+def list_datasets() -> list[str]:
+    """Names that ``load_dataset`` accepts (registry plus the local data directory)."""
+    return sorted(set(REGISTRY) | set(_local_manifest_entries()))
+
+
+def resolve_name(name: str) -> str:
+    """The canonical name of a dataset, or a clear error with close matches."""
+    key = _normalize(name)
+    local = {_normalize(n): n for n in _local_manifest_entries()}
+    if key in local:
+        return local[key]
+    if key in _ALIASES:
+        return _ALIASES[key]
+    choices = sorted(set(_ALIASES) | set(local))
+    close = difflib.get_close_matches(key, choices, n=3, cutoff=0.6)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise DatasetError(
+        f"Unknown dataset {name!r}.{hint} See causalmix.data.list_datasets(), or pass the path "
+        "of a CSV/parquet file with target=<column>."
+    )
+
+
+def load_dataset(name_or_path: str | os.PathLike, *, target: str | None = None) -> Dataset:
+    """Load a named dataset (local directory first, then OpenML/scikit-learn) or a file of yours.
+
+    Args:
+        name_or_path: a registry name (e.g. ``"adult"``, ``"credit-g"``, a TabArena name such as
+            ``"Bank_Customer_Churn"``) or the path of a ``.csv``, ``.csv.gz`` or ``.parquet`` file.
+        target: the label column; required for files, optional for named datasets.
+    """
+    text = str(name_or_path)
+    if Path(text).suffix in {".csv", ".gz", ".parquet", ".pq"} or Path(text).is_file():
+        return _load_file(Path(text), target=target)
+    name = resolve_name(text)
+    local = _local_manifest_entries()
+    if name in local:
+        return _load_local(local[name], target=target)
+    info = REGISTRY[name]
+    if info.sklearn_loader:
+        return _load_sklearn(info)
+    return _load_openml(info, target=target)
+
+
+# --- the three routes ---------------------------------------------------------------------
+
+
+def _data_dir() -> Path | None:
+    value = os.environ.get(DATA_DIR_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def _local_manifest_entries() -> dict[str, dict[str, Any]]:
+    data_dir = _data_dir()
+    if data_dir is None:
+        return {}
+    manifest = data_dir / "manifest.json"
+    if not manifest.is_file():
+        raise DatasetError(
+            f"{DATA_DIR_ENV}={data_dir} has no manifest.json. Point it at a folder holding "
+            "<name>.csv.gz files and their manifest.json, or unset it to use OpenML."
+        )
+    entries = json.loads(manifest.read_text())["datasets"]
+    return {e["name"]: {**e, "path": str(data_dir / e["file"])} for e in entries}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
+    path = Path(entry["path"])
+    categorical = [c["name"] for c in entry["columns"] if c["type"] == "categorical"]
+    try:
+        frame = pd.read_csv(path, dtype={c: str for c in categorical}, keep_default_na=False, na_values=[""])
+    except (OSError, ValueError) as err:
+        raise DatasetError(f"Could not read {path}: {err}. Is {DATA_DIR_ENV} pointing at intact files?") from err
+    provenance = {
+        "source": f"local:{path}",
+        "sha256": _sha256(path),
+        "manifest_sha256": entry.get("sha256"),
+        "openml_dataset_id": entry.get("openml_dataset_id"),
+        "tabarena_task_id": entry.get("tabarena_task_id"),
+        "deviations": entry.get("deviations", []),
+    }
+    return _make_dataset(entry["name"], frame, target or entry["target"], categorical, provenance)
+
+
+def _load_file(path: Path, *, target: str | None) -> Dataset:
+    if not path.is_file():
+        raise DatasetError(f"No such file: {path}.")
+    if target is None:
+        raise DatasetError(f"Loading {path.name} needs target=<name of the label column>.")
+    try:
+        frame = pd.read_parquet(path) if path.suffix in {".parquet", ".pq"} else pd.read_csv(path)
+    except Exception as err:  # pandas raises many types for unreadable files
+        raise DatasetError(f"Could not read {path} as {'parquet' if 'parq' in path.suffix else 'CSV'}: {err}") from err
+    if frame.shape[1] < 2:
+        raise DatasetError(f"{path.name} has {frame.shape[1]} column(s); expected features plus a target column.")
+    categorical = [c for c in frame.columns if c != target and not pd.api.types.is_numeric_dtype(frame[c])]
+    provenance = {"source": f"file:{path.resolve()}", "sha256": _sha256(path)}
+    return _make_dataset(path.name.split(".")[0], frame, target, categorical, provenance)
+
+
+def _load_sklearn(info: DatasetInfo) -> Dataset:
+    import sklearn
+    import sklearn.datasets
+
+    bunch = getattr(sklearn.datasets, info.sklearn_loader)(as_frame=True)
+    frame = bunch.frame.copy()
+    frame["target"] = np.asarray(bunch.target_names).astype(str)[bunch.target]
+    provenance = {"source": f"sklearn=={sklearn.__version__}:{info.sklearn_loader}", "sha256": None}
+    return _make_dataset(info.name, frame, "target", [], provenance)
+
+
+def _load_openml(info: DatasetInfo, *, target: str | None) -> Dataset:
+    try:
+        import openml
+
+        oml = openml.datasets.get_dataset(
+            info.openml_dataset_id, download_data=True, download_qualities=False, download_features_meta_data=False
+        )
+        target = target or oml.default_target_attribute
+        X, y, is_categorical, names = oml.get_data(target=target, dataset_format="dataframe")
+    except Exception as err:  # network errors come in many types
+        raise DatasetError(
+            f"Could not fetch {info.name!r} (OpenML dataset {info.openml_dataset_id}): {err}. Offline? "
+            f"Set {DATA_DIR_ENV} to a folder holding {info.name}.csv.gz and manifest.json."
+        ) from err
+    frame = X.assign(**{target: y})
+    categorical = [n for n, c in zip(names, is_categorical) if c]
+    provenance = {
+        "source": f"openml:{info.openml_dataset_id}",
+        "sha256": None,
+        "openml_dataset_id": info.openml_dataset_id,
+        "tabarena_task_id": info.tabarena_task_id,
+    }
+    return _make_dataset(info.name, frame, target, categorical, provenance)
+
+
+def _make_dataset(
+    name: str, frame: pd.DataFrame, target: str, categorical: Sequence[str], provenance: dict[str, Any]
+) -> Dataset:
+    if target not in frame.columns:
+        raise DatasetError(
+            f"Target column {target!r} not in {name!r}; columns are {list(frame.columns)[:20]}"
+            f"{' ...' if frame.shape[1] > 20 else ''}."
+        )
+    frame = frame.reset_index(drop=True)
+    labelled = frame[target].notna()
+    if not labelled.all():
+        provenance = {**provenance, "rows_dropped_missing_target": int((~labelled).sum())}
+        frame = frame[labelled].reset_index(drop=True)
+    y = frame[target].astype(str).rename(target)
+    X = frame.drop(columns=[target])
+    unsupported = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c]) or
+                   pd.api.types.is_timedelta64_dtype(X[c]) or pd.api.types.is_complex_dtype(X[c])]
+    if unsupported:
+        raise DatasetError(
+            f"Unsupported column types in {name!r}: {unsupported} (datetime/timedelta/complex). "
+            "Convert them to numbers or strings, or drop them."
+        )
+    categorical = set(categorical) | {c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c]) or
+                                      pd.api.types.is_bool_dtype(X[c])}
+    columns = {}
+    for col in X.columns:
+        if col in categorical:
+            values = X[col].astype("string").astype(object).where(X[col].notna(), np.nan)
+            columns[col] = pd.Categorical(values, categories=sorted(values.dropna().unique()))
+        else:
+            columns[col] = pd.to_numeric(X[col], errors="raise").astype("float64")
+    X = pd.DataFrame(columns, index=X.index)
+    counts = y.value_counts()
+    if len(counts) < 2:
+        raise DatasetError(f"{name!r} has a single class ({counts.index[0]!r}); classification needs at least two.")
+    classes = tuple(sorted(counts.index))
+    return Dataset(
+        name=name,
+        X=X,
+        y=y,
+        task="binary" if len(classes) == 2 else "multiclass",
+        classes=classes,
+        categorical_features=tuple(c for c in X.columns if c in categorical),
+        provenance={**provenance, "n_rows": len(X), "class_counts": {str(k): int(v) for k, v in counts.items()}},
+    )
+
+
+# --- the low-data split protocol ----------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Split:
+    """Stratified train / validation / test rows of one dataset for one seed.
+
+    ``X_test_ood``/``y_test_ood`` hold the out-of-domain test rows of a domain-shift split.
+    """
+
+    dataset: str
+    seed: int
+    X_train: pd.DataFrame
+    y_train: pd.Series
+    X_val: pd.DataFrame
+    y_val: pd.Series
+    X_test: pd.DataFrame
+    y_test: pd.Series
+    X_test_ood: pd.DataFrame | None = None
+    y_test_ood: pd.Series | None = None
+    domain: str | None = None
+
+
+def _allocate(counts: pd.Series, n: int, minimum: int) -> pd.Series:
+    """Per-class sizes summing to ``n``: ``minimum`` each, the rest proportional (largest remainder)."""
+    base = np.minimum(counts.to_numpy(), minimum)
+    rest = n - base.sum()
+    room = counts.to_numpy() - base
+    share = rest * room / max(room.sum(), 1)
+    extra = np.floor(share).astype(int)
+    order = np.argsort(-(share - extra), kind="stable")
+    for i in order[: rest - extra.sum()]:
+        extra[i] += 1
+    return pd.Series(base + np.minimum(extra, room), index=counts.index)
+
+
+def _draw(y: pd.Series, n: int, minimum: int, rng: np.random.Generator) -> np.ndarray:
+    sizes = _allocate(y.value_counts().sort_index(), n, minimum)
+    picked = [rng.choice(y.index[y == label].to_numpy(), size=k, replace=False) for label, k in sizes.items()]
+    return np.sort(np.concatenate(picked))
+
+
+def default_n_val(n_train: int, n_classes: int) -> int:
+    """SPEC: ``n_train / 4``, at least two rows per class."""
+    return max(n_train // 4, 2 * n_classes)
+
+
+def low_data_split(
+    dataset: Dataset,
+    *,
+    n_train: int,
+    n_val: int | None = None,
+    seed: int,
+    test_cap: int = 5000,
+    rows: pd.Index | None = None,
+) -> Split:
+    """Draw the SPEC's low-data split: stratified train and validation sets, the rest as test.
+
+    Every class is present in train and validation (or a clear error). The test set is the
+    remaining rows, stratified-capped at ``test_cap``. Deterministic in ``seed``.
+
+    Args:
+        dataset: the loaded dataset.
+        n_train: training rows.
+        n_val: validation rows; default ``max(n_train // 4, 2 * n_classes)``.
+        seed: the split seed.
+        test_cap: most test rows (stratified subsample of the rest).
+        rows: restrict the draw to these row labels (used by the domain-shift split).
+    """
+    y = dataset.y if rows is None else dataset.y.loc[rows]
+    k = len(dataset.classes)
+    n_val = default_n_val(n_train, k) if n_val is None else n_val
+    counts = y.value_counts()
+    where = f"{dataset.name!r}" + ("" if rows is None else " (in-domain rows)")
+    if n_train < k or n_val < k:
+        raise DatasetError(f"n_train={n_train} and n_val={n_val} must each be at least the {k} classes of {where}.")
+    if n_train + n_val >= len(y):
+        raise DatasetError(
+            f"{where} has {len(y)} rows, fewer than n_train + n_val + 1 = {n_train + n_val + 1}; "
+            "ask for fewer training/validation rows."
+        )
+    missing = sorted(set(dataset.classes) - set(counts.index)) or sorted(counts.index[counts < 2])
+    if missing:
+        raise DatasetError(f"Classes {missing} of {where} have fewer than 2 rows; each must appear in train and validation.")
+    rng = np.random.default_rng(seed)
+    train = _draw(y, n_train, 1, rng)
+    rest = y.drop(index=train)
+    val = _draw(rest, n_val, 1, rng)
+    rest = rest.drop(index=val)
+    test = rest.index.to_numpy() if len(rest) <= test_cap else _draw(rest, test_cap, 1, rng)
+    X = dataset.X
+    return Split(
+        dataset=dataset.name,
+        seed=seed,
+        X_train=X.loc[train].reset_index(drop=True),
+        y_train=dataset.y.loc[train].reset_index(drop=True),
+        X_val=X.loc[val].reset_index(drop=True),
+        y_val=dataset.y.loc[val].reset_index(drop=True),
+        X_test=X.loc[test].reset_index(drop=True),
+        y_test=dataset.y.loc[test].reset_index(drop=True),
+    )
+
+
+def domain_mask(
+    dataset: Dataset, column: str, *, values: Sequence[Any] | None = None, between: Sequence[float] | None = None
+) -> pd.Series:
+    """Rows in the domain: ``column`` takes one of ``values`` or lies in ``[low, high)``."""
+    if column not in dataset.X.columns:
+        raise DatasetError(f"Domain column {column!r} not in {dataset.name!r}; columns: {list(dataset.X.columns)}.")
+    if (values is None) == (between is None):
+        raise DatasetError("Give exactly one of values=[...] (categorical) or between=[low, high) (numeric).")
+    col = dataset.X[column]
+    if values is not None:
+        unknown = sorted(set(map(str, values)) - set(col.astype(str).unique()))
+        if unknown:
+            raise DatasetError(f"Values {unknown} never occur in {column!r}; it has {sorted(col.dropna().unique())[:20]}.")
+        return col.astype(str).isin(set(map(str, values)))
+    low, high = between
+    return (col >= low) & (col < high)
+
+
+def domain_shift_split(
+    dataset: Dataset,
+    *,
+    column: str,
+    values: Sequence[Any] | None = None,
+    between: Sequence[float] | None = None,
+    n_train: int,
+    n_val: int | None = None,
+    seed: int,
+    test_cap: int = 5000,
+) -> Split:
+    """A low-data split drawn inside one subgroup, tested in-domain and out-of-domain.
+
+    >>> split = domain_shift_split(load_dataset("adult"), column="sex", values=["Male"],
+    ...                            n_train=256, seed=0)      # doctest: +SKIP
+    """
+    mask = domain_mask(dataset, column, values=values, between=between)
+    inside = dataset.y.index[mask]
+    outside = dataset.y.index[~mask]
+    if len(outside) == 0:
+        raise DatasetError(f"Every row of {dataset.name!r} is in the domain {column}; nothing is out of domain.")
+    split = low_data_split(dataset, n_train=n_train, n_val=n_val, seed=seed, test_cap=test_cap, rows=inside)
+    rng = np.random.default_rng([seed, 1])
+    y_out = dataset.y.loc[outside]
+    ood = y_out.index.to_numpy() if len(y_out) <= test_cap else _draw(y_out, test_cap, 0, rng)
+    label = f"{column} in {list(values)}" if values is not None else f"{between[0]} <= {column} < {between[1]}"
+    return dataclasses.replace(
+        split,
+        X_test_ood=dataset.X.loc[ood].reset_index(drop=True),
+        y_test_ood=dataset.y.loc[ood].reset_index(drop=True),
+        domain=label,
+    )

@@ -1,0 +1,142 @@
+"""Metrics and the aggregations the paper reports (definitions fixed in SPEC.md).
+
+>>> normalized_improvement(0.88, 0.80)
+10.000000000000009
+>>> normalized_improvement(0.40, 0.50, higher_is_better=False)   # log-loss went down: better
+20.000000000000004
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn import metrics as skm
+
+HIGHER_IS_BETTER = {"roc_auc": True, "accuracy": True, "log_loss": False}
+
+
+def _check(y_true, proba, classes) -> tuple[np.ndarray, np.ndarray, list]:
+    y = np.asarray(y_true)
+    p = np.asarray(proba, dtype=float)
+    classes = list(classes)
+    if p.ndim != 2 or p.shape != (len(y), len(classes)):
+        raise ValueError(f"proba must have shape (n_rows, n_classes) = ({len(y)}, {len(classes)}), got {p.shape}.")
+    unknown = set(np.unique(y)) - set(classes)
+    if unknown:
+        raise ValueError(f"Labels {sorted(map(str, unknown))} are not among the classes {classes}.")
+    return y, p, classes
+
+
+def roc_auc(y_true, proba, classes: Sequence) -> float:
+    """ROC-AUC; multiclass: one-vs-rest, macro-averaged over the classes present in ``y_true``.
+
+    NaN when ``y_true`` holds a single class (ROC-AUC is undefined).
+    """
+    y, p, classes = _check(y_true, proba, classes)
+    present = [i for i, c in enumerate(classes) if (y == c).any()]
+    if len(present) < 2:
+        return float("nan")
+    if len(classes) == 2:
+        return float(skm.roc_auc_score(y == classes[1], p[:, 1]))
+    return float(np.mean([skm.roc_auc_score(y == classes[i], p[:, i]) for i in present]))
+
+
+def accuracy(y_true, proba, classes: Sequence) -> float:
+    """Share of rows whose most probable class is the true one."""
+    y, p, classes = _check(y_true, proba, classes)
+    return float(np.mean(np.asarray(classes, dtype=object)[p.argmax(axis=1)] == y))
+
+
+def log_loss(y_true, proba, classes: Sequence) -> float:
+    """Cross-entropy of the predicted probabilities (clipped at 1e-15, rows renormalised)."""
+    y, p, classes = _check(y_true, proba, classes)
+    p = np.clip(p, 1e-15, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    index = {c: i for i, c in enumerate(classes)}
+    return float(-np.mean(np.log(p[np.arange(len(y)), [index[v] for v in y]])))
+
+
+def classification_metrics(y_true, proba, classes: Sequence) -> dict[str, float]:
+    """``{"roc_auc", "accuracy", "log_loss"}`` of one set of predictions."""
+    return {name: fn(y_true, proba, classes) for name, fn in
+            (("roc_auc", roc_auc), ("accuracy", accuracy), ("log_loss", log_loss))}
+
+
+def normalized_improvement(score, pretrained, *, higher_is_better: bool = True):
+    """``sign × (score / pretrained − 1) × 100``: percent improvement over the pre-trained model."""
+    sign = 1.0 if higher_is_better else -1.0
+    return sign * (np.asarray(score, dtype=float) / np.asarray(pretrained, dtype=float) - 1.0) * 100.0
+
+
+def aggregate(
+    frame: pd.DataFrame, value: str, *, by: str = "method", dataset: str = "dataset"
+) -> pd.DataFrame:
+    """Per ``by``: the mean over seeds per dataset, then median, std, IQR across datasets.
+
+    Returns one row per method with ``median``, ``std`` (the paper's "variability"), ``q25``,
+    ``q75``, ``iqr`` and ``n_datasets``, sorted by median (best first for improvements).
+    """
+    per_dataset = frame.groupby([by, dataset])[value].mean()
+    grouped = per_dataset.groupby(level=0)
+    out = pd.DataFrame({
+        "median": grouped.median(),
+        "std": grouped.std(ddof=1),
+        "q25": grouped.quantile(0.25),
+        "q75": grouped.quantile(0.75),
+        "n_datasets": grouped.size(),
+    })
+    out["iqr"] = out["q75"] - out["q25"]
+    return out.sort_values("median", ascending=False)
+
+
+def average_ranks(
+    frame: pd.DataFrame,
+    value: str = "test_roc_auc",
+    *,
+    by: str = "method",
+    dataset: str = "dataset",
+    higher_is_better: bool = True,
+) -> pd.Series:
+    """Rank methods per dataset by their mean ``value`` (1 = best, ties averaged), then average.
+
+    Only datasets on which every method has a value are ranked.
+    """
+    table = rank_table(frame, value, by=by, dataset=dataset, higher_is_better=higher_is_better)
+    return table.mean(axis=0).sort_values().rename("average_rank")
+
+
+def rank_table(
+    frame: pd.DataFrame,
+    value: str = "test_roc_auc",
+    *,
+    by: str = "method",
+    dataset: str = "dataset",
+    higher_is_better: bool = True,
+) -> pd.DataFrame:
+    """Datasets × methods table of per-dataset ranks (1 = best, ties averaged)."""
+    means = frame.groupby([dataset, by])[value].mean().unstack(by).dropna(axis=0, how="any")
+    return means.rank(axis=1, ascending=not higher_is_better, method="average")
+
+
+def validation_test_correlation(val_scores: Sequence[float], test_scores: Sequence[float]) -> float:
+    """Spearman correlation of validation and test scores over one run's evaluation steps.
+
+    NaN when the curve has fewer than 3 points or either score is constant.
+    """
+    val, test = np.asarray(val_scores, float), np.asarray(test_scores, float)
+    keep = ~(np.isnan(val) | np.isnan(test))
+    val, test = val[keep], test[keep]
+    if len(val) < 3 or np.ptp(val) == 0 or np.ptp(test) == 0:
+        return float("nan")
+    return float(spearmanr(val, test).statistic)
+
+
+def early_stopping_regret(test_scores: Sequence[float], selected_step_index: int, *, higher_is_better: bool = True) -> float:
+    """Best test score over the curve minus the test score at the validation-selected step."""
+    test = np.asarray(test_scores, float)
+    best = np.nanmax(test) if higher_is_better else np.nanmin(test)
+    gap = best - test[selected_step_index]
+    return float(gap if higher_is_better else -gap)
