@@ -1,0 +1,176 @@
+"""The report helpers on small hand-made record frames (the runner's record schema)."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+from causalmix import report  # noqa: E402
+from causalmix.metrics import normalized_improvement  # noqa: E402
+
+
+def fake_records(methods=("finetune", "causalmix", "smote"), datasets=("a", "b", "c", "d"), seeds=(0, 1), domain=None):
+    """One row per run; method m adds ``bonus[m]`` to the step-0 test ROC-AUC of the same split."""
+    bonus = {"finetune": 0.01, "causalmix": 0.02, "smote": -0.01, "mixup": 0.0}
+    rng = np.random.default_rng(0)
+    rows = []
+    for d_i, dataset in enumerate(datasets):
+        for seed in seeds:
+            step0 = 0.70 + 0.05 * d_i + 0.001 * seed
+            for method in methods:
+                auc = step0 + bonus[method]
+                rows.append({
+                    "run_id": f"{dataset}-{seed}-{method}-{domain}", "dataset": dataset, "n_train": 64, "n_val": 16,
+                    "seed": seed, "method": method, "model": "causalmix-tiny", "domain": domain, "status": "ok",
+                    "error": None, "best_step": 2, "n_steps": 4, "val_roc_auc": auc,
+                    "test_roc_auc": auc, "test_roc_auc_step0": step0,
+                    "test_accuracy": 0.8 + bonus[method], "test_accuracy_step0": 0.8,
+                    "test_log_loss": 0.5, "test_log_loss_step0": 0.5,
+                    "wall_time_s": 1.0 + rng.random(), "git_commit": "0123456789abcdef",
+                })
+                if domain:
+                    rows[-1].update({
+                        "test_ood_roc_auc": auc - 0.05, "test_ood_roc_auc_step0": step0 - 0.10,
+                        "test_ood_accuracy": 0.7, "test_ood_accuracy_step0": 0.7,
+                    })
+    return pd.DataFrame(rows)
+
+
+def fake_curves(records, *, aligned=("causalmix",)):
+    """Curves of 5 steps: validation tracks test for ``aligned`` methods, runs against it otherwise."""
+    rows = []
+    for _, r in records.iterrows():
+        test = np.array([0.70, 0.72, 0.75, 0.74, 0.73])
+        val = test if r["method"] in aligned else 1.5 - test
+        for step in range(5):
+            rows.append({"run_id": r["run_id"], "dataset": r["dataset"], "method": r["method"], "n_train": r["n_train"],
+                         "seed": r["seed"], "domain": r["domain"], "step": step,
+                         "val_roc_auc": val[step], "test_roc_auc": test[step]})
+    return pd.DataFrame(rows)
+
+
+def test_improvement_frame_applies_the_spec_definition():
+    frame = report.improvement_frame(fake_records())
+    row = frame.iloc[0]
+    assert row["improvement"] == pytest.approx(normalized_improvement(row["test_roc_auc"], row["test_roc_auc_step0"]))
+    assert "pretrained" not in set(frame["method"])
+    # log-loss: lower is better, so the sign flips
+    records = fake_records().assign(test_log_loss=0.4)
+    assert (report.improvement_frame(records, "test_log_loss")["improvement"] > 0).all()
+
+
+def test_median_improvement_table_orders_methods_and_shows_paper_numbers():
+    table = report.median_improvement_table(fake_records())
+    assert list(table.index[:3]) == ["CausalMixFT", "default fine-tuning", "SMOTE-augmented FT"]
+    assert table.loc["CausalMixFT", "n_datasets"] == 4 and table.loc["CausalMixFT", "n_runs"] == 8
+    assert table.loc["CausalMixFT", f"{report.PAPER_LABEL}: median"] == 0.12
+    assert table.loc["default fine-tuning", f"{report.PAPER_LABEL}: variability"] == 0.98
+    # paper-only methods are listed with empty columns of ours
+    assert math.isnan(table.loc["TabEBM-augmented FT", "median"])
+    assert table.loc["SMOTE-augmented FT", "median"] < 0
+
+
+def test_provenance_caption_names_config_model_datasets_runs_commit():
+    text = report.caption(fake_records(), config="smoke")
+    assert "configuration smoke" in text and "causalmix-tiny" in text
+    assert "4 datasets (a, b, c, d)" in text and "24 runs" in text and "git 0123456" in text
+
+
+def test_nemenyi_critical_difference_matches_demsar_table():
+    # Demšar (2006), Table 5: q_0.05 for k = 5 is 2.728 -> CD = 2.728 * sqrt(5*6 / (6*N))
+    assert report.nemenyi_critical_difference(5, 10) == pytest.approx(2.728 * math.sqrt(30 / 60), abs=1e-3)
+    assert report.nemenyi_critical_difference(3, 10) == pytest.approx(2.343 * math.sqrt(12 / 60), abs=1e-3)
+
+
+def test_rank_test_ranks_and_friedman():
+    records = report.with_pretrained(fake_records())
+    test = report.rank_test(records)
+    assert list(test.average_ranks.index) == ["causalmix", "finetune", "pretrained", "smote"]
+    assert test.average_ranks.iloc[0] == 1.0 and test.n_datasets == 4
+    # identical orderings on every dataset: Friedman statistic N(k-1) = 4 * 3 = 12
+    assert test.friedman_statistic == pytest.approx(12.0)
+    assert test.friedman_pvalue < 0.01
+    assert "Friedman" in test.summary() and "Nemenyi" in test.summary()
+
+
+def test_with_pretrained_builds_step0_rows_once_per_split():
+    records = report.with_pretrained(fake_records())
+    pre = records[records["method"] == "pretrained"]
+    assert len(pre) == 8
+    assert (pre["test_roc_auc"] == pre["test_roc_auc_step0"]).all()
+
+
+def test_cliques_join_methods_within_the_critical_difference():
+    ranks = pd.Series({"a": 1.0, "b": 1.5, "c": 3.0, "d": 3.2})
+    assert report.cliques(ranks, 1.0) == [("a", "b"), ("c", "d")]
+    assert report.cliques(ranks, 5.0) == [("a", "b", "c", "d")]
+    assert report.cliques(ranks, 0.1) == []
+
+
+def test_cd_diagram_draws_every_method():
+    test = report.rank_test(report.with_pretrained(fake_records()))
+    fig = report.plot_cd_diagram(test, records=fake_records(), config="smoke")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for label in ("CausalMixFT", "default fine-tuning", "SMOTE-augmented FT", "pre-trained"):
+        assert any(label in t for t in texts)
+    assert any("configuration smoke" in t.get_text() for t in fig.texts)
+
+
+def test_reliability_correlation_gap_and_regret():
+    records = fake_records()
+    frame = report.reliability_frame(records, fake_curves(records))
+    causal = frame[frame["method"] == "causalmix"]
+    default = frame[frame["method"] == "finetune"]
+    assert causal["correlation"].to_numpy() == pytest.approx(1.0) and (causal["gap"].abs() < 1e-12).all()
+    assert (default["correlation"] < 0).all() and (default["gap"] > 1).all()
+    # best_step 2 is the test maximum (0.75): zero regret
+    assert (frame["regret"] == 0).all()
+    table = report.reliability_table(frame)
+    assert table.loc["default fine-tuning", f"{report.PAPER_LABEL}: median gap"] == 0.67
+    assert table.loc["CausalMixFT", "median gap"] == pytest.approx(0.0)
+
+
+def test_regret_uses_the_selected_step():
+    records = fake_records(methods=("finetune",)).assign(best_step=4)
+    frame = report.reliability_frame(records, fake_curves(records))
+    assert frame["regret"].to_numpy() == pytest.approx(0.75 - 0.73)
+
+
+def test_domain_shift_table_drop_and_change():
+    records = fake_records(domain="sex in ['Female']")
+    table = report.domain_shift_table(records)
+    row = table.loc[("sex in ['Female']", "CausalMixFT")]
+    assert row["ROC-AUC drop"] == pytest.approx(0.05)
+    # pre-trained drop is 0.10, fine-tuned 0.05: the method shrinks the drop by 0.05
+    assert row["ROC-AUC drop change vs pre-trained"] == pytest.approx(-0.05)
+    assert table.loc[("sex in ['Female']", "pre-trained (no fine-tuning)"), "ROC-AUC drop change vs pre-trained"] == pytest.approx(0)
+
+
+def test_low_resource_table_and_plots():
+    records = pd.concat([fake_records(datasets=("adult",)), fake_records(datasets=("adult",)).assign(n_train=128)])
+    table = report.low_resource_table(records)
+    assert ("CausalMixFT", 128) in table.index and table.loc[("CausalMixFT", 64), "seeds"] == 2
+    fig = report.plot_low_resource(records, config="smoke")
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 4  # 3 methods + pre-trained
+
+
+def test_ok_runs_separates_domain_and_failed_runs():
+    records = pd.concat([fake_records(), fake_records(domain="sex in ['Female']")], ignore_index=True)
+    records.loc[0, "status"] = "failed"
+    assert len(report.ok_runs(records)) == 23
+    assert len(report.ok_runs(records, domain=True)) == 24
+    assert len(report.ok_runs(records, domain=None)) == 47
+
+
+def test_resolve_config_names_and_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No configuration"):
+        report.resolve_config("no-such-config")
+    path = tmp_path / "mine.yaml"
+    path.write_text("name: mine\nout_dir: runs/mine\n")
+    assert report.resolve_config(path) == path.resolve()
+    assert report.results_dir(path) == report.REPO_ROOT / "runs/mine"
+    assert report.results_dir(path, tmp_path) == tmp_path
