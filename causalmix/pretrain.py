@@ -1,0 +1,400 @@
+"""Pretraining a small TabPFN-v2-architecture model on the SCM prior (the PFN recipe).
+
+Each step draws a batch of synthetic datasets from :mod:`causalmix.prior`, feeds the train rows
+with their labels and the query rows without, and minimises the cross-entropy of the query rows'
+labels (over each dataset's classes only). AdamW, linear warmup then cosine decay, gradient
+clipping. Batches are seeded by ``(seed, step)``, so a resumed run sees exactly the batches an
+uninterrupted one would.
+
+A run folder holds ``state.pt`` (model + optimizer + step, for resuming), ``loss.csv`` (the loss
+curve), ``latest.ckpt`` and ``step_<N>.ckpt`` (tabpfn-format checkpoints that
+``TabPFNClassifier(model_path=...)`` loads). ``--export PATH`` writes the final checkpoint plus a
+sidecar ``PATH.json`` with the full recipe.
+
+Command line (``python -m causalmix.pretrain --help``)::
+
+    python -m causalmix.pretrain --config configs/pretrain.yaml --out-dir runs/pretrain \\
+        --export causalmix/weights/causalmix-tiny.ckpt
+
+>>> main(["--out-dir", "/tmp/cm-doc", "--steps", "2", "--emsize", "16", "--nlayers", "1",
+...       "--nhead", "1", "--batch-size", "2", "--max-rows", "64", "--overwrite", "--quiet"])
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from causalmix.model import build_architecture, resolve_device, save_checkpoint
+from causalmix.prior import PriorBatch, PriorConfig, sample_batch
+
+__all__ = ["PretrainConfig", "add_arguments", "batch_loss", "main", "pretrain"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PretrainConfig:
+    """The full pretraining recipe.
+
+    Args:
+        emsize, nlayers, nhead, features_per_group: the v2 architecture (96/4/4/2: about
+            0.6M parameters, a size 2 CPU cores can train usefully in an hour).
+        steps: optimizer steps; the cosine schedule spans exactly these.
+        batch_size: datasets per step at most.
+        batch_rows: cap on rows x datasets per step; long datasets get smaller batches so a
+            step's cost stays roughly constant (``batch = min(batch_size, batch_rows // rows)``).
+        lr, weight_decay, warmup_steps, min_lr_ratio, grad_clip: AdamW and its schedule.
+        seed: seeds the initial weights and every batch.
+        checkpoint_every: steps between checkpoints (and ``state.pt`` saves).
+        max_minutes: stop (saving) after this wall time even if ``steps`` are not done;
+            ``None`` for no limit. A later ``--resume`` continues.
+        device: ``"auto"`` uses CUDA when present.
+        threads: torch CPU threads (``None`` keeps torch's default).
+        prior: the prior's settings.
+    """
+
+    emsize: int = 96
+    nlayers: int = 4
+    nhead: int = 4
+    features_per_group: int = 2
+    steps: int = 2000
+    batch_size: int = 16
+    batch_rows: int = 4096
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_steps: int = 100
+    min_lr_ratio: float = 0.05
+    grad_clip: float = 1.0
+    seed: int = 0
+    checkpoint_every: int = 100
+    max_minutes: float | None = None
+    device: str = "auto"
+    threads: int | None = None
+    prior: PriorConfig = field(default_factory=PriorConfig)
+
+    def architecture(self) -> dict[str, Any]:
+        return {
+            "emsize": self.emsize,
+            "nlayers": self.nlayers,
+            "nhead": self.nhead,
+            "features_per_group": self.features_per_group,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "PretrainConfig":
+        d = dict(d)
+        prior = d.pop("prior", None) or {}
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"Unknown pretraining settings {sorted(unknown)}; see `python -m causalmix.pretrain --help`.")
+        prior = {k: tuple(v) if isinstance(v, list) else v for k, v in prior.items()}
+        return cls(**d, prior=PriorConfig(**prior))
+
+
+def lr_at(config: PretrainConfig, step: int) -> float:
+    """Learning rate of optimizer step ``step`` (0-based): linear warmup, then cosine decay."""
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return config.lr * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
+
+
+def batch_for_step(config: PretrainConfig, step: int) -> PriorBatch:
+    """The prior batch of one step; a pure function of (seed, step)."""
+    seed = config.seed * 1_000_003 + step
+    g = torch.Generator().manual_seed(seed)
+    prior = config.prior
+    log_r = math.log(prior.min_rows) + torch.rand((), generator=g).item() * (
+        math.log(prior.max_rows) - math.log(prior.min_rows)
+    )
+    n_rows = int(round(math.exp(log_r)))
+    batch_size = max(1, min(config.batch_size, config.batch_rows // n_rows))
+    return sample_batch(prior, batch_size=batch_size, n_rows=n_rows, seed=seed)
+
+
+def batch_loss(model: torch.nn.Module, batch: PriorBatch) -> torch.Tensor:
+    """The PFN loss: mean cross-entropy of the query rows, given the train rows.
+
+    Logits of classes a dataset does not have are masked out, as tabpfn does at inference.
+    """
+    n = batch.single_eval_pos
+    logits_TBC = model(batch.x_RBF, batch.y_RB[:n], only_return_standard_out=True)
+    n_out = logits_TBC.shape[-1]
+    absent_1BC = torch.arange(n_out, device=logits_TBC.device)[None, None, :] >= batch.n_classes_B[None, :, None]
+    logits_TBC = logits_TBC.masked_fill(absent_1BC, float("-inf"))
+    target_TB = batch.y_RB[n:].long()
+    mask_TB = batch.loss_mask_RB[n:]
+    loss_TB = F.cross_entropy(logits_TBC.flatten(0, 1), target_TB.flatten(), reduction="none").view_as(target_TB)
+    return (loss_TB * mask_TB).sum() / mask_TB.sum().clamp_min(1)
+
+
+def _git_commit() -> str | None:
+    try:
+        root = Path(__file__).resolve().parent.parent
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "causalmix/prior.py", "causalmix/pretrain.py"],
+            cwd=root, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def _hardware(device: str) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "device": device,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+    }
+    if device.startswith("cuda"):
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def export_checkpoint(
+    model: torch.nn.Module,
+    arch_config: dict[str, Any],
+    path: str | os.PathLike,
+    *,
+    recipe: dict[str, Any],
+) -> Path:
+    """Write a tabpfn-format checkpoint and its sidecar JSON recipe (``<path minus .ckpt>.json``)."""
+    path = save_checkpoint(model, arch_config, path)
+    sidecar = {**recipe, "architecture": arch_config, "sha256": _sha256(path), "size_bytes": path.stat().st_size}
+    sidecar_path = path.with_suffix(".json")
+    tmp = sidecar_path.with_name(sidecar_path.name + ".tmp")
+    tmp.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
+    tmp.replace(sidecar_path)
+    return path
+
+
+# Settings that change how a run is executed, not what it computes: free to differ on resume.
+_RUNTIME_KEYS = frozenset({"max_minutes", "device", "threads", "checkpoint_every"})
+
+
+def pretrain(
+    config: PretrainConfig,
+    out_dir: str | os.PathLike,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    export: str | os.PathLike | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) a pretraining run in ``out_dir``; returns a summary dict.
+
+    ``stop_after`` ends this call after that many steps (the schedule still spans
+    ``config.steps``): an interruption on purpose, which ``resume=True`` continues.
+
+    Raises:
+        FileExistsError: ``out_dir`` already holds a run and neither ``resume`` nor ``overwrite``.
+    """
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out_dir)
+    state_path = out_dir / "state.pt"
+    if state_path.exists() and not (resume or overwrite):
+        raise FileExistsError(f"{out_dir} already holds a run; pass --resume to continue it or --overwrite.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
+
+    torch.manual_seed(config.seed)
+    model, arch_config = build_architecture(config.architecture())
+    model.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    step, wall_before = 0, 0.0
+    loss_csv = out_dir / "loss.csv"
+    if resume and state_path.exists():
+        state = torch.load(state_path, map_location=device, weights_only=False)
+        changed = sorted(
+            k for k, v in config.to_dict().items() if k not in _RUNTIME_KEYS and state["config"].get(k) != v
+        )
+        if changed:
+            raise ValueError(f"Cannot resume {out_dir}: the recipe differs in {changed}. Use a new --out-dir.")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        step, wall_before = state["step"], state["wall_s"]
+        # Drop loss rows logged after the saved state (the run died between checkpoints).
+        if loss_csv.exists():
+            rows = list(csv.reader(loss_csv.open()))
+            kept = [rows[0]] + [r for r in rows[1:] if int(r[0]) < step]
+            with loss_csv.open("w", newline="") as f:
+                csv.writer(f).writerows(kept)
+    elif overwrite or not loss_csv.exists():
+        loss_csv.write_text("step,loss,lr,rows,batch_size,wall_s\n")
+
+    def save_state() -> None:
+        tmp = state_path.with_name("state.pt.tmp")
+        torch.save(
+            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+             "wall_s": wall_before + time.perf_counter() - start, "config": config.to_dict()},
+            tmp,
+        )
+        tmp.replace(state_path)
+        save_checkpoint(model, arch_config, out_dir / "latest.ckpt", extra={"causalmix_step": step})
+        save_checkpoint(model, arch_config, out_dir / f"step_{step:06d}.ckpt", extra={"causalmix_step": step})
+
+    model.train()
+    start = time.perf_counter()
+    deadline = None if config.max_minutes is None else start + 60 * config.max_minutes
+    last_step = config.steps if stop_after is None else min(config.steps, step + stop_after)
+    bar = tqdm(total=config.steps, initial=step, desc="pretrain", disable=not progress, dynamic_ncols=True)
+    ema = None
+    with loss_csv.open("a", newline="") as f:
+        writer = csv.writer(f)
+        while step < last_step:
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            batch = batch_for_step(config, step).to(device)
+            lr = lr_at(config, step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            loss = batch_loss(model, batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            value = float(loss.detach())
+            step += 1
+            writer.writerow([step - 1, f"{value:.5f}", f"{lr:.3e}", batch.x_RBF.shape[0], batch.x_RBF.shape[1],
+                             f"{wall_before + time.perf_counter() - start:.1f}"])
+            ema = value if ema is None else 0.98 * ema + 0.02 * value
+            bar.update(1)
+            bar.set_postfix(loss=f"{ema:.3f}", lr=f"{lr:.1e}")
+            if step % 10 == 0:
+                f.flush()
+            if step % config.checkpoint_every == 0:
+                f.flush()
+                save_state()
+    bar.close()
+    save_state()
+    wall_s = wall_before + time.perf_counter() - start
+    summary = {"steps_done": step, "steps": config.steps, "wall_s": round(wall_s, 1), "final_loss_ema": ema,
+               "out_dir": str(out_dir)}
+    if export is not None:
+        n_params = sum(p.numel() for p in model.parameters())
+        recipe = {
+            "name": Path(export).stem,
+            "recipe": config.to_dict(),
+            "prior": config.prior.to_dict(),
+            "steps": step,
+            "batch_size": config.batch_size,
+            "batch_rows": config.batch_rows,
+            "seed": config.seed,
+            "n_parameters": n_params,
+            "wall_time_s": round(wall_s, 1),
+            "hardware": _hardware(device),
+            "git_commit": _git_commit(),
+            "command": "python -m causalmix.pretrain " + " ".join(sys.argv[1:]) if sys.argv else None,
+        }
+        summary["export"] = str(export_checkpoint(model, arch_config, export, recipe=recipe))
+    return summary
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The pretraining options, for ``python -m causalmix.pretrain`` and ``causalmix pretrain``."""
+    d = PretrainConfig()
+    p = d.prior
+    parser.add_argument("--config", type=Path, help="YAML recipe (keys as the options below; `prior:` section); "
+                        "options given on the command line win")
+    parser.add_argument("--out-dir", type=Path, default=Path("runs/pretrain"), help="run folder (default %(default)s)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out-dir")
+    parser.add_argument("--overwrite", action="store_true", help="start afresh even if --out-dir holds a run")
+    parser.add_argument("--export", type=Path, help="write the final checkpoint here (+ sidecar .json)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    for name in ("emsize", "nlayers", "nhead", "features_per_group", "steps", "batch_size", "batch_rows",
+                 "warmup_steps", "seed", "checkpoint_every", "threads"):
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
+                            help=f"default {getattr(d, name)}")
+    for name in ("lr", "weight_decay", "min_lr_ratio", "grad_clip", "max_minutes"):
+        parser.add_argument("--" + name.replace("_", "-"), type=float, default=None,
+                            help=f"default {getattr(d, name)}")
+    parser.add_argument("--device", default=None, help=f"default {d.device}")
+    for name in ("min_rows", "max_rows", "max_features", "max_classes"):
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
+                            help=f"prior setting, default {getattr(p, name)}")
+    return parser
+
+
+_PRIOR_KEYS = ("min_rows", "max_rows", "max_features", "max_classes")
+
+
+def config_from_args(args: argparse.Namespace) -> PretrainConfig:
+    """Defaults < YAML file < command-line options."""
+    raw: dict[str, Any] = {}
+    if args.config is not None:
+        import yaml
+
+        raw = yaml.safe_load(Path(args.config).read_text()) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{args.config} must hold a mapping of settings.")
+    raw = dict(raw)
+    prior = dict(raw.pop("prior", None) or {})
+    for f in dataclasses.fields(PretrainConfig):
+        value = getattr(args, f.name, None)
+        if f.name != "prior" and value is not None:
+            raw[f.name] = value
+    for k in _PRIOR_KEYS:
+        if getattr(args, k) is not None:
+            prior[k] = getattr(args, k)
+    raw["prior"] = prior
+    return PretrainConfig.from_dict(raw)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m causalmix.pretrain``; returns the exit status."""
+    parser = add_arguments(argparse.ArgumentParser(
+        prog="causalmix pretrain", description=__doc__.split("\n\n")[0], allow_abbrev=False
+    ))
+    args = parser.parse_args(argv)
+    try:
+        config = config_from_args(args)
+        summary = pretrain(config, args.out_dir, resume=args.resume, overwrite=args.overwrite,
+                           export=args.export, progress=not args.quiet)
+    except (ValueError, FileExistsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
