@@ -50,7 +50,7 @@ class PriorConfig:
         edge_prob_range: range of the per-dataset density of the random weight matrices.
         noise_std_range: log-uniform range of the per-dataset additive noise, relative to a
             node's standardised signal (0.003-0.5): from nearly deterministic to very noisy labels.
-        min_causes, max_causes: exogenous root causes (1-8); few causes, many variables.
+        min_causes, max_causes: exogenous root causes (1-4); few causes, many variables.
         categorical_prob: probability that a dataset has categorical features (0.4).
         max_categories: categories of a categorical feature are drawn from 2..this (10).
         quantile_prob: probability that a dataset's numeric features are rank-transformed
@@ -73,7 +73,7 @@ class PriorConfig:
     edge_prob_range: tuple[float, float] = (0.2, 1.0)
     noise_std_range: tuple[float, float] = (0.003, 0.5)
     min_causes: int = 1
-    max_causes: int = 8
+    max_causes: int = 4
     categorical_prob: float = 0.4
     max_categories: int = 10
     quantile_prob: float = 0.5
