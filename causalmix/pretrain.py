@@ -224,15 +224,34 @@ def pretrain(
     Raises:
         FileExistsError: ``out_dir`` already holds a run and neither ``resume`` nor ``overwrite``.
     """
-    from tqdm.auto import tqdm
-
     out_dir = Path(out_dir)
     state_path = out_dir / "state.pt"
     if state_path.exists() and not (resume or overwrite):
         raise FileExistsError(f"{out_dir} already holds a run; pass --resume to continue it or --overwrite.")
     out_dir.mkdir(parents=True, exist_ok=True)
+    threads_before = torch.get_num_threads()
     if config.threads:
         torch.set_num_threads(config.threads)
+    try:
+        return _pretrain(config, out_dir, resume=resume, overwrite=overwrite, export=export,
+                         progress=progress, stop_after=stop_after)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _pretrain(
+    config: PretrainConfig,
+    out_dir: Path,
+    *,
+    resume: bool,
+    overwrite: bool,
+    export: str | os.PathLike | None,
+    progress: bool,
+    stop_after: int | None,
+) -> dict[str, Any]:
+    from tqdm.auto import tqdm
+
+    state_path = out_dir / "state.pt"
     device = resolve_device(config.device)
 
     torch.manual_seed(config.seed)
@@ -327,7 +346,6 @@ def pretrain(
         summary["export"] = str(export_checkpoint(model, arch_config, export, recipe=recipe))
     return summary
 
-
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The pretraining options, for ``python -m causalmix.pretrain`` and ``causalmix pretrain``."""
     d = PretrainConfig()
@@ -352,9 +370,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                             help=f"prior setting, default {getattr(p, name)}")
     return parser
 
-
 _PRIOR_KEYS = ("min_rows", "max_rows", "max_features", "max_classes")
-
 
 def config_from_args(args: argparse.Namespace) -> PretrainConfig:
     """Defaults < YAML file < command-line options."""
@@ -377,7 +393,6 @@ def config_from_args(args: argparse.Namespace) -> PretrainConfig:
     raw["prior"] = prior
     return PretrainConfig.from_dict(raw)
 
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m causalmix.pretrain``; returns the exit status."""
     parser = add_arguments(argparse.ArgumentParser(
@@ -394,7 +409,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print(json.dumps(summary, indent=2))
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
