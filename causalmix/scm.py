@@ -1,0 +1,526 @@
+"""CausalMix: structural causal models fitted to a dataset, as a generator of extra training rows.
+
+The method (SPEC.md, "Causal discovery"):
+
+1. **Discovery.** PC and/or FCI (causal-learn) run on ``n_bootstrap`` bootstrap resamples of the
+   real training rows each, with the label as one more node. The conditional-independence test is
+   Fisher-z by default, categorical columns ordinal-coded for the test only.
+2. **Edge probabilities.** ``P[i, j]`` = share of runs whose graph supports ``i -> j``: a directed
+   edge counts 1; an undirected (PC) or ``o-o`` (FCI) edge counts 1/2 each way; ``i o-> j`` counts 1
+   for ``i -> j`` (the arrowhead rules out ``j -> i``; the circle leaves ``i -> j`` or a latent
+   confounder); a bidirected ``i <-> j`` edge (a latent confounder) counts 1/2 each way, because a
+   DAG over the observed columns must still carry that dependence. ``P[i, j] + P[j, i]`` is the
+   share of runs in which the pair is adjacent.
+3. **DAGs.** ``n_dags`` DAGs are drawn from ``P``: each pair is adjacent with probability
+   ``P[i, j] + P[j, i]`` and oriented ``i -> j`` with probability ``P[i, j] / (P[i, j] + P[j, i])``;
+   the drawn edges are inserted most confident first, and an edge that would close a cycle is
+   inserted reversed (which can never close one), so every DAG is acyclic by construction and
+   keeps every drawn adjacency.
+4. **SCMs.** Each DAG is fitted with ``dowhy.gcm`` on a copy of the graph: roots get empirical
+   distributions, numeric non-roots additive-noise models with the regressor that
+   ``assign_causal_mechanisms`` selects at ``quality``, categorical non-roots (the label included)
+   classifier mechanisms.
+5. **Sampling.** ``n`` rows are spread evenly over the fitted SCMs; exogenous noise is propagated
+   through each SCM, with numpy's global random state re-seeded (from ``random_state``)
+   immediately before every draw, and restored afterwards. The label comes out of the SCM.
+
+Columns outside the SCM (recorded in ``column_roles_``):
+
+- ``"constant"``: at most one distinct value in the training rows; reproduced as is.
+- ``"side"``: categorical columns with more than ``max_categories`` levels, and, on wide data,
+  the columns beyond the ``max_features`` most informative about the label (mutual information).
+  Side columns are copied, as a block, from a random real row *of the same synthetic label*: their
+  marginals, their mutual dependence and their dependence on the label are kept, their dependence
+  on the SCM features only through the label.
+
+Missing values are imputed (median / most frequent level) for discovery and fitting, and put back
+at each column's observed rate after sampling (see :mod:`causalmix.generators`).
+
+Fallbacks are recorded in ``fallbacks_`` (and warned with :class:`CausalMixFallbackWarning`):
+a DAG whose label node has no edge gets ``label -> f`` for every root feature ``f`` (with no edges
+discovered at all this is a naive-Bayes graph), so synthetic labels always depend on the features.
+
+>>> gen = CausalMixGenerator(random_state=0).fit(X_train, y_train)   # doctest: +SKIP
+>>> gen.edge_probabilities_.round(2)                                 # doctest: +SKIP
+>>> X_syn, y_syn = gen.sample(256, random_state=1)                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import time
+import warnings
+from typing import Literal, Sequence
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from causalmix.generators import Generator, allocate
+
+__all__ = ["CausalMixFallbackWarning", "CausalMixGenerator", "edge_support", "sample_dag"]
+
+Algorithm = Literal["pc", "fci"]
+IndepTest = Literal["fisherz", "kci", "rcit", "fastkci", "chisq", "gsq"]
+Quality = Literal["good", "better"]
+
+_TAIL, _ARROW, _CIRCLE = -1, 1, 2
+
+
+class CausalMixFallbackWarning(UserWarning):
+    """A CausalMix fit used a documented fallback (also recorded in ``fallbacks_``)."""
+
+
+def edge_support(graph_ji: np.ndarray) -> np.ndarray:
+    """Turn a causal-learn endpoint matrix into a support matrix ``S[i, j]`` for ``i -> j``.
+
+    ``graph_ji[i, j]`` is the endpoint mark *at i* of the edge between i and j (causal-learn
+    convention: -1 tail, 1 arrow, 2 circle, 0 no edge). See the module docstring for the rule.
+
+    >>> g = np.array([[0, -1], [1, 0]])   # 0 -> 1
+    >>> edge_support(g)
+    array([[0., 1.],
+           [0., 0.]])
+    """
+    g = np.asarray(graph_ji)
+    d = g.shape[0]
+    S = np.zeros((d, d))
+    for i in range(d):
+        for j in range(i + 1, d):
+            mi, mj = g[i, j], g[j, i]
+            if mi == 0 and mj == 0:
+                continue
+            if mj == _ARROW and mi != _ARROW or mi == _TAIL and mj == _CIRCLE:
+                S[i, j] = 1.0
+            elif mi == _ARROW and mj != _ARROW or mj == _TAIL and mi == _CIRCLE:
+                S[j, i] = 1.0
+            else:  # undirected, o-o, bidirected, or a multi-edge mark
+                S[i, j] = S[j, i] = 0.5
+    return S
+
+
+def sample_dag(edge_probabilities: pd.DataFrame, random_state: int | np.random.Generator | None = None) -> nx.DiGraph:
+    """Draw one DAG from a matrix of edge probabilities ``P[i, j]`` (rows: source, columns: target).
+
+    Each pair is adjacent with probability ``P[i, j] + P[j, i]`` (capped at 1) and oriented
+    ``i -> j`` with probability ``P[i, j] / (P[i, j] + P[j, i])``. Edges are inserted most
+    confident orientation first; one that would close a cycle is inserted reversed, which cannot
+    close one (that would need paths both ways in a DAG). Acyclic by construction, every drawn
+    adjacency kept.
+
+    >>> P = pd.DataFrame([[0, 1.0], [0, 0]], index=["a", "b"], columns=["a", "b"])
+    >>> list(sample_dag(P, 0).edges)
+    [('a', 'b')]
+    """
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    names = list(edge_probabilities.index)
+    if list(edge_probabilities.columns) != names:
+        raise ValueError("edge_probabilities must be square with the same labels on rows and columns.")
+    P = edge_probabilities.to_numpy(dtype=float)
+    if (P < 0).any() or (P > 1).any():
+        raise ValueError("edge probabilities must lie in [0, 1].")
+    d = len(names)
+    drawn = []  # (confidence, source, target)
+    for i in range(d):
+        for j in range(i + 1, d):
+            adj = P[i, j] + P[j, i]
+            if adj <= 0 or rng.random() >= min(adj, 1.0):
+                continue
+            p_ij = P[i, j] / adj
+            src, dst = (i, j) if rng.random() < p_ij else (j, i)
+            drawn.append((max(p_ij, 1 - p_ij), src, dst))
+    dag = nx.DiGraph()
+    dag.add_nodes_from(names)
+    for _, src, dst in sorted(drawn, key=lambda t: -t[0]):
+        a, b = names[src], names[dst]
+        if nx.has_path(dag, b, a):
+            a, b = b, a
+        dag.add_edge(a, b)
+    return dag
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence dowhy/causal-learn progress bars, prints, warnings and logging; run dowhy's model
+    selection in this process (its default, one worker process per core, only adds overhead here)."""
+    from dowhy.gcm import config
+
+    old_bars, old_jobs = config.show_progress_bars, config.default_n_jobs
+    config.show_progress_bars = False
+    config.default_n_jobs = 1
+    loggers = [logging.getLogger(n) for n in ("dowhy", "causallearn")]
+    old_levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        # one BLAS/OpenMP thread: on a shared 2-core machine, scikit-learn's OpenMP models slow
+        # down by 10x or more when they oversubscribe (measured on dowhy's model selection)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), threadpool_limits(1):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        config.show_progress_bars, config.default_n_jobs = old_bars, old_jobs
+        for lg, lvl in zip(loggers, old_levels):
+            lg.setLevel(lvl)
+
+
+@contextlib.contextmanager
+def _global_numpy_seed(seed: int):
+    """dowhy draws from numpy's global state: seed it, and give the caller's state back after."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+class CausalMixGenerator(Generator):
+    """Synthetic rows from SCMs fitted to the data (CausalMixFT). See the module docstring.
+
+    Parameters (keyword-only):
+        algorithms: discovery algorithms, any of ``"pc"``, ``"fci"``. Default both, as in the paper.
+        indep_test: causal-learn CI test. Default ``"fisherz"`` (fast; 0.2-0.6 s per run at 500 rows).
+            ``"kci"``/``"rcit"``/``"fastkci"`` are nonparametric but take minutes at 10-20 columns:
+            for small problems only.
+        alpha: significance level of the CI tests. Default 0.05 (SPEC).
+        n_bootstrap: bootstrap resamples per algorithm. Default 5: with 2 algorithms, 10 runs give
+            edge probabilities in steps of 0.05 and cost about a second at 256 rows x 20 columns.
+        n_dags: DAGs drawn and fitted. Default 3: mechanism fitting dominates the fit time
+            (about 1 s per DAG at 256 rows x 20 columns, quality "good"), and 3 DAGs already mix
+            the uncertain orientations.
+        quality: dowhy ``AssignmentQuality``, ``"good"`` (default, fast) or ``"better"`` (larger
+            model zoo, several times slower). ``"best"`` needs AutoGluon and is not offered.
+        max_features: most features kept in the SCM (by mutual information with the label); the
+            rest become side columns. Default 20, the width at which a default fit stays within
+            seconds; ``None`` keeps all.
+        max_categories: categorical columns with more levels become side columns. Default 30.
+        selection_rows: dowhy's model selection (5-fold cross-validation over the quality's model
+            zoo, the bulk of the fit time) runs on at most this many random rows; the selected
+            mechanism is then fitted on all rows. Default 256, the largest training size of the
+            low-data grid below 512; ``None``: all rows.
+        time_budget: seconds for the discovery bootstraps; no new run starts after it (one run per
+            algorithm always runs). Default 60. ``None``: no limit.
+        clip_to_range: clip numeric SCM outputs to the observed [min, max]. Default True (an
+            additive-noise model can extrapolate, e.g. to negative counts).
+        random_state: seed of the bootstraps, DAG draws and mechanism fitting. Default 0.
+
+    Fitted attributes: ``edge_probabilities_`` (DataFrame, source rows x target columns),
+    ``dags_`` (tuple of ``networkx.DiGraph``), ``scms_`` (fitted ``gcm.StructuralCausalModel``),
+    ``column_roles_`` (column -> "scm" / "side" / "constant"), ``label_node_``,
+    ``n_discovery_runs_`` (algorithm -> successful runs), ``discovery_errors_``, ``fallbacks_``,
+    ``fit_seconds_`` (stage -> seconds).
+    """
+
+    name = "causalmix"
+
+    def __init__(
+        self,
+        *,
+        algorithms: Sequence[Algorithm] = ("pc", "fci"),
+        indep_test: IndepTest = "fisherz",
+        alpha: float = 0.05,
+        n_bootstrap: int = 5,
+        n_dags: int = 3,
+        quality: Quality = "good",
+        max_features: int | None = 20,
+        max_categories: int = 30,
+        selection_rows: int | None = 256,
+        time_budget: float | None = 60.0,
+        clip_to_range: bool = True,
+        random_state: int | None = 0,
+    ):
+        self.algorithms = algorithms
+        self.indep_test = indep_test
+        self.alpha = alpha
+        self.n_bootstrap = n_bootstrap
+        self.n_dags = n_dags
+        self.quality = quality
+        self.max_features = max_features
+        self.max_categories = max_categories
+        self.selection_rows = selection_rows
+        self.time_budget = time_budget
+        self.clip_to_range = clip_to_range
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        algos = (self.algorithms,) if isinstance(self.algorithms, str) else tuple(self.algorithms)
+        bad = [a for a in algos if a not in ("pc", "fci")]
+        if not algos or bad:
+            raise ValueError(f"algorithms must be a non-empty subset of ('pc', 'fci'), got {self.algorithms!r}.")
+        if self.indep_test not in ("fisherz", "kci", "rcit", "fastkci", "chisq", "gsq"):
+            raise ValueError(
+                f"indep_test {self.indep_test!r} is not supported; use 'fisherz' (default), 'kci', 'rcit', "
+                "'fastkci', 'chisq' or 'gsq'."
+            )
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}.")
+        for p in ("n_bootstrap", "n_dags"):
+            v = getattr(self, p)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"{p} must be a positive int, got {v!r}.")
+        if self.quality not in ("good", "better"):
+            hint = " ('best' needs AutoGluon, which is not a dependency)" if self.quality == "best" else ""
+            raise ValueError(f"quality must be 'good' or 'better', got {self.quality!r}{hint}.")
+        if self.max_features is not None and (not isinstance(self.max_features, (int, np.integer)) or self.max_features < 1):
+            raise ValueError(f"max_features must be a positive int or None, got {self.max_features!r}.")
+        if not isinstance(self.max_categories, (int, np.integer)) or self.max_categories < 2:
+            raise ValueError(f"max_categories must be an int >= 2, got {self.max_categories!r}.")
+        if self.selection_rows is not None and (not isinstance(self.selection_rows, (int, np.integer)) or self.selection_rows < 20):
+            raise ValueError(f"selection_rows must be an int >= 20 or None, got {self.selection_rows!r}.")
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise ValueError(f"time_budget must be positive seconds or None, got {self.time_budget!r}.")
+        self._algos = algos
+
+    def _fallback(self, message: str) -> None:
+        self._fallbacks.append(message)
+        warnings.warn(message, CausalMixFallbackWarning, stacklevel=4)
+
+    def _fit(self, Xe: pd.DataFrame, ye: np.ndarray) -> None:
+        self._check_params()
+        self._fallbacks: list[str] = []
+        self.discovery_errors_: list[str] = []
+        rng = np.random.default_rng(self.random_state)
+        t0 = time.perf_counter()
+        self._assign_roles(Xe, ye, rng)
+        names = self._scm_columns + [self.label_node_]
+        data = Xe[self._scm_columns].copy()
+        data[self.label_node_] = ye.astype(float)
+        t1 = time.perf_counter()
+        P = self._discover(data.to_numpy(dtype=float), rng)
+        self.edge_probabilities_ = pd.DataFrame(P, index=pd.Index(names, name="source"), columns=pd.Index(names, name="target"))
+        if len(names) > 1 and not P.any():
+            self._fallback(
+                "Discovery found no edges in any run: every DAG falls back to the naive-Bayes graph "
+                "label -> each feature."
+            )
+        t2 = time.perf_counter()
+        self.dags_ = tuple(self._draw_dag(P, names, rng) for _ in range(self.n_dags))
+        t3 = time.perf_counter()
+        frame, cache = self._to_dowhy_frame(Xe, ye), {}
+        if self.selection_rows is not None and len(frame) > self.selection_rows:
+            subset = frame.iloc[np.sort(rng.choice(len(frame), self.selection_rows, replace=False))]
+        else:
+            subset = frame
+        self.scms_ = tuple(
+            self._fit_scm(dag, frame, subset, int(rng.integers(2**31 - 1)), cache) for dag in self.dags_
+        )
+        t4 = time.perf_counter()
+        self._side = Xe[[c for c, r in self.column_roles_.items() if r != "scm"]].to_numpy(dtype=float)
+        self._side_cols = [c for c, r in self.column_roles_.items() if r != "scm"]
+        self._ye = ye
+        self.fallbacks_ = tuple(self._fallbacks)
+        self.fit_seconds_ = {"roles": t1 - t0, "discovery": t2 - t1, "dags": t3 - t2, "mechanisms": t4 - t3}
+
+    # -- 0. column roles ------------------------------------------------------------------
+    def _assign_roles(self, Xe: pd.DataFrame, ye: np.ndarray, rng: np.random.Generator) -> None:
+        label = str(self._y_name) if self._y_name is not None else "target"
+        while label in Xe.columns:
+            label = f"_{label}"
+        self.label_node_ = label
+        roles: dict[str, str] = {}
+        for spec in self.columns_:
+            if Xe[spec.name].nunique() <= 1:
+                roles[spec.name] = "constant"
+            elif spec.kind == "categorical" and len(spec.levels) > self.max_categories:
+                roles[spec.name] = "side"
+                self._fallback(
+                    f"Column {spec.name!r} has {len(spec.levels)} levels (> max_categories={self.max_categories}): "
+                    "modelled as a side column (copied from real rows of the same label)."
+                )
+            else:
+                roles[spec.name] = "scm"
+        candidates = [c for c, r in roles.items() if r == "scm"]
+        if self.max_features is not None and len(candidates) > self.max_features:
+            from sklearn.feature_selection import mutual_info_classif
+
+            discrete = [self.columns_[list(self.feature_names_in_).index(c)].kind == "categorical" for c in candidates]
+            mi = mutual_info_classif(
+                Xe[candidates].to_numpy(dtype=float), ye, discrete_features=np.array(discrete),
+                random_state=int(rng.integers(2**31 - 1)),
+            )
+            keep = {candidates[i] for i in np.argsort(-mi, kind="stable")[: self.max_features]}
+            for c in candidates:
+                if c not in keep:
+                    roles[c] = "side"
+        self.column_roles_ = roles
+        self._scm_columns = [c for c, r in roles.items() if r == "scm"]
+
+    # -- 1-2. discovery and edge probabilities --------------------------------------------
+    def _discover(self, data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        from causallearn.search.ConstraintBased.FCI import fci
+        from causallearn.search.ConstraintBased.PC import pc
+
+        m, d = data.shape
+        total = np.zeros((d, d))
+        runs = {a: 0 for a in self._algos}
+        if d < 2:
+            self.n_discovery_runs_ = runs
+            return total
+        # a tiny jitter keeps Fisher-z's correlation matrix invertible when a resample makes a
+        # column constant or two columns identical; it moves correlations by ~1e-12
+        scale = data.std(axis=0)
+        scale[scale == 0] = 1.0
+        start = time.perf_counter()
+        for b in range(self.n_bootstrap):
+            for algo in self._algos:
+                if b > 0 and self.time_budget is not None and time.perf_counter() - start > self.time_budget:
+                    continue
+                rows = rng.integers(m, size=m)
+                sample = data[rows] + 1e-6 * scale * rng.standard_normal((m, d))
+                try:
+                    with _quiet():
+                        if algo == "pc":
+                            graph = pc(sample, alpha=self.alpha, indep_test=self.indep_test, show_progress=False).G.graph
+                        else:
+                            graph, _ = fci(sample, independence_test_method=self.indep_test, alpha=self.alpha,
+                                           show_progress=False, verbose=False)
+                            graph = graph.graph
+                except Exception as err:  # a failed resample is skipped and recorded, not fatal
+                    self.discovery_errors_.append(f"{algo} bootstrap {b}: {type(err).__name__}: {err}")
+                    continue
+                total += edge_support(graph)
+                runs[algo] += 1
+        self.n_discovery_runs_ = runs
+        n_runs = sum(runs.values())
+        if n_runs == 0:
+            raise RuntimeError(
+                "Every causal-discovery run failed; first error: "
+                + (self.discovery_errors_[0] if self.discovery_errors_ else "none recorded")
+                + ". Try indep_test='fisherz' or check the data for degenerate columns."
+            )
+        if n_runs < len(self._algos) * self.n_bootstrap:
+            self._fallback(
+                f"Discovery used {n_runs} of {len(self._algos) * self.n_bootstrap} bootstrap runs "
+                f"(time_budget={self.time_budget} s or failed runs: {len(self.discovery_errors_)})."
+            )
+        return total / n_runs
+
+    # -- 3. DAG sampling ------------------------------------------------------------------
+    def _draw_dag(self, P: np.ndarray, names: list[str], rng: np.random.Generator) -> nx.DiGraph:
+        dag = sample_dag(pd.DataFrame(P, index=names, columns=names), rng)
+        label = names[-1]
+        if len(names) > 1 and dag.degree(label) == 0:
+            roots = [v for v in names[:-1] if dag.in_degree(v) == 0]
+            dag.add_edges_from((label, v) for v in roots)  # label has no parents: stays acyclic
+            if P.any():
+                self._fallback(
+                    f"A sampled DAG left the label isolated: added label -> {len(roots)} root feature(s)."
+                )
+        return dag
+
+    # -- 4. SCM fitting -------------------------------------------------------------------
+    def _to_dowhy_frame(self, Xe: pd.DataFrame, ye: np.ndarray) -> pd.DataFrame:
+        cols = {}
+        self._center, self._scale = {}, {}
+        for c in self._scm_columns:
+            v = Xe[c].to_numpy(dtype=float)
+            if c in self._categorical:
+                # string values make dowhy pick classifier mechanisms
+                cols[c] = np.array([f"k{int(k)}" for k in v], dtype=object)
+            else:
+                # z-scores: the mechanisms are scale-equivariant, and the logistic regressions of
+                # dowhy's model selection converge many times faster on standardized parents
+                self._center[c], self._scale[c] = v.mean(), v.std() or 1.0
+                cols[c] = (v - self._center[c]) / self._scale[c]
+        cols[self.label_node_] = np.array([f"k{int(k)}" for k in ye], dtype=object)
+        return pd.DataFrame(cols)
+
+    def _fit_scm(self, dag: nx.DiGraph, data: pd.DataFrame, subset: pd.DataFrame, seed: int, cache: dict):
+        """Fit one SCM on a copy of ``dag``, node by node, with dowhy's automatic assignment.
+
+        Two savings over calling ``assign_causal_mechanisms`` + ``fit`` per DAG, both shared through
+        ``cache`` across the DAGs of one fit: a mechanism already fitted for the same node and
+        parent set is reused as is; and dowhy's model selection (cross-validating the quality's
+        model zoo, the bulk of the cost) runs once per non-root node, on its parents in the first
+        DAG where it has any, later DAGs fitting a fresh clone of the selected model class.
+        """
+        from dowhy import gcm
+        from dowhy.gcm.causal_mechanisms import AdditiveNoiseModel, ClassifierFCM
+        from dowhy.gcm.causal_models import PARENTS_DURING_FIT
+        from dowhy.gcm.ml import create_linear_regressor, create_logistic_regression_classifier
+
+        quality = {"good": gcm.auto.AssignmentQuality.GOOD, "better": gcm.auto.AssignmentQuality.BETTER}[self.quality]
+        scm = gcm.StructuralCausalModel(nx.DiGraph(dag))  # the model stores mechanisms on its graph: copy
+        with _quiet(), _global_numpy_seed(seed):
+            for node in nx.topological_sort(scm.graph):
+                parents = tuple(sorted(scm.graph.predecessors(node)))
+                if (node, parents) in cache:
+                    scm.set_causal_mechanism(node, cache[node, parents])
+                    scm.graph.nodes[node][PARENTS_DURING_FIT] = list(parents)
+                    continue
+                if parents and ("selected", node) in cache:
+                    scm.set_causal_mechanism(node, cache["selected", node].clone())
+                elif not parents:
+                    gcm.auto.assign_causal_mechanism_node(scm, node, subset, quality)  # empirical
+                else:
+                    categorical = node == self.label_node_ or node in self._categorical
+                    try:
+                        rows = self._selection_rows(subset, node) if categorical else subset
+                        gcm.auto.assign_causal_mechanism_node(scm, node, rows, quality)
+                    except ValueError as err:
+                        scm.set_causal_mechanism(
+                            node,
+                            ClassifierFCM(create_logistic_regression_classifier(max_iter=1000))
+                            if categorical
+                            else AdditiveNoiseModel(create_linear_regressor()),
+                        )
+                        self._fallback(
+                            f"Mechanism selection failed for {node!r} given {list(parents)} ({err}); used "
+                            + ("logistic regression." if categorical else "a linear additive-noise model.")
+                        )
+                    cache["selected", node] = scm.causal_mechanism(node)
+                gcm.fitting_sampling.fit_causal_model_of_target(scm, node, data)
+                cache[node, parents] = scm.causal_mechanism(node)
+        return scm
+
+    @staticmethod
+    def _selection_rows(subset: pd.DataFrame, node: str) -> pd.DataFrame:
+        """Rows of the classes with at least 5 members, for selecting a classifier mechanism.
+
+        dowhy scores each of its 5 stratified folds with the classes present in that fold and
+        fails when a rare class is absent from one; the mechanism itself is fitted on all rows,
+        rare classes included, afterwards.
+        """
+        counts = subset[node].value_counts()
+        keep = subset[node].isin(counts.index[counts >= 5])
+        return subset[keep] if not keep.all() and subset.loc[keep, node].nunique() >= 2 else subset
+
+    # -- 5. sampling ----------------------------------------------------------------------
+    def _sample(self, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+        from dowhy import gcm
+
+        counts = allocate(n, np.ones(len(self.scms_)))
+        seeds = rng.integers(2**31 - 1, size=len(self.scms_))
+        parts = []
+        for scm, k, seed in zip(self.scms_, counts, seeds):
+            if k == 0:
+                continue
+            with _quiet(), _global_numpy_seed(int(seed)):
+                parts.append(gcm.draw_samples(scm, num_samples=int(k)))
+        draws = pd.concat(parts, ignore_index=True)
+        draws = draws.iloc[rng.permutation(len(draws))].reset_index(drop=True)
+        ye = np.array([int(str(v)[1:]) for v in draws[self.label_node_]], dtype=np.int64)
+        out = {}
+        specs = {s.name: s for s in self.columns_}
+        for c in self._scm_columns:
+            if c in self._categorical:
+                out[c] = np.array([float(str(v)[1:]) for v in draws[c]])
+            else:
+                v = draws[c].to_numpy(dtype=float) * self._scale[c] + self._center[c]
+                if self.clip_to_range:
+                    v = np.clip(v, specs[c].low, specs[c].high)
+                out[c] = v
+        if self._side_cols:
+            donors = np.empty(n, dtype=np.int64)
+            for k in np.unique(ye):
+                rows = np.flatnonzero(self._ye == k)
+                sel = ye == k
+                donors[sel] = rows[rng.integers(len(rows), size=int(sel.sum()))]
+            for idx, c in enumerate(self._side_cols):
+                out[c] = self._side[donors, idx]
+        return pd.DataFrame(out)[list(self.feature_names_in_)], ye
