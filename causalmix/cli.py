@@ -1,0 +1,249 @@
+"""Command line: ``causalmix run | sweep | results | pretrain`` (also ``python -m causalmix``).
+
+    causalmix run --dataset adult --method causalmix --n-train 256 --seed 0
+    causalmix sweep configs/quick.yaml --jobs 2
+    causalmix results results/quick
+    causalmix pretrain --config configs/pretrain.yaml --out-dir runs/pretrain
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _parse_value(text: str) -> Any:
+    """``--set key=value`` values: YAML scalars (``1e-4``, ``true``, ``null``, ``[1, 2]``)."""
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def _key_values(items: list[str] | None, what: str) -> dict[str, Any]:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"error: {what} takes key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip().replace("-", "_")] = _parse_value(v)
+    return out
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from causalmix.experiment import RunSpec, execute_run
+
+    domain = None
+    if args.domain_column:
+        if (args.domain_values is None) == (args.domain_between is None):
+            raise SystemExit("error: --domain-column needs exactly one of --domain-values or --domain-between")
+        domain = {"column": args.domain_column}
+        if args.domain_values is not None:
+            domain["values"] = args.domain_values
+        else:
+            domain["between"] = args.domain_between
+    finetune = _key_values(args.set, "--set")
+    for name in ("max_steps", "learning_rate", "eval_every", "patience"):
+        if getattr(args, name) is not None:
+            finetune[name] = getattr(args, name)
+    spec = RunSpec(
+        dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
+        model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
+        domain=domain, test_cap=args.test_cap,
+    )
+    record = execute_run(spec, out_dir=args.out, progress=not args.quiet)
+    if record.status != "ok":
+        print(f"run {record.run_id} failed: {record.error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(record.to_dict(), indent=1, default=str))
+        return 0
+    print(f"run {record.run_id}  ({record.wall_time_s:.1f} s on {record.device}, model {record.model})")
+    print(f"best step {record.best_step} of {record.n_steps}" + (" (early stop)" if record.stopped_early else ""))
+    rows = []
+    for s in ("val", "test", "test_ood"):
+        for suffix, label in (("_step0", "pre-trained"), ("", "best step")):
+            values = [getattr(record, f"{s}_{m}{suffix}") for m in ("roc_auc", "accuracy", "log_loss")]
+            if not all(np.isnan(values)):
+                rows.append({"set": s, "model": label, "roc_auc": values[0], "accuracy": values[1], "log_loss": values[2]})
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if args.out:
+        print(f"record written under {Path(args.out) / 'records'}")
+    return 0
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from causalmix.experiment import run_sweep
+
+    config = args.config
+    if args.model is not None:
+        from causalmix.experiment import load_config
+
+        config = {**load_config(args.config), "model": args.model}
+        if args.out is None:
+            config["out_dir"] = f"{config['out_dir']}-{Path(args.model).stem}"
+    summary = run_sweep(config, out_dir=args.out, jobs=args.jobs, progress=not args.quiet)
+    print(summary)
+    return 0 if summary.n_failed == 0 or args.allow_failures else 1
+
+
+def summarize(records: pd.DataFrame, *, metric: str = "roc_auc", curves: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per method: runs, failures, the median normalized improvement of the test ``metric`` over
+    the pre-trained model on the same split (per dataset the mean over seeds, then median, std and
+    IQR across datasets), the mean test metric, the average rank, and with ``curves`` the median
+    validation-test correlation gap and early-stopping regret (SPEC definitions).
+
+    The reference of each run is its own step-0 evaluation: the pre-trained model on that split.
+    """
+    from causalmix.metrics import (HIGHER_IS_BETTER, aggregate, average_ranks, early_stopping_regret,
+                                   normalized_improvement, validation_test_correlation)
+
+    ok = records[records["status"] == "ok"].copy()
+    if ok.empty:
+        return pd.DataFrame()
+    col, hib = f"test_{metric}", HIGHER_IS_BETTER[metric]
+    ok["improvement"] = normalized_improvement(ok[col], ok[f"{col}_step0"], higher_is_better=hib)
+    table = records.groupby("method")["status"].agg(runs="size", failed=lambda s: int((s != "ok").sum()))
+    table = table.join(aggregate(ok, "improvement").add_prefix("improvement_"), how="left")
+    table = table.join(ok.groupby("method")[col].mean().rename(f"mean_{col}"), how="left")
+    if ok["method"].nunique() >= 2:
+        table = table.join(average_ranks(ok, col, higher_is_better=hib), how="left")
+    if curves is not None and not curves.empty and f"val_{metric}" in curves:
+        stats = []
+        for (run_id, method), c in curves[curves["run_id"].isin(ok["run_id"])].groupby(["run_id", "method"]):
+            best = ok.loc[ok["run_id"] == run_id, "best_step"].iloc[0]
+            at = np.flatnonzero(c["step"].to_numpy() == best)
+            stats.append({"method": method,
+                          "gap": 1 - validation_test_correlation(c[f"val_{metric}"], c[col]),
+                          "regret": early_stopping_regret(c[col], int(at[0]), higher_is_better=hib) if len(at) else np.nan})
+        if stats:
+            table = table.join(pd.DataFrame(stats).groupby("method").median().add_prefix("median_val_test_"), how="left")
+    return table.sort_values("improvement_median", ascending=False)
+
+
+_SHOWN = {"runs": "runs", "failed": "failed", "improvement_median": "median_impr_%", "improvement_std": "std",
+          "improvement_iqr": "iqr", "improvement_n_datasets": "datasets", "average_rank": "avg_rank",
+          "median_val_test_gap": "val_test_gap", "median_val_test_regret": "es_regret"}
+
+
+def _show(table: pd.DataFrame) -> str:
+    shown = table[[c for c in table.columns if c in _SHOWN or c.startswith("mean_")]]
+    return shown.rename(columns=_SHOWN).to_string(float_format=lambda v: f"{v:.3f}")
+
+
+def _cmd_results(args: argparse.Namespace) -> int:
+    from causalmix.experiment import load_curves, load_records
+
+    records = load_records(args.dir)
+    if records.empty:
+        print(f"no records under {Path(args.dir) / 'records'}", file=sys.stderr)
+        return 1
+    curves = load_curves(args.dir)
+    n_fail = int((records["status"] != "ok").sum())
+    print(f"{len(records)} runs under {args.dir}: {len(records) - n_fail} ok, {n_fail} failed; "
+          f"{records['dataset'].nunique()} datasets, methods {sorted(records['method'].unique())}")
+    in_domain = records[records["domain"].isna()] if "domain" in records else records
+    shifted = records[records["domain"].notna()] if "domain" in records else records.iloc[:0]
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        for label, part in (("low-data runs", in_domain), ("domain-shift runs", shifted)):
+            if part.empty:
+                continue
+            table = summarize(part, metric=args.metric, curves=curves)
+            print(f"\n{label}: normalized test {args.metric} improvement over the pre-trained model, percent")
+            print(_show(table))
+            if label == "domain-shift runs" and part["test_ood_roc_auc"].notna().any():
+                ood = summarize(part.assign(**{f"test_{args.metric}": part[f"test_ood_{args.metric}"],
+                                               f"test_{args.metric}_step0": part[f"test_ood_{args.metric}_step0"]}),
+                                metric=args.metric)
+                print(f"\ndomain-shift runs, out-of-domain test {args.metric}:")
+                print(_show(ood))
+    if n_fail:
+        print("\nfailures by reason:")
+        reasons = records.loc[records["status"] != "ok", "error"].fillna("unknown").str.split("\n").str[0]
+        for reason, n in reasons.value_counts().items():
+            print(f"  {n} x {reason[:200]}")
+    return 0
+
+
+def _cmd_pretrain(argv: list[str]) -> int:
+    from causalmix import pretrain
+
+    return int(pretrain.main(argv) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from causalmix.experiment import METHODS
+
+    parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
+                                     "fine-tuning tabular foundation models.", allow_abbrev=False)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,sweep,results,pretrain}")
+
+    run = sub.add_parser("run", help="one fine-tuning run; prints its metrics", allow_abbrev=False)
+    run.add_argument("--dataset", required=True, help="dataset name (causalmix.data.list_datasets())")
+    run.add_argument("--method", default="causalmix", choices=list(METHODS), help="default %(default)s")
+    run.add_argument("--n-train", type=int, default=256, help="training rows (default %(default)s)")
+    run.add_argument("--n-val", type=int, default=None, help="validation rows (default n_train // 4, >= 2 per class)")
+    run.add_argument("--seed", type=int, default=0, help="split seed (default %(default)s)")
+    run.add_argument("--model", default="causalmix-tiny", help="shipped checkpoint name, 'tabpfn-v2' or a path")
+    run.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
+    run.add_argument("--max-steps", type=int, default=None, help="fine-tuning steps (FinetuneConfig default 50)")
+    run.add_argument("--learning-rate", type=float, default=None, help="peak learning rate (default 1e-5)")
+    run.add_argument("--eval-every", type=int, default=None, help="evaluate every k steps (default 5)")
+    run.add_argument("--patience", type=int, default=None, help="evaluations without improvement (default 4)")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE", help="any FinetuneConfig field, repeatable")
+    run.add_argument("--gen", action="append", metavar="KEY=VALUE", help="a generator parameter, repeatable")
+    run.add_argument("--test-cap", type=int, default=2000, help="most test rows (default %(default)s)")
+    run.add_argument("--domain-column", help="domain-shift run: train inside this column's domain")
+    run.add_argument("--domain-values", nargs="+", help="categorical domain values")
+    run.add_argument("--domain-between", nargs=2, type=float, metavar=("LOW", "HIGH"), help="numeric domain [low, high)")
+    run.add_argument("--out", help="also write the record under OUT/records/")
+    run.add_argument("--json", action="store_true", help="print the whole record as JSON")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    sweep = sub.add_parser("sweep", help="run a YAML sweep (resumable)", allow_abbrev=False)
+    sweep.add_argument("config", help="YAML configuration, e.g. configs/quick.yaml")
+    sweep.add_argument("--jobs", type=int, default=1, help="parallel processes (default %(default)s)")
+    sweep.add_argument("--out", default=None, help="results folder (default: the config's out_dir)")
+    sweep.add_argument("--model", default=None, help="override the config's model (results go to OUT_DIR-<model>)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
+    sweep.set_defaults(func=_cmd_sweep)
+
+    results = sub.add_parser("results", help="summary table of a results folder", allow_abbrev=False)
+    results.add_argument("dir", help="results folder (holds records/)")
+    results.add_argument("--metric", default="roc_auc", choices=["roc_auc", "accuracy", "log_loss"])
+    results.set_defaults(func=_cmd_results)
+
+    pre = sub.add_parser("pretrain", help="pretrain a small TabPFN-v2 model on the SCM prior", allow_abbrev=False)
+    try:
+        from causalmix import pretrain
+
+        pretrain.add_arguments(pre)
+    except ImportError as err:  # the pretraining module is optional for everything else
+        pre.description = f"(unavailable: {err})"
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``causalmix`` / ``python -m causalmix``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "pretrain":
+        if any(a in ("-h", "--help") for a in argv[1:]):
+            build_parser().parse_args(argv)  # prints the mounted pretraining help and exits
+        return _cmd_pretrain(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
