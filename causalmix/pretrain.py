@@ -44,7 +44,13 @@ import torch.nn.functional as F
 from causalmix.model import build_architecture, resolve_device, save_checkpoint
 from causalmix.prior import PriorBatch, PriorConfig, sample_batch
 
-__all__ = ["PretrainConfig", "add_arguments", "batch_loss", "main", "pretrain"]
+# How the shipped checkpoint is regenerated from scratch (the `make pretrain` target).
+REPRODUCE_COMMAND = (
+    "python -m causalmix.pretrain --config configs/pretrain.yaml --out-dir runs/pretrain --overwrite "
+    "--export causalmix/weights/causalmix-tiny.ckpt"
+)
+
+__all__ = ["PretrainConfig", "add_arguments", "batch_loss", "export_run", "main", "pretrain"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,11 +221,14 @@ def pretrain(
     export: str | os.PathLike | None = None,
     progress: bool = True,
     stop_after: int | None = None,
+    command: str | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) a pretraining run in ``out_dir``; returns a summary dict.
 
     ``stop_after`` ends this call after that many steps (the schedule still spans
     ``config.steps``): an interruption on purpose, which ``resume=True`` continues.
+    ``export`` writes the final model there (see :func:`export_run`); ``command`` is the
+    command line recorded in its recipe.
 
     Raises:
         FileExistsError: ``out_dir`` already holds a run and neither ``resume`` nor ``overwrite``.
@@ -234,7 +243,7 @@ def pretrain(
         torch.set_num_threads(config.threads)
     try:
         return _pretrain(config, out_dir, resume=resume, overwrite=overwrite, export=export,
-                         progress=progress, stop_after=stop_after)
+                         progress=progress, stop_after=stop_after, command=command)
     finally:
         torch.set_num_threads(threads_before)
 
@@ -248,6 +257,7 @@ def _pretrain(
     export: str | os.PathLike | None,
     progress: bool,
     stop_after: int | None,
+    command: str | None,
 ) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
@@ -279,11 +289,14 @@ def _pretrain(
     elif overwrite or not loss_csv.exists():
         loss_csv.write_text("step,loss,lr,rows,batch_size,wall_s\n")
 
+    git_commit = _git_commit()  # of the code that trains (an export may happen later)
+
     def save_state() -> None:
         tmp = state_path.with_name("state.pt.tmp")
         torch.save(
             {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-             "wall_s": wall_before + time.perf_counter() - start, "config": config.to_dict()},
+             "wall_s": wall_before + time.perf_counter() - start, "config": config.to_dict(),
+             "command": command, "git_commit": git_commit},
             tmp,
         )
         tmp.replace(state_path)
@@ -328,23 +341,43 @@ def _pretrain(
     summary = {"steps_done": step, "steps": config.steps, "wall_s": round(wall_s, 1), "final_loss_ema": ema,
                "out_dir": str(out_dir)}
     if export is not None:
-        n_params = sum(p.numel() for p in model.parameters())
-        recipe = {
-            "name": Path(export).stem,
-            "recipe": config.to_dict(),
-            "prior": config.prior.to_dict(),
-            "steps": step,
-            "batch_size": config.batch_size,
-            "batch_rows": config.batch_rows,
-            "seed": config.seed,
-            "n_parameters": n_params,
-            "wall_time_s": round(wall_s, 1),
-            "hardware": _hardware(device),
-            "git_commit": _git_commit(),
-            "command": "python -m causalmix.pretrain " + " ".join(sys.argv[1:]) if sys.argv else None,
-        }
-        summary["export"] = str(export_checkpoint(model, arch_config, export, recipe=recipe))
+        summary["export"] = str(export_run(out_dir, export, command=command))
     return summary
+
+def export_run(
+    out_dir: str | os.PathLike, path: str | os.PathLike, *, command: str | None = None
+) -> Path:
+    """Export the model of a run folder's last saved state as a shippable checkpoint.
+
+    Writes ``path`` (tabpfn format) and the sidecar ``path`` with ``.json``: architecture,
+    full recipe and prior settings, steps done, batch size, seed, wall time, hardware, sha256
+    and git commit. Works on a finished run and on one still in progress (its last state).
+    """
+    state_path = Path(out_dir) / "state.pt"
+    if not state_path.is_file():
+        raise FileNotFoundError(f"No pretraining state in {out_dir} (expected {state_path}); run pretraining first.")
+    state = torch.load(state_path, map_location="cpu", weights_only=False)
+    config = PretrainConfig.from_dict(state["config"])
+    model, arch_config = build_architecture(config.architecture())
+    model.load_state_dict(state["model"])
+    recipe = {
+        "name": Path(path).stem,
+        "recipe": config.to_dict(),
+        "prior": config.prior.to_dict(),
+        "steps": state["step"],
+        "planned_steps": config.steps,
+        "batch_size": config.batch_size,
+        "batch_rows": config.batch_rows,
+        "seed": config.seed,
+        "n_parameters": sum(p.numel() for p in model.parameters()),
+        "wall_time_s": round(state["wall_s"], 1),
+        "hardware": {**_hardware(resolve_device(config.device)), "torch_threads": config.threads},
+        "git_commit": state.get("git_commit") or _git_commit(),
+        "command": state.get("command") or command,
+        "reproduce": REPRODUCE_COMMAND,
+    }
+    return export_checkpoint(model, arch_config, path, recipe=recipe)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The pretraining options, for ``python -m causalmix.pretrain`` and ``causalmix pretrain``."""
@@ -356,6 +389,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out-dir")
     parser.add_argument("--overwrite", action="store_true", help="start afresh even if --out-dir holds a run")
     parser.add_argument("--export", type=Path, help="write the final checkpoint here (+ sidecar .json)")
+    parser.add_argument("--export-only", action="store_true",
+                        help="no training: export the last saved state of --out-dir to --export")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     for name in ("emsize", "nlayers", "nhead", "features_per_group", "steps", "batch_size", "batch_rows",
                  "warmup_steps", "seed", "checkpoint_every", "threads"):
@@ -399,11 +434,17 @@ def main(argv: list[str] | None = None) -> int:
         prog="causalmix pretrain", description=__doc__.split("\n\n")[0], allow_abbrev=False
     ))
     args = parser.parse_args(argv)
+    command = "python -m causalmix.pretrain " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
-        config = config_from_args(args)
-        summary = pretrain(config, args.out_dir, resume=args.resume, overwrite=args.overwrite,
-                           export=args.export, progress=not args.quiet)
-    except (ValueError, FileExistsError) as e:
+        if args.export_only:
+            if args.export is None:
+                raise ValueError("--export-only needs --export PATH.")
+            summary = {"export": str(export_run(args.out_dir, args.export))}
+        else:
+            config = config_from_args(args)
+            summary = pretrain(config, args.out_dir, resume=args.resume, overwrite=args.overwrite,
+                               export=args.export, progress=not args.quiet, command=command)
+    except (ValueError, FileExistsError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if not args.quiet:

@@ -130,3 +130,16 @@ def test_config_file_with_an_unknown_key_is_a_clear_error(tmp_path, capsys):
     cfg.write_text("emsize: 16\nlearning_rate: 0.1\n")
     assert main(["--config", str(cfg), "--out-dir", str(tmp_path / "run"), "--quiet"]) == 2
     assert "learning_rate" in capsys.readouterr().err
+
+
+def test_export_only_ships_the_last_saved_state_of_a_run(tmp_path):
+    pretrain(tiny_config(steps=4), tmp_path / "run", progress=False, stop_after=2)
+    path = tmp_path / "early.ckpt"
+    assert main(["--out-dir", str(tmp_path / "run"), "--export-only", "--export", str(path)]) == 0
+    recipe = json.loads(path.with_suffix(".json").read_text())
+    assert recipe["steps"] == 2 and recipe["planned_steps"] == 4
+    state = torch.load(tmp_path / "run" / "state.pt", weights_only=False)
+    shipped = torch.load(path, weights_only=False)["state_dict"]
+    for name, tensor in state["model"].items():
+        assert torch.equal(shipped[name], tensor)
+    assert main(["--out-dir", str(tmp_path / "nothing"), "--export-only", "--export", str(path)]) == 2
