@@ -1,0 +1,171 @@
+"""The experiment runner: records, provenance, generator cache, failures, determinism, and a sweep
+that survives SIGKILL in a real subprocess without losing or duplicating runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+import causalmix.generators as generators
+from causalmix.experiment import (
+    RunRecord,
+    RunSpec,
+    execute_run,
+    expand_config,
+    load_curves,
+    load_records,
+    run_sweep,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FT = {"max_steps": 2, "eval_every": 1, "learning_rate": 1e-3, "n_estimators": 1}
+TIMING_FIELDS = {"wall_time_s", "timings", "generator_cached"}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _spec(ckpt, **kw):
+    base = dict(dataset="blood-transfusion", n_train=48, seed=0, method="finetune", model=str(ckpt), device="cpu",
+                finetune=FT, test_cap=100)
+    return RunSpec(**{**base, **kw})
+
+
+def _comparable(record: RunRecord) -> dict:
+    return {k: v for k, v in record.to_dict().items() if k not in TIMING_FIELDS}
+
+
+def test_run_ids_and_hashes_follow_the_spec(untrained_checkpoint):
+    a = _spec(untrained_checkpoint)
+    assert a.run_id == _spec(untrained_checkpoint).run_id
+    assert a.run_id.startswith("blood-transfusion-finetune-n48-s0-")
+    assert a.config_hash != _spec(untrained_checkpoint, finetune={**FT, "learning_rate": 1e-4}).config_hash
+    assert a.config_hash == _spec(untrained_checkpoint, device="cuda").config_hash  # device is not the question
+    with pytest.raises(ValueError, match="Unknown method 'smot'"):
+        _spec(untrained_checkpoint, method="smot")
+    with pytest.raises(ValueError, match="Unknown fine-tuning parameters"):
+        _spec(untrained_checkpoint, finetune={"steps": 3})
+    with pytest.raises(ValueError, match="domain must be"):
+        _spec(untrained_checkpoint, domain={"column": "recency"})
+
+
+def test_same_seed_gives_identical_records_and_the_generator_is_fitted_once_per_split(untrained_checkpoint, tmp_path, data_dir):
+    spec = _spec(untrained_checkpoint, method="gaussian_copula")
+    first = execute_run(spec, out_dir=tmp_path)
+    again = execute_run(spec, out_dir=tmp_path / "again")
+    assert first.status == "ok", first.error
+    assert _comparable(first) == _comparable(again)
+    pd.testing.assert_frame_equal(first.curve, again.curve)
+    # Same split and generator config, other fine-tuning settings: the fitted generator is reused.
+    other = execute_run(_spec(untrained_checkpoint, method="gaussian_copula", finetune={**FT, "max_steps": 3}),
+                        out_dir=tmp_path)
+    assert (first.generator_cached, other.generator_cached) == (False, True)
+    assert len(list((tmp_path / "generators").glob("*.pkl"))) == 1
+    assert other.timings["generator_fit"] == 0.0 < first.timings["generator_fit"]
+    # Provenance.
+    assert first.dataset_sha256 and len(first.dataset_sha256) == 64
+    assert first.git_commit != "" and first.versions["torch"] == torch.__version__
+    assert "cores" in first.hardware and first.device == "cpu"
+    assert first.n_val == 12 and first.domain is None and first.n_steps == 2
+    assert not np.isnan(first.test_roc_auc_step0) and np.isnan(first.test_ood_roc_auc)
+
+
+def test_a_failing_generator_is_recorded_with_its_reason_and_the_sweep_goes_on(untrained_checkpoint, tmp_path, monkeypatch):
+    class Broken(generators.SMOTEGenerator):
+        def _fit(self, Xe, ye):
+            raise RuntimeError("the generator broke on purpose")
+
+    monkeypatch.setitem(generators.GENERATORS, "smote", Broken)
+    config = {"name": "t", "model": str(untrained_checkpoint), "device": "cpu", "datasets": ["blood-transfusion"],
+              "n_train": [48], "seeds": [0], "methods": ["pretrained", "smote"], "finetune": FT, "test_cap": 100}
+    summary = run_sweep(config, out_dir=tmp_path, progress=False)
+    assert (summary.n_ok, summary.n_failed, summary.n_skipped) == (1, 1, 0)
+    (reason,) = summary.failures.values()
+    assert reason == "RuntimeError: the generator broke on purpose"
+    assert "1 x RuntimeError: the generator broke on purpose" in str(summary)
+    records = load_records(tmp_path).set_index("method")
+    assert records.loc["smote", "status"] == "failed"
+    assert "broke on purpose" in records.loc["smote", "error"]
+    assert np.isnan(records.loc["smote", "test_roc_auc"])
+    assert records.loc["pretrained", "status"] == "ok" and records.loc["pretrained", "best_step"] == 0
+    # Rerunning skips everything already recorded (failures included: their reason is the result).
+    again = run_sweep(config, out_dir=tmp_path, progress=False)
+    assert (again.n_ok, again.n_failed, again.n_skipped) == (0, 0, 2)
+
+
+def test_config_expansion_covers_the_grid_and_domain_shift_runs(untrained_checkpoint):
+    config = {"name": "g", "model": str(untrained_checkpoint), "datasets": ["diabetes", "wdbc"], "n_train": [32, 64],
+              "seeds": [0, 1], "methods": ["pretrained", "finetune", "causalmix"],
+              "domain_shift": [{"dataset": "adult", "column": "sex", "values": ["Female"], "n_train": [64],
+                                "seeds": [0], "methods": ["finetune"]}]}
+    specs = expand_config(config)
+    assert len(specs) == 2 * 2 * 2 * 3 + 1
+    assert len({s.run_id for s in specs}) == len(specs)
+    assert specs[-1].domain == {"column": "sex", "values": ["Female"]}
+    with pytest.raises(ValueError, match="Unknown sweep configuration keys \\['dataset'\\]"):
+        expand_config({"dataset": ["adult"]})
+    for name in ("smoke", "quick", "full"):
+        assert expand_config(ROOT / "configs" / f"{name}.yaml")
+
+
+def test_domain_shift_run_evaluates_in_and_out_of_domain(untrained_checkpoint, tmp_path):
+    spec = _spec(untrained_checkpoint, dataset="adult", n_train=40, method="pretrained",
+                 domain={"column": "sex", "values": ["Female"]})
+    record = execute_run(spec, out_dir=tmp_path)
+    assert record.status == "ok", record.error
+    assert record.domain == "sex in ['Female']"
+    assert not np.isnan(record.test_ood_roc_auc) and record.test_ood_roc_auc == record.test_ood_roc_auc_step0
+    curves = load_curves(tmp_path)
+    assert {"run_id", "dataset", "method", "n_train", "seed", "domain", "step", "val_roc_auc", "test_ood_log_loss"} <= set(curves.columns)
+    assert (curves["domain"] == "sex in ['Female']").all() and list(curves["step"]) == [0]
+
+
+@pytest.mark.slow
+def test_sweep_killed_with_sigkill_and_restarted_neither_loses_nor_duplicates_runs(untrained_checkpoint, tmp_path):
+    config = {"name": "kill", "model": str(untrained_checkpoint), "device": "cpu", "threads": 1,
+              "datasets": ["blood-transfusion", "diabetes"], "n_train": [48], "seeds": [0, 1, 2],
+              "methods": ["pretrained", "finetune"], "finetune": {**FT, "max_steps": 4}, "test_cap": 100,
+              "out_dir": str(tmp_path / "out")}
+    path = tmp_path / "kill.yaml"
+    path.write_text(yaml.safe_dump(config))
+    expected = {s.run_id for s in expand_config(path)}
+    records = tmp_path / "out" / "records"
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "causalmix", "sweep", str(path), "--quiet"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while len(list(records.glob("*.json"))) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the sweep finished before it could be killed; make it longer"
+    before = {p.name: p.read_bytes() for p in records.glob("*.json")}
+    assert 3 <= len(before) < len(expected)
+    for content in before.values():
+        json.loads(content)  # every record on disk is whole
+
+    summary = run_sweep(path, progress=False)
+    assert summary.n_skipped == len(before) and summary.n_ok == len(expected) - len(before) and summary.n_failed == 0
+    after = sorted(records.glob("*.json"))
+    assert {p.name[: -len(".json")] for p in after} == expected  # nothing lost, nothing extra
+    for name, content in before.items():
+        assert (records / name).read_bytes() == content  # finished runs were not redone
+    frame = load_records(tmp_path / "out")
+    assert len(frame) == len(expected) and frame["run_id"].is_unique and (frame["status"] == "ok").all()
+    assert len(load_curves(tmp_path / "out")) == sum(1 if m == "pretrained" else 5 for m in frame["method"])
