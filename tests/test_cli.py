@@ -1,0 +1,73 @@
+"""The command line: run, sweep, results and the mounted pretrain command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import yaml
+
+from causalmix.cli import main
+from causalmix.experiment import load_records
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def test_run_prints_the_metrics_of_one_run(untrained_checkpoint, tmp_path, capsys, data_dir):
+    code = main(["run", "--dataset", "blood-transfusion", "--method", "mixup", "--n-train", "48", "--seed", "1",
+                 "--model", str(untrained_checkpoint), "--device", "cpu", "--max-steps", "2", "--eval-every", "1",
+                 "--set", "n_estimators=1", "--gen", "alpha=0.4", "--test-cap", "100", "--out", str(tmp_path), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "blood-transfusion-mixup-n48-s1-" in out and "best step" in out
+    for label in ("val", "test", "pre-trained", "roc_auc", "log_loss"):
+        assert label in out
+    (record,) = load_records(tmp_path).to_dict("records")
+    assert record["status"] == "ok" and record["gen_alpha"] == 0.4 and record["ft_max_steps"] == 2
+
+
+def test_run_json_and_bad_input(untrained_checkpoint, capsys):
+    code = main(["run", "--dataset", "blood-transfusion", "--method", "pretrained", "--n-train", "48",
+                 "--model", str(untrained_checkpoint), "--device", "cpu", "--test-cap", "100", "--json", "--quiet"])
+    record = json.loads(capsys.readouterr().out)
+    assert code == 0 and record["method"] == "pretrained" and record["best_step"] == 0
+    assert main(["run", "--dataset", "no-such-dataset", "--method", "finetune", "--model", str(untrained_checkpoint),
+                 "--quiet"]) == 1
+    assert "no-such-dataset" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--dataset", "adult", "--method", "nonsense"])
+    assert exc.value.code == 2
+
+
+def test_sweep_then_results_prints_a_summary_per_method(untrained_checkpoint, tmp_path, capsys):
+    config = {"name": "cli", "model": str(untrained_checkpoint), "device": "cpu", "datasets": ["blood-transfusion", "diabetes"],
+              "n_train": [48], "seeds": [0], "methods": ["pretrained", "finetune"], "test_cap": 100,
+              "finetune": {"max_steps": 3, "eval_every": 1, "learning_rate": 3e-3, "n_estimators": 1}}
+    path = tmp_path / "cli.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "res"), "--quiet"]) == 0
+    assert "4 runs, 4 ok, 0 failed, 0 skipped" in capsys.readouterr().out
+    assert main(["sweep", str(path), "--out", str(tmp_path / "res"), "--quiet"]) == 0
+    assert "0 ok, 0 failed, 4 skipped" in capsys.readouterr().out
+    assert main(["results", str(tmp_path / "res")]) == 0
+    out = capsys.readouterr().out
+    assert "4 runs" in out and "median_impr_%" in out and "avg_rank" in out
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["finetune"], ["pretrained"])}
+    assert lines["pretrained"][3] == "0.000"  # the pre-trained model does not improve on itself
+    assert main(["results", str(tmp_path / "empty")]) == 1
+
+
+def test_pretrain_is_mounted_and_dispatched(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["pretrain", "--help"])
+    assert exc.value.code == 0 and "--out-dir" in capsys.readouterr().out
+    code = main(["pretrain", "--out-dir", str(tmp_path / "pre"), "--steps", "1", "--emsize", "16", "--nlayers", "1",
+                 "--nhead", "1", "--batch-size", "2", "--max-rows", "64", "--overwrite", "--quiet"])
+    assert code == 0 and (tmp_path / "pre" / "latest.ckpt").is_file()
