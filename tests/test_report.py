@@ -30,7 +30,7 @@ def fake_records(methods=("finetune", "causalmix", "smote"), datasets=("a", "b",
                     "test_roc_auc": auc, "test_roc_auc_step0": step0,
                     "test_accuracy": 0.8 + bonus[method], "test_accuracy_step0": 0.8,
                     "test_log_loss": 0.5, "test_log_loss_step0": 0.5,
-                    "wall_time_s": 1.0 + rng.random(), "git_commit": "0123456789abcdef",
+                    "wall_time_s": 1.0 + rng.random(), "git_commit": "0123456789abcdef-dirty",
                 })
                 if domain:
                     rows[-1].update({
@@ -77,7 +77,7 @@ def test_median_improvement_table_orders_methods_and_shows_paper_numbers():
 def test_provenance_caption_names_config_model_datasets_runs_commit():
     text = report.caption(fake_records(), config="smoke")
     assert "configuration smoke" in text and "causalmix-tiny" in text
-    assert "4 datasets (a, b, c, d)" in text and "24 runs" in text and "git 0123456" in text
+    assert "4 datasets (a, b, c, d)" in text and "24 runs" in text and "git 0123456-dirty" in text
 
 
 def test_nemenyi_critical_difference_matches_demsar_table():

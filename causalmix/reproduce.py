@@ -1,0 +1,171 @@
+"""Execute the report notebooks with papermill for one configuration, into the book's folder.
+
+Every ``notebooks/0*.ipynb`` runs, in order, with the parameters ``config`` (the configuration's
+name or path), ``jobs``, ``out_dir`` when given, and the per-configuration notebook parameters of
+:data:`NOTEBOOK_PARAMETERS` (each notebook's ``parameters`` cell holds the quick defaults). The executed copies land in ``book/results/``, where ``_toc.yml`` takes them. The
+first failing notebook stops the run with its name, the failing cell's error and the path of
+the executed copy that shows it.
+
+    python -m causalmix.reproduce --config quick
+    python -m causalmix.reproduce --config smoke --output-dir /tmp/book/results --out-dir /tmp/runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from causalmix.report import REPO_ROOT, load_config
+
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+OUTPUT_DIR = REPO_ROOT / "book" / "results"
+
+
+# Notebook parameters that are not sweep settings (the sweep's are in configs/<name>.yaml), per
+# configuration name; anything not listed keeps the notebook's quick default.
+NOTEBOOK_PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
+    "smoke": {"01_scm_anatomy": {"n_train": 64, "n_synthetic": 300}},
+    "full": {"01_scm_anatomy": {"n_train": 512, "n_synthetic": 5000}},
+}
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised while executing; the message names it and where its output is."""
+
+
+def notebooks(directory: Path = NOTEBOOK_DIR, only: Sequence[str] | None = None) -> list[Path]:
+    """The numbered notebooks ``0*.ipynb`` in order; ``only`` picks some by stem or prefix."""
+    found = sorted(directory.glob("0*.ipynb"))
+    if not found:
+        raise FileNotFoundError(f"No notebooks 0*.ipynb in {directory}.")
+    if not only:
+        return found
+    picked = [p for p in found if any(p.stem == o or p.stem.startswith(o) for o in only)]
+    missing = [o for o in only if not any(p.stem == o or p.stem.startswith(o) for p in found)]
+    if missing:
+        raise FileNotFoundError(f"No notebook matches {missing}; notebooks: {[p.stem for p in found]}.")
+    return picked
+
+
+def parameters_for(notebook: Path, config: str | Path, out_dir: str | Path | None = None, jobs: int = 1,
+                   extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The papermill parameters of one notebook under one configuration.
+
+    >>> parameters_for(Path("01_scm_anatomy.ipynb"), "smoke")
+    {'config': 'smoke', 'jobs': 1, 'n_train': 64, 'n_synthetic': 300}
+    """
+    params: dict[str, Any] = {"config": str(config), "jobs": jobs}
+    if out_dir is not None:
+        params["out_dir"] = str(Path(out_dir).resolve())
+    params.update(NOTEBOOK_PARAMETERS.get(Path(str(config)).stem, {}).get(notebook.stem, {}))
+    params.update(extra or {})
+    return params
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` with VALUE read as YAML (``n_train=128`` -> int, ``dataset=wdbc`` -> str)."""
+    import yaml
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, yaml.safe_load(value)
+
+
+def _kernel_env() -> None:
+    # Figures must render inline in the executed notebooks; a headless MPLBACKEND=Agg inherited
+    # from make or CI would stop ipykernel from installing its inline backend.
+    if os.environ.get("MPLBACKEND", "").lower() == "agg":
+        del os.environ["MPLBACKEND"]
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def _log_sweep_status(config: str | Path, out_dir: str | Path | None, log) -> None:
+    """One line before the notebooks start: how many runs the sweep has and how many are cached."""
+    from causalmix.experiment import expand_config
+    from causalmix.report import resolve_config, results_dir
+
+    runs = expand_config(resolve_config(config))
+    where = results_dir(config, out_dir)
+    cached = {p.name.removesuffix(".json") for p in (where / "records").glob("*.json")}
+    todo = sum(r.run_id not in cached for r in runs)
+    log(f"Sweep {Path(str(config)).stem}: {len(runs)} runs, {len(runs) - todo} already recorded under {where}, "
+        f"{todo} to run (notebook 02_benchmark).", flush=True)
+
+
+def run_notebooks(
+    config: str | Path = "quick",
+    *,
+    output_dir: str | Path = OUTPUT_DIR,
+    out_dir: str | Path | None = None,
+    only: Sequence[str] | None = None,
+    jobs: int = 1,
+    kernel: str = "python3",
+    timeout: int | None = None,
+    notebook_dir: Path = NOTEBOOK_DIR,
+    extra: dict[str, Any] | None = None,
+    log=print,
+) -> dict[str, float]:
+    """Execute the notebooks; return ``{stem: seconds}``. Raises :class:`NotebookFailed`.
+
+    ``extra`` parameters go to every notebook (a notebook that does not declare one ignores it).
+    """
+    import papermill as pm
+
+    load_config(config)  # fail before starting kernels when the configuration is missing or invalid
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    todo = notebooks(notebook_dir, only)
+    _log_sweep_status(config, out_dir, log)
+    _kernel_env()
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    for i, nb in enumerate(todo, 1):
+        params = parameters_for(nb, config, out_dir, jobs, extra)
+        target = output_dir / nb.name
+        log(f"[{i}/{len(todo)}] {nb.stem}: running with {params} ...", flush=True)
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(nb), str(target), parameters=params, kernel_name=kernel, cwd=str(REPO_ROOT),
+                progress_bar=False, execution_timeout=timeout,
+            )
+        except Exception as err:  # papermill raises PapermillExecutionError, nbclient timeouts, kernel deaths
+            detail = getattr(err, "ename", type(err).__name__) + ": " + str(getattr(err, "evalue", err)).splitlines()[0]
+            raise NotebookFailed(
+                f"Notebook {nb.stem} failed after {time.perf_counter() - t0:.0f} s ({detail}). "
+                f"The executed copy with the error marked: {target}"
+            ) from err
+        seconds[nb.stem] = time.perf_counter() - t0
+        log(f"[{i}/{len(todo)}] {nb.stem}: done in {seconds[nb.stem]:.1f} s", flush=True)
+    log(f"All {len(todo)} notebooks executed in {time.perf_counter() - start:.1f} s into {output_dir}", flush=True)
+    return seconds
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m causalmix.reproduce", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="quick", help="configuration name in configs/ or a YAML path (default quick)")
+    parser.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the executed notebooks go (default book/results)")
+    parser.add_argument("--out-dir", default=None, help="run records folder (default: the configuration's out_dir)")
+    parser.add_argument("--only", nargs="*", help="run only these notebooks (stem or prefix, e.g. 01 03_median)")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel runs in the sweep (default 1)")
+    parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: none)")
+    parser.add_argument("-p", "--param", action="append", type=_parse_param, default=[], metavar="NAME=VALUE",
+                        help="a notebook parameter for every notebook, e.g. -p dataset=wdbc (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        run_notebooks(args.config, output_dir=args.output_dir, out_dir=args.out_dir, only=args.only,
+                      jobs=args.jobs, timeout=args.timeout, extra=dict(args.param))
+    except (NotebookFailed, FileNotFoundError, ValueError) as err:
+        print(f"ERROR: {err}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
