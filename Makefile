@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= quick
+JOBS ?= 1
 # torch is installed first and kept as a constraint: otherwise pip pulls several GB of CUDA wheels.
 # Elsewhere: make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu  (GPU: see README)
 TORCH ?= torch==2.13.0
@@ -33,9 +34,12 @@ $(STAMP): requirements.lock pyproject.toml
 test: setup
 	$(BIN)/python -m pytest
 
+# papermill executes notebooks/0*.ipynb for $(CONFIG) into book/results/ (the sweep runs in 02_benchmark;
+# cached run records under results/<config>/ are reused).
 notebooks: setup
-	$(BIN)/python -m causalmix.reproduce --config $(CONFIG)
+	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --jobs $(JOBS)
 
+# Renders the executed notebooks and book/*.md into _build/html, offline; any warning fails (-W).
 book: setup
 	$(BIN)/jupyter-book build . -W --keep-going
 
