@@ -18,8 +18,8 @@ Shared behaviour (implemented once, in :class:`Generator`):
   imputed (median for numeric, most frequent level for categorical) before a generator sees the
   data; after sampling, each column gets missing values back independently at its observed
   missing rate (MCAR), so synthetic rows show the real missingness pattern column by column.
-- Restoration: numeric columns are cast back to their dtype (integer columns rounded and clipped
-  to the observed range), categorical ones to their dtype with the original category set (unused
+- Restoration: numeric columns are cast back to their dtype (integer columns, and float columns
+  holding only whole numbers in the training rows, rounded and clipped to the observed range), categorical ones to their dtype with the original category set (unused
   categories included), the label to the dtype of ``y``.
 - ``sample(n, random_state)``: ``random_state`` is an int (same int -> identical rows) or ``None``
   (fresh entropy). ``n == 0`` returns zero rows with the right schema.
@@ -208,7 +208,11 @@ class Generator:
                 specs.append(ColumnSpec(c, kind, s.dtype, _sorted_levels(s), miss))
             else:
                 vals = pd.to_numeric(s, errors="coerce").astype(float)
-                is_int = pd.api.types.is_integer_dtype(s.dtype)
+                finite = vals[np.isfinite(vals)]
+                # whole-number columns (counts, codes, years) stored as float stay whole numbers
+                is_int = pd.api.types.is_integer_dtype(s.dtype) or (
+                    len(finite) > 0 and bool(np.all(finite == np.round(finite)))
+                )
                 lo, hi = (float(vals.min()), float(vals.max())) if vals.notna().any() else (math.nan, math.nan)
                 specs.append(ColumnSpec(c, kind, s.dtype, (), miss, is_int, lo, hi))
         self.columns_ = tuple(specs)
@@ -457,7 +461,8 @@ class TableAugmentGenerator(Generator):
     is masked independently with probability ``mask_prob`` (default 0.1, a light corruption that
     keeps rows realistic). A masked value is replaced by the column's value in another random real
     row (``mask_value="marginal"``, default: the column keeps its marginal distribution and no new
-    missing values appear) or set missing (``"nan"``; TabPFN handles missing values natively).
+    missing values appear) or set missing (``"nan"``; TabPFN handles missing values natively; numpy
+    integer and bool columns then come back as float / object, the dtypes that can hold NaN).
     """
 
     name = "tableaugment"

@@ -211,3 +211,24 @@ def test_registry_builds_it():
     assert isinstance(gen, CausalMixGenerator) and gen.n_dags == 2
     with pytest.raises(RuntimeError, match="not fitted"):
         gen.sample(3)
+
+
+def test_same_random_state_same_fit():
+    X, y = known_scm(200, seed=4)
+    X = X[["a", "b", "d"]]
+    fits = [CausalMixGenerator(n_bootstrap=2, n_dags=2, random_state=5).fit(X, y) for _ in range(2)]
+    pd.testing.assert_frame_equal(fits[0].edge_probabilities_, fits[1].edge_probabilities_)
+    assert [set(d.edges) for d in fits[0].dags_] == [set(d.edges) for d in fits[1].dags_]
+    pd.testing.assert_frame_equal(fits[0].sample(100, random_state=1)[0], fits[1].sample(100, random_state=1)[0])
+
+
+def test_no_scm_features_left():
+    # every feature constant or high-cardinality: the SCM is the label alone, side columns follow it
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"k": 1.0, "id": pd.Categorical([f"i{i}" for i in range(80)])})
+    y = pd.Series(rng.choice(["a", "b"], 80))
+    with pytest.warns(CausalMixFallbackWarning):
+        gen = CausalMixGenerator(n_bootstrap=1, n_dags=1).fit(X, y)
+    Xs, ys = gen.sample(40, random_state=0)
+    id_to_label = dict(zip(X["id"].astype(str), y))
+    assert all(id_to_label[i] == lab for i, lab in zip(Xs["id"].astype(str), ys))  # same-label donors
