@@ -1,0 +1,222 @@
+"""Zero-shot ROC-AUC of the shipped ``causalmix-tiny`` model beside scikit-learn baselines.
+
+For every dataset in ``CAUSALMIX_DATA_DIR`` (default: the shared folder), every ``n_train`` and
+every seed: a stratified low-data split (``causalmix.data.low_data_split``; the test set capped
+for speed), then
+
+- ``causalmix-tiny``: in-context prediction through ``TabPFNClassifier`` (no fine-tuning);
+- ``logreg``, ``random_forest``, ``hist_gb``: scikit-learn defaults (logistic regression with
+  ``max_iter=1000`` so it converges), numeric columns median-imputed (and standardised for the
+  logistic regression), categorical ones one-hot encoded.
+
+ROC-AUC: binary on the positive class, multiclass one-vs-rest macro (``causalmix.metrics.roc_auc``).
+Writes ``benchmarks/results/tiny_model.csv`` (one row per dataset, n_train, seed, model) and
+``tiny_model.md`` (per-dataset means and the median over datasets per n_train) and prints the table.
+
+    python benchmarks/tiny_model.py                       # the full grid, about 10 min on 2 cores
+    python benchmarks/tiny_model.py --datasets wdbc diabetes --n-train 256 --seeds 1 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CAUSALMIX_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TABPFN_DISABLE_TELEMETRY", "1")
+# One thread per process: on a shared 2-core machine OpenMP oversubscription makes torch and
+# HistGradientBoosting many times slower. Parallelism comes from --jobs processes instead.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+from causalmix.data import DatasetError, list_datasets, load_dataset, low_data_split  # noqa: E402
+from causalmix.metrics import roc_auc  # noqa: E402
+
+BASELINES = ("logreg", "random_forest", "hist_gb")
+
+
+def _sklearn_model(name: str, categorical: list[str], numeric: list[str], seed: int):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    num_steps = [SimpleImputer(strategy="median")] + ([StandardScaler()] if name == "logreg" else [])
+    cat_steps = [SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")]
+    pre = ColumnTransformer(
+        [("num", make_pipeline(*num_steps), numeric), ("cat", make_pipeline(*cat_steps), categorical)],
+        sparse_threshold=0.0,
+    )
+    model = {
+        "logreg": lambda: LogisticRegression(max_iter=1000),
+        "random_forest": lambda: RandomForestClassifier(random_state=seed, n_jobs=1),
+        "hist_gb": lambda: HistGradientBoostingClassifier(random_state=seed),
+    }[name]()
+    return make_pipeline(pre, model)
+
+
+def _proba_in_order(model, X, classes) -> np.ndarray:
+    proba = model.predict_proba(X)
+    index = {c: i for i, c in enumerate(model.classes_)}
+    out = np.zeros((len(X), len(classes)))
+    for j, c in enumerate(classes):
+        if c in index:
+            out[:, j] = proba[:, index[c]]
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _dataset(name: str):
+    return load_dataset(name)
+
+
+def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators: int, test_cap: int,
+                    baselines: tuple[str, ...]) -> list[dict]:
+    import torch
+
+    from causalmix.model import load_classifier
+
+    torch.set_num_threads(1)
+    ds = _dataset(name)
+    try:
+        split = low_data_split(ds, n_train=n_train, n_val=len(ds.classes), seed=seed, test_cap=test_cap)
+    except DatasetError:
+        return []  # too few rows for this n_train
+    categorical = [c for c in ds.X.columns if c in ds.categorical_features]
+    numeric = [c for c in ds.X.columns if c not in ds.categorical_features]
+    rows = []
+    for label in (["causalmix-tiny"] if model else []) + list(baselines):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if label == "causalmix-tiny":
+                clf = load_classifier(model, device="cpu", n_estimators=n_estimators, random_state=seed)
+            else:
+                clf = _sklearn_model(label, categorical, numeric, seed)
+            clf.fit(split.X_train, split.y_train)
+            proba = _proba_in_order(clf, split.X_test, ds.classes)
+        rows.append(
+            {
+                "dataset": name,
+                "task": ds.task,
+                "n_train": n_train,
+                "seed": seed,
+                "model": label,
+                "roc_auc": roc_auc(split.y_test, proba, ds.classes),
+                "n_test": len(split.y_test),
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        )
+    return rows
+
+
+def run(
+    *,
+    model: str | None,
+    datasets: list[str],
+    n_trains: list[int],
+    seeds: int,
+    n_estimators: int,
+    test_cap: int,
+    baselines: tuple[str, ...],
+    jobs: int = 1,
+) -> pd.DataFrame:
+    """All (dataset, n_train, seed) splits, in ``jobs`` processes; one row per split and model."""
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    # Big splits first so the parallel workers finish together.
+    grid = sorted(((d, n, s) for d in datasets for n in n_trains for s in range(seeds)), key=lambda j: -j[1])
+    tasks = (delayed(_evaluate_split)(model, d, n, s, n_estimators, test_cap, baselines) for d, n, s in grid)
+    results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
+    rows = [row for split_rows in tqdm(results, total=len(grid), desc="benchmark", dynamic_ncols=True)
+            for row in split_rows]
+    return pd.DataFrame(rows)
+
+
+def summarise(results: pd.DataFrame) -> str:
+    """Markdown: per-dataset mean ROC-AUC per model, per n_train, and the median over datasets."""
+    order = ["causalmix-tiny", *[b for b in BASELINES if b in set(results["model"])]]
+    parts = []
+    for n_train, group in results.groupby("n_train"):
+        table = group.pivot_table(index="dataset", columns="model", values="roc_auc", aggfunc="mean")[order]
+        table.loc["**median**"] = table.median()
+        table.loc["**mean**"] = table.iloc[:-1].mean()
+        wins = (table.iloc[:-2]["causalmix-tiny"] >= table.iloc[:-2]["logreg"]).sum() if "logreg" in order else None
+        lines = [f"### n_train = {n_train}", "", "| dataset | " + " | ".join(order) + " |",
+                 "|---|" + "---|" * len(order)]
+        for idx, row in table.iterrows():
+            lines.append(f"| {idx} | " + " | ".join(f"{v:.3f}" for v in row.to_numpy()) + " |")
+        if wins is not None:
+            lines += ["", f"causalmix-tiny >= logreg on {wins} of {len(table) - 2} datasets."]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="causalmix-tiny", help="model spec or checkpoint path (%(default)s)")
+    parser.add_argument("--datasets", nargs="*", help="default: every dataset in CAUSALMIX_DATA_DIR")
+    parser.add_argument("--n-train", nargs="+", type=int, default=[64, 256, 1024])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--n-estimators", type=int, default=2, help="tabpfn ensemble size (%(default)s)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (%(default)s)")
+    parser.add_argument("--test-cap", type=int, default=500, help="most test rows per split (%(default)s)")
+    parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--name", default="tiny_model", help="output file stem (%(default)s)")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+
+    datasets = args.datasets or _local_datasets()
+    start = time.perf_counter()
+    results = run(
+        model=args.model,
+        datasets=datasets,
+        n_trains=args.n_train,
+        seeds=args.seeds,
+        n_estimators=args.n_estimators,
+        test_cap=args.test_cap,
+        baselines=() if args.no_baselines else BASELINES,
+        jobs=args.jobs,
+    )
+    elapsed = time.perf_counter() - start
+    header = (
+        f"# Zero-shot `{Path(str(args.model)).name}` vs scikit-learn baselines (ROC-AUC)\n\n"
+        f"Datasets: {len(datasets)}; n_train {args.n_train}; {args.seeds} seeds; tabpfn n_estimators="
+        f"{args.n_estimators}; test rows capped at {args.test_cap}; wall time {elapsed / 60:.1f} min "
+        f"({args.jobs} processes, 1 thread each).\n"
+        f"Multiclass: one-vs-rest macro ROC-AUC. Splits too small for an n_train are skipped.\n\n"
+    )
+    report = header + summarise(results)
+    print(report)
+    if not args.no_write:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+        results.to_csv(args.out_dir / f"{args.name}.csv", index=False)
+        (args.out_dir / f"{args.name}.md").write_text(report)
+    return 0
+
+
+def _local_datasets() -> list[str]:
+    import json
+
+    manifest = Path(os.environ["CAUSALMIX_DATA_DIR"]) / "manifest.json"
+    if manifest.is_file():
+        return [d["name"] for d in json.loads(manifest.read_text())["datasets"]]
+    return list_datasets()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
