@@ -141,6 +141,26 @@ def load_results(config: str | Path, out_dir: str | Path | None = None) -> tuple
     return load_records(where), load_curves(where)
 
 
+def in_sweep(records: pd.DataFrame, config: str | Path) -> pd.DataFrame:
+    """The records of the configuration's own grid (datasets × n_train × seeds × methods and its
+    domain-shift blocks), leaving out extra runs that share the folder, such as the low-resource
+    extension of notebook 02."""
+    from causalmix.experiment import expand_config
+
+    ids = {spec.run_id for spec in expand_config(resolve_config(config))}
+    return records[records["run_id"].isin(ids)]
+
+
+def low_resource_config(config: str | Path, *, dataset: str, n_train: Sequence[int], seeds: Sequence[int],
+                        methods: Sequence[str]) -> dict[str, Any]:
+    """The configuration restricted to one dataset at extra training sizes (no domain shift): the
+    low-resource study of notebook 06. Same model, fine-tuning and generator settings, same
+    ``out_dir``, so runs it shares with the main grid are recorded once."""
+    cfg = load_config(config)
+    return {**cfg, "datasets": [dataset], "n_train": [int(n) for n in n_train], "seeds": [int(s) for s in seeds],
+            "methods": list(methods), "domain_shift": []}
+
+
 def ok_runs(records: pd.DataFrame, *, domain: bool | None = False) -> pd.DataFrame:
     """Successful runs; ``domain=False`` keeps the plain low-data runs, ``True`` the domain-shift
     runs, ``None`` both."""
@@ -679,12 +699,8 @@ def plot_regret(frame: pd.DataFrame, *, records: pd.DataFrame, config: str):
 
 
 def sweep_summary_text(summary: Any) -> str:
-    """A line about a finished sweep from whatever summary object ``run_sweep`` returned."""
-    fields = dataclasses.asdict(summary) if dataclasses.is_dataclass(summary) else dict(getattr(summary, "__dict__", {}))
-    shown = {k: v for k, v in fields.items() if isinstance(v, (int, float, str)) or v is None}
-    if not shown:
-        return f"Sweep finished: `{summary!r}`"
-    return "Sweep finished: " + ", ".join(f"{k} = **{v if not isinstance(v, float) else round(v, 1)}**" for k, v in shown.items()) + "."
+    """A finished sweep's summary (``SweepSummary``: counts, wall time, failure reasons) as markdown."""
+    return f"\n\n```text\n{summary}\n```\n"
 
 
 def environment_table(records: pd.DataFrame) -> pd.DataFrame:
@@ -742,9 +758,12 @@ def domain_shift_verdict(records: pd.DataFrame, *, config: str) -> str:
             shrink = tuned.idxmin() if len(tuned) else None
             text = (f"- *{domain}*, {name}: highest out-of-domain {name} **{method_label(best)}** "
                     f"({means.at[best, f'test_ood_{metric}']:.3f} vs pre-trained {means.at['pretrained', f'test_ood_{metric}']:.3f})")
-            if shrink is not None:
-                text += (f"; the drop shrinks most with **{method_label(shrink)}** "
+            if shrink is not None and tuned[shrink] < 0:
+                text += (f"; the in-domain − out-of-domain drop shrinks most with **{method_label(shrink)}** "
                          f"({tuned[shrink]:+.3f} against the pre-trained model's drop)")
+            elif shrink is not None:
+                text += (f"; no method shrinks the in-domain − out-of-domain drop, it grows least with "
+                         f"**{method_label(shrink)}** ({tuned[shrink]:+.3f} against the pre-trained model's drop)")
             lines.append(text + ".")
     lines.append(f"\n({caption(runs, config=config)}; means over runs — with few seeds, differences "
                  "of a few thousandths are within noise.)")

@@ -29,8 +29,17 @@ OUTPUT_DIR = REPO_ROOT / "book" / "results"
 # Notebook parameters that are not sweep settings (the sweep's are in configs/<name>.yaml), per
 # configuration name; anything not listed keeps the notebook's quick default.
 NOTEBOOK_PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
-    "smoke": {"01_scm_anatomy": {"n_train": 64, "n_synthetic": 300}},
-    "full": {"01_scm_anatomy": {"n_train": 512, "n_synthetic": 5000}},
+    "smoke": {
+        "01_scm_anatomy": {"n_train": 64, "n_synthetic": 300},
+        "02_benchmark": {"low_resource_n_train": [32], "low_resource_seeds": [0],
+                         "low_resource_methods": ["pretrained", "finetune", "smote", "mixup"]},
+    },
+    "full": {
+        "01_scm_anatomy": {"n_train": 512, "n_synthetic": 5000},
+        "02_benchmark": {"low_resource_n_train": [32, 1024], "low_resource_seeds": list(range(10)),
+                         "low_resource_methods": ["pretrained", "finetune", "causalmix", "smote", "mixup",
+                                                  "tableaugment", "gaussian_copula"]},
+    },
 }
 
 

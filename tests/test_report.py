@@ -174,3 +174,19 @@ def test_resolve_config_names_and_errors(tmp_path):
     assert report.resolve_config(path) == path.resolve()
     assert report.results_dir(path) == report.REPO_ROOT / "runs/mine"
     assert report.results_dir(path, tmp_path) == tmp_path
+
+
+def test_in_sweep_keeps_the_configuration_grid_and_the_extension_shares_its_settings():
+    from causalmix.experiment import expand_config
+
+    specs = expand_config(report.resolve_config("smoke"))
+    records = pd.DataFrame({"run_id": [specs[0].run_id, "adult-finetune-n32-s0-extra"]})
+    assert list(report.in_sweep(records, "smoke")["run_id"]) == [specs[0].run_id]
+    ext = report.low_resource_config("smoke", dataset="adult", n_train=[32], seeds=[0], methods=["finetune"])
+    cfg = report.load_config("smoke")
+    assert ext["datasets"] == ["adult"] and ext["n_train"] == [32] and ext["domain_shift"] == []
+    assert ext["finetune"] == cfg["finetune"] and ext["model"] == cfg["model"] and ext["out_dir"] == cfg["out_dir"]
+    # a size of the main grid gives the same run id, so the run is recorded once
+    same = report.low_resource_config("smoke", dataset=cfg["datasets"][0], n_train=cfg["n_train"], seeds=cfg["seeds"],
+                                      methods=cfg["methods"][:1])
+    assert expand_config(same)[0].run_id == specs[0].run_id
