@@ -292,10 +292,13 @@ def _split_rows(y: np.ndarray, n_rows: int, query_fraction: float, rng: np.rando
 
 
 def _lr_factor(step: int, max_steps: int, warmup_steps: int) -> float:
-    """Linear warmup to 1 over ``warmup_steps``, then cosine decay towards 0 at ``max_steps`` (step >= 1)."""
+    """Linear warmup to 1 over ``warmup_steps``, then cosine decay towards 0 (step >= 1).
+
+    The decay reaches 0 one step after ``max_steps``, so the last step still learns.
+    """
     if step <= warmup_steps:
         return step / max(1, warmup_steps)
-    progress = (step - warmup_steps) / max(1, max_steps - warmup_steps)
+    progress = (step - warmup_steps) / (max_steps - warmup_steps + 1)
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
@@ -436,7 +439,11 @@ def _run(
         return (auc, ll) if config.early_stopping_metric == "roc_auc" else (ll, auc)
 
     curve = [evaluate(0, float("nan"), 0.0)]
-    best_row, best_state, bad_evals = curve[0], None, 0
+
+    def snapshot() -> dict[str, torch.Tensor]:
+        return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
+
+    best_row, best_state, bad_evals = curve[0], (snapshot() if config.max_steps else None), 0
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     warmup_steps = int(config.warmup_fraction * config.max_steps)
     n_real = min(len(ytr), config.max_rows_per_step or len(ytr))
@@ -501,8 +508,7 @@ def _run(
             if key(row)[0] > key(best_row)[0] + config.min_delta or (
                 key(row)[0] == key(best_row)[0] and key(row)[1] > key(best_row)[1]
             ):
-                best_row, bad_evals = row, 0
-                best_state = {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
+                best_row, best_state, bad_evals = row, snapshot(), 0
             else:
                 bad_evals += 1
                 if bad_evals >= config.patience:
@@ -511,12 +517,7 @@ def _run(
     if bar is not None:
         bar.close()
 
-    # Restore the best step: step 0 means the untouched pre-trained weights.
-    if best_row["step"] != step:
-        if best_state is None:
-            fresh = _load(model, n_estimators=config.n_estimators, device=device, seed=seed,
-                          categorical_indices=enc.categorical_indices)
-            best_state = fresh.models_[0].state_dict()
+    if best_row["step"] != step:  # restore the best step (step 0: the untouched pre-trained weights)
         net.load_state_dict(best_state)
 
     frame = pd.DataFrame(curve)
