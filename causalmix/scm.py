@@ -186,7 +186,8 @@ class CausalMixGenerator(Generator):
         algorithms: discovery algorithms, any of ``"pc"``, ``"fci"``. Default both, as in the paper.
         indep_test: causal-learn CI test. Default ``"fisherz"`` (fast; 0.2-0.6 s per run at 500 rows).
             ``"kci"``/``"rcit"``/``"fastkci"`` are nonparametric but take minutes at 10-20 columns:
-            for small problems only.
+            for small problems only; their kernels also see the duplicated rows of a bootstrap
+            resample, which makes edge probabilities noisier than with Fisher-z on small data.
         alpha: significance level of the CI tests. Default 0.05 (SPEC).
         n_bootstrap: bootstrap resamples per algorithm. Default 5: with both algorithms, 10 runs
             give edge probabilities in steps of 0.05 for about 2 s of CPU at 256 rows x 21 nodes
@@ -217,7 +218,7 @@ class CausalMixGenerator(Generator):
     ``dags_`` (tuple of ``networkx.DiGraph``), ``scms_`` (fitted ``gcm.StructuralCausalModel``),
     ``column_roles_`` (column -> "scm" / "side" / "constant"), ``label_node_``,
     ``n_discovery_runs_`` (algorithm -> successful runs), ``discovery_errors_``, ``fallbacks_``,
-    ``fit_seconds_`` (stage -> seconds).
+    ``fit_seconds_`` (stage -> wall seconds).
     """
 
     name = "causalmix"
