@@ -38,8 +38,7 @@ class PriorConfig:
     Args:
         min_rows, max_rows: rows per dataset (32-1024); a batch draws its row count
             log-uniformly, so small datasets (the low-data regime) are frequent.
-        min_features, max_features: features per dataset (1-30); datasets of a batch
-            differ, shorter ones are zero-padded (the model drops constant columns).
+        min_features, max_features: features per dataset (1-30), one count per batch.
         max_classes: at most 10 classes, the v2 output head's size.
         multiclass_prob: probability that a dataset has more than 2 classes (0.5, so
             multiclass problems are learned as well as binary ones).
@@ -51,6 +50,10 @@ class PriorConfig:
         noise_std_range: log-uniform range of the per-dataset additive noise, relative to a
             node's standardised signal (0.003-0.5): from nearly deterministic to very noisy labels.
         min_causes, max_causes: exogenous root causes (1-4); few causes, many variables.
+        monotone_prob: share of nodes with a monotone activation (0.8); the rest get
+            periodic/even/step/bump ones, which lose information.
+        cause_feature_boost: how much likelier root causes are chosen as features
+            (0.5 on a uniform sort key: usually all of them when there is room).
         categorical_prob: probability that a dataset has categorical features (0.4).
         max_categories: categories of a categorical feature are drawn from 2..this (10).
         quantile_prob: probability that a dataset's numeric features are rank-transformed
@@ -74,6 +77,8 @@ class PriorConfig:
     noise_std_range: tuple[float, float] = (0.003, 0.5)
     min_causes: int = 1
     max_causes: int = 4
+    monotone_prob: float = 0.8
+    cause_feature_boost: float = 0.5
     categorical_prob: float = 0.4
     max_categories: int = 10
     quantile_prob: float = 0.5
@@ -105,12 +110,12 @@ class PriorBatch:
     """One batch of synthetic datasets, laid out as the v2 model takes them.
 
     Attributes:
-        x_RBF: features, rows x datasets x features; train rows first. Padding columns are 0.
+        x_RBF: features, rows x datasets x features; train rows first.
         y_RB: class index per row (float, as the model takes it), dense over the classes
             present in each dataset's train rows.
         loss_mask_RB: True for query rows whose class occurs among the train rows.
         n_classes_B: number of classes in each dataset's train rows.
-        n_features_B: number of real (non-padding) features per dataset.
+        n_features_B: number of features per dataset (all equal within a batch).
         single_eval_pos: number of train (context) rows.
     """
 
@@ -147,18 +152,24 @@ def _standardise(z_BRN: torch.Tensor) -> torch.Tensor:
     return (z_BRN - mean) / (std + 1e-6)
 
 
-# Candidate activations; each node of each layer gets one at random.
-_ACTIVATIONS = (
+# Candidate activations; each node of each layer gets one at random. Monotone ones keep the
+# information of their input (learnable tables); the others (periodic, even, steps, bumps) are
+# drawn with probability ``1 - monotone_prob`` for harder, non-invertible mechanisms.
+_MONOTONE = (
     torch.tanh,
     torch.relu,
-    lambda h: torch.sin(2.0 * h),
     lambda h: h,
+    torch.nn.functional.leaky_relu,
+    torch.sigmoid,
+)
+_OTHER = (
+    lambda h: torch.sin(2.0 * h),
     torch.abs,
     lambda h: torch.clamp(h, -3, 3) ** 2,
     lambda h: (h > 0).to(h.dtype),
-    torch.nn.functional.leaky_relu,
     lambda h: torch.exp(-(h**2)),
 )
+_ACTIVATIONS = _MONOTONE + _OTHER
 
 
 def _random_quantile_bins(values_BRM: torch.Tensor, n_bins_BM: torch.Tensor, g: torch.Generator) -> torch.Tensor:
@@ -213,8 +224,11 @@ def sample_batch(
     n_train = int(round(_uniform(g, config.min_train_fraction, config.max_train_fraction, ()).item() * R))
     n_train = min(max(n_train, 2), R - 1)
 
-    n_features_B = _randint(g, config.min_features, config.max_features, (B,))
-    F = int(n_features_B.max())
+    # One feature count per batch, no zero-padding: the v2 encoder drops constant columns and
+    # with several datasets in a batch that path breaks in-context learning (measured: a
+    # linear toy task that trains in 150 steps does not train at all with padded columns).
+    F = int(_randint(g, config.min_features, config.max_features))
+    n_features_B = torch.full((B,), F)
     n_layers = int(_randint(g, config.min_layers, config.max_layers))
     # Enough nodes that the features and the label are distinct variables.
     min_nodes = max(config.min_nodes, math.ceil((F + 2) / n_layers))
@@ -242,7 +256,12 @@ def sample_batch(
         w_BDH = torch.randn((B, d_in, H), generator=g) * mask_BDH / torch.sqrt(edge_p_B11 * d_in)
         b_B1H = torch.randn((B, 1, H), generator=g) * 0.5
         h_BRH = torch.bmm(z_BRH, w_BDH) + b_B1H
-        act_idx_BRH1 = _randint(g, 0, len(_ACTIVATIONS) - 1, (B, 1, H, 1)).expand(B, R, H, 1)
+        monotone_B1H1 = torch.rand((B, 1, H, 1), generator=g) < config.monotone_prob
+        act_idx_BRH1 = torch.where(
+            monotone_B1H1,
+            _randint(g, 0, len(_MONOTONE) - 1, (B, 1, H, 1)),
+            _randint(g, len(_MONOTONE), len(_ACTIVATIONS) - 1, (B, 1, H, 1)),
+        ).expand(B, R, H, 1)
         acts_BRHA = torch.stack([f(h_BRH) for f in _ACTIVATIONS], dim=-1)
         z_BRH = torch.gather(acts_BRHA, -1, act_idx_BRH1)[..., 0]
         z_BRH = _standardise(_standardise(z_BRH) + noise_std_B11 * torch.randn((B, R, H), generator=g))
@@ -270,6 +289,9 @@ def sample_batch(
 
     # --- the features: a random subset of the other nodes ---
     keys_BN = torch.rand((B, N), generator=g)
+    # Root causes are likelier features (as measured inputs often are): it keeps the label
+    # identifiable from the features in most datasets.
+    keys_BN[:, :n_causes] -= config.cause_feature_boost
     keys_BN.scatter_(1, target_node_B[:, None], 2.0)  # never the label node itself
     feat_nodes_BF = torch.argsort(keys_BN, dim=1)[:, :F]
     x_BRF = torch.gather(nodes_BRN, 2, feat_nodes_BF[:, None, :].expand(B, R, F))
@@ -290,9 +312,6 @@ def sample_batch(
     codes_BRF = _random_quantile_bins(x_BRF, n_cats_BF, g)
     codes_BRF = _random_permutation_codes(codes_BRF, n_cats_BF, g).to(x_BRF.dtype)
     x_BRF = torch.where(is_cat_BF[:, None, :], codes_BRF, x_BRF)
-
-    # Zero-pad the datasets that have fewer features than the widest one.
-    x_BRF = x_BRF.masked_fill(torch.arange(F)[None, None, :] >= n_features_B[:, None, None], 0.0)
 
     # Rows are exchangeable; shuffle them so the split is random w.r.t. nothing in particular.
     order_BR = torch.argsort(torch.rand((B, R), generator=g), dim=1)
