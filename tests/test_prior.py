@@ -31,8 +31,9 @@ def test_batch_is_well_formed():
         # Train labels are dense: every class index below n_classes occurs among the train rows.
         for b in range(B):
             assert set(y[:n, b].tolist()) == set(range(int(batch.n_classes_B[b])))
-            # Padding columns beyond the dataset's feature count are exactly zero.
-            assert (batch.x_RBF[:, b, int(batch.n_features_B[b]):] == 0).all()
+        # No padding and no constant columns (the encoder's constant-column path breaks training).
+        assert (batch.n_features_B == F).all()
+        assert not (batch.x_RBF == batch.x_RBF[:1]).all(0).any()
         # The loss is only on query rows.
         assert not batch.loss_mask_RB[:n].any() and batch.loss_mask_RB[n:].any()
 
