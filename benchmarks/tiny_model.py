@@ -148,13 +148,14 @@ def run(
 
 def summarise(results: pd.DataFrame) -> str:
     """Markdown: per-dataset mean ROC-AUC per model, per n_train, and the median over datasets."""
-    order = ["causalmix-tiny", *[b for b in BASELINES if b in set(results["model"])]]
+    order = [m for m in ("causalmix-tiny", *BASELINES) if m in set(results["model"])]
     parts = []
     for n_train, group in results.groupby("n_train"):
         table = group.pivot_table(index="dataset", columns="model", values="roc_auc", aggfunc="mean")[order]
         table.loc["**median**"] = table.median()
         table.loc["**mean**"] = table.iloc[:-1].mean()
-        wins = (table.iloc[:-2]["causalmix-tiny"] >= table.iloc[:-2]["logreg"]).sum() if "logreg" in order else None
+        both = {"causalmix-tiny", "logreg"} <= set(order)
+        wins = (table.iloc[:-2]["causalmix-tiny"] >= table.iloc[:-2]["logreg"]).sum() if both else None
         lines = [f"### n_train = {n_train}", "", "| dataset | " + " | ".join(order) + " |",
                  "|---|" + "---|" * len(order)]
         for idx, row in table.iterrows():
@@ -175,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (%(default)s)")
     parser.add_argument("--test-cap", type=int, default=500, help="most test rows per split (%(default)s)")
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument("--baselines-only", action="store_true", help="skip the tabpfn model")
+    parser.add_argument("--reuse-baselines", type=Path,
+                        help="take the baseline rows from this earlier results CSV (same grid) "
+                             "instead of refitting them; they do not depend on the model")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", default="tiny_model", help="output file stem (%(default)s)")
     parser.add_argument("--no-write", action="store_true")
@@ -182,16 +187,26 @@ def main(argv: list[str] | None = None) -> int:
 
     datasets = args.datasets or _local_datasets()
     start = time.perf_counter()
+    baselines = () if (args.no_baselines or args.reuse_baselines) else BASELINES
     results = run(
-        model=args.model,
+        model=None if args.baselines_only else args.model,
         datasets=datasets,
         n_trains=args.n_train,
         seeds=args.seeds,
         n_estimators=args.n_estimators,
         test_cap=args.test_cap,
-        baselines=() if args.no_baselines else BASELINES,
+        baselines=baselines,
         jobs=args.jobs,
     )
+    if args.reuse_baselines:
+        old = pd.read_csv(args.reuse_baselines)
+        old = old[old["model"].isin(BASELINES) & old["dataset"].isin(datasets) & old["n_train"].isin(args.n_train)
+                  & (old["seed"] < args.seeds)]
+        expected = results[["dataset", "n_train", "seed"]].drop_duplicates()
+        have = old[["dataset", "n_train", "seed"]].drop_duplicates()
+        if len(expected.merge(have)) != len(expected) or old["n_test"].max() > args.test_cap:
+            raise SystemExit(f"{args.reuse_baselines} does not cover this grid (datasets, n_train, seeds, test cap).")
+        results = pd.concat([results, old], ignore_index=True)
     elapsed = time.perf_counter() - start
     header = (
         f"# Zero-shot `{Path(str(args.model)).name}` vs scikit-learn baselines (ROC-AUC)\n\n"
