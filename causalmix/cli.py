@@ -170,10 +170,15 @@ def _cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_pretrain(argv: list[str]) -> int:
-    from causalmix import pretrain
+def _pretrain_module():
+    # By module path: the package namespace may export a `pretrain` function of the same name.
+    import importlib
 
-    return int(pretrain.main(argv) or 0)
+    return importlib.import_module("causalmix.pretrain")
+
+
+def _cmd_pretrain(argv: list[str]) -> int:
+    return int(_pretrain_module().main(argv) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,10 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pre = sub.add_parser("pretrain", help="pretrain a small TabPFN-v2 model on the SCM prior", allow_abbrev=False)
     try:
-        from causalmix import pretrain
-
-        pretrain.add_arguments(pre)
-    except ImportError as err:  # the pretraining module is optional for everything else
+        _pretrain_module().add_arguments(pre)
+    except (ImportError, AttributeError) as err:  # never let pretraining break the other commands
         pre.description = f"(unavailable: {err})"
     return parser
 
