@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= quick
-JOBS ?= 1
+JOBS ?= 2
 # torch is installed first and kept as a constraint: otherwise pip pulls several GB of CUDA wheels.
 # Elsewhere: make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu  (GPU: see README)
 TORCH ?= torch==2.13.0

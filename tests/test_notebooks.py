@@ -1,0 +1,75 @@
+"""Every report notebook executes under papermill in the smoke configuration, and says what it shows."""
+
+import json
+
+import nbformat
+import pytest
+
+from causalmix.reproduce import NOTEBOOK_DIR, NOTEBOOK_PARAMETERS, main, notebooks, parameters_for
+from _smoke_book import CONFIG, CONFIG_NAME, STEMS, execute
+
+EXPECTED = ["01_scm_anatomy", "02_benchmark", "03_median_improvement", "04_ranks",
+            "05_validation_reliability", "06_adult_low_resource"]
+
+
+def test_the_six_notebooks_exist_in_order():
+    assert STEMS == EXPECTED
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.stem)
+def test_each_notebook_has_one_parameters_cell_with_the_quick_defaults(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert 'config = "quick"' in tagged[0].source and "out_dir = None" in tagged[0].source
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
+
+
+def test_parameters_passed_per_configuration(tmp_path):
+    nb = NOTEBOOK_DIR / "01_scm_anatomy.ipynb"
+    params = parameters_for(nb, "full", tmp_path, 2)
+    assert params["config"] == "full" and params["jobs"] == 2 and params["out_dir"] == str(tmp_path.resolve())
+    assert params["n_train"] == 512
+    assert parameters_for(NOTEBOOK_DIR / "04_ranks.ipynb", "configs/full.yaml") == {"config": "configs/full.yaml", "jobs": 1}
+    # every overridden name is a parameter the notebook declares
+    for per_config in NOTEBOOK_PARAMETERS.values():
+        for stem, overrides in per_config.items():
+            source = [c for c in nbformat.read(NOTEBOOK_DIR / f"{stem}.ipynb", as_version=4).cells
+                      if "parameters" in c.metadata.get("tags", [])][0].source
+            assert all(f"{name} = " in source for name in overrides)
+
+
+def test_reproduce_fails_loudly_on_an_unknown_configuration(capsys):
+    assert main(["--config", "no-such-config"]) == 1
+    assert "No configuration 'no-such-config'" in capsys.readouterr().err
+
+
+def test_reproduce_names_the_failing_notebook(tmp_path, capsys):
+    bad = tmp_path / "nbs"
+    bad.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell('config = "quick"', metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("raise ValueError('boom')")]
+    nbformat.write(nb, bad / "07_broken.ipynb")
+    from causalmix.reproduce import NotebookFailed, run_notebooks
+
+    with pytest.raises(NotebookFailed, match=r"Notebook 07_broken failed .*ValueError: boom"):
+        run_notebooks(CONFIG, output_dir=tmp_path / "out", notebook_dir=bad, log=lambda *a, **k: None)
+    assert (tmp_path / "out" / "07_broken.ipynb").is_file()  # the executed copy shows the error
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", EXPECTED)
+def test_notebook_executes_in_the_smoke_configuration(stem, tmp_path_factory):
+    nb = nbformat.read(execute(stem, tmp_path_factory), as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and f'config = "{CONFIG}"' in injected[0].source
+    html = "".join(json.dumps(o.get("data", {})) for o in outputs)
+    assert f"configuration {CONFIG_NAME}" in html, "every table and figure states its provenance"
+    if stem != "02_benchmark":
+        assert any("image/png" in o.get("data", {}) for o in outputs), "a figure"
+    assert "<table" in html, "a table"
