@@ -71,6 +71,10 @@ class PretrainConfig:
             ``None`` for no limit. A later ``--resume`` continues.
         device: ``"auto"`` uses CUDA when present.
         threads: torch CPU threads (``None`` keeps torch's default).
+        inference_max_features: the exported checkpoint carries tabpfn's v2 inference config
+            with each ensemble member limited to this many features and without the SVD
+            features (20, the prior's width: measured +0.03 mean ROC-AUC on 8 real datasets
+            over the v2 default). ``None`` leaves tabpfn's v2 default.
         prior: the prior's settings.
     """
 
@@ -91,6 +95,7 @@ class PretrainConfig:
     max_minutes: float | None = None
     device: str = "auto"
     threads: int | None = None
+    inference_max_features: int | None = 20
     prior: PriorConfig = field(default_factory=PriorConfig)
 
     def architecture(self) -> dict[str, Any]:
@@ -191,15 +196,40 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def inference_config(max_features: int | None) -> dict[str, Any] | None:
+    """tabpfn's v2 classifier inference config, each member seeing at most ``max_features``.
+
+    The small model was trained on at most ``max_features`` columns; the v2 default shows it
+    every column plus SVD components. ``None``: no config (tabpfn applies its v2 default).
+    """
+    if max_features is None:
+        return None
+    from tabpfn.constants import ModelVersion
+    from tabpfn.inference_config import InferenceConfig
+
+    default = InferenceConfig.get_default("multiclass", ModelVersion.V2)
+    transforms = [
+        dataclasses.replace(p, append_original=False, global_transformer_name=None,
+                            max_features_per_estimator=max_features)
+        for p in default.PREPROCESS_TRANSFORMS
+    ]
+    return dataclasses.asdict(dataclasses.replace(default, PREPROCESS_TRANSFORMS=transforms))
+
+
 def export_checkpoint(
     model: torch.nn.Module,
     arch_config: dict[str, Any],
     path: str | os.PathLike,
     *,
     recipe: dict[str, Any],
+    inference: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a tabpfn-format checkpoint and its sidecar JSON recipe (``<path minus .ckpt>.json``)."""
-    path = save_checkpoint(model, arch_config, path)
+    """Write a tabpfn-format checkpoint and its sidecar JSON recipe (``<path minus .ckpt>.json``).
+
+    ``inference`` is stored as the checkpoint's ``inference_config`` (tabpfn uses it instead of
+    its v2 default).
+    """
+    path = save_checkpoint(model, arch_config, path, extra=None if inference is None else {"inference_config": inference})
     sidecar = {**recipe, "architecture": arch_config, "sha256": _sha256(path), "size_bytes": path.stat().st_size}
     sidecar_path = path.with_suffix(".json")
     tmp = sidecar_path.with_name(sidecar_path.name + ".tmp")
@@ -209,7 +239,7 @@ def export_checkpoint(
 
 
 # Settings that change how a run is executed, not what it computes: free to differ on resume.
-_RUNTIME_KEYS = frozenset({"max_minutes", "device", "threads", "checkpoint_every"})
+_RUNTIME_KEYS = frozenset({"max_minutes", "device", "threads", "checkpoint_every", "inference_max_features"})
 
 
 def pretrain(
@@ -290,6 +320,7 @@ def _pretrain(
         loss_csv.write_text("step,loss,lr,rows,batch_size,wall_s\n")
 
     git_commit = _git_commit()  # of the code that trains (an export may happen later)
+    inference = inference_config(config.inference_max_features)
 
     def save_state() -> None:
         tmp = state_path.with_name("state.pt.tmp")
@@ -300,8 +331,11 @@ def _pretrain(
             tmp,
         )
         tmp.replace(state_path)
-        save_checkpoint(model, arch_config, out_dir / "latest.ckpt", extra={"causalmix_step": step})
-        save_checkpoint(model, arch_config, out_dir / f"step_{step:06d}.ckpt", extra={"causalmix_step": step})
+        extra = {"causalmix_step": step}
+        if inference is not None:
+            extra["inference_config"] = inference
+        save_checkpoint(model, arch_config, out_dir / "latest.ckpt", extra=extra)
+        save_checkpoint(model, arch_config, out_dir / f"step_{step:06d}.ckpt", extra=extra)
 
     model.train()
     start = time.perf_counter()
@@ -376,7 +410,9 @@ def export_run(
         "command": state.get("command") or command,
         "reproduce": REPRODUCE_COMMAND,
     }
-    return export_checkpoint(model, arch_config, path, recipe=recipe)
+    inference = inference_config(config.inference_max_features)
+    recipe["inference_preprocessing"] = None if inference is None else inference["PREPROCESS_TRANSFORMS"]
+    return export_checkpoint(model, arch_config, path, recipe=recipe, inference=inference)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -393,7 +429,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="no training: export the last saved state of --out-dir to --export")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     for name in ("emsize", "nlayers", "nhead", "features_per_group", "steps", "batch_size", "batch_rows",
-                 "warmup_steps", "seed", "checkpoint_every", "threads"):
+                 "warmup_steps", "seed", "checkpoint_every", "threads", "inference_max_features"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
                             help=f"default {getattr(d, name)}")
     for name in ("lr", "weight_decay", "min_lr_ratio", "grad_clip", "max_minutes"):

@@ -143,3 +143,18 @@ def test_export_only_ships_the_last_saved_state_of_a_run(tmp_path):
     for name, tensor in state["model"].items():
         assert torch.equal(shipped[name], tensor)
     assert main(["--out-dir", str(tmp_path / "nothing"), "--export-only", "--export", str(path)]) == 2
+
+
+def test_exported_checkpoint_carries_the_inference_config_tabpfn_uses(tmp_path):
+    from causalmix.model import load_classifier
+
+    path = tmp_path / "cfg-model.ckpt"
+    pretrain(tiny_config(steps=1, inference_max_features=7), tmp_path / "run", export=path, progress=False)
+    stored = torch.load(path, weights_only=False)["inference_config"]
+    assert {p["max_features_per_estimator"] for p in stored["PREPROCESS_TRANSFORMS"]} == {7}
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 12)), np.repeat(["a", "b"], 25)
+    clf = load_classifier(path, device="cpu", n_estimators=1).fit(X[:40], y[:40])
+    transforms = clf.inference_config_.PREPROCESS_TRANSFORMS
+    assert all(p.max_features_per_estimator == 7 and p.global_transformer_name is None for p in transforms)
+    assert clf.predict_proba(X[40:]).shape == (10, 2)
