@@ -36,7 +36,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -379,19 +379,26 @@ def _pretrain(
     return summary
 
 def export_run(
-    out_dir: str | os.PathLike, path: str | os.PathLike, *, command: str | None = None
+    out_dir: str | os.PathLike,
+    path: str | os.PathLike,
+    *,
+    command: str | None = None,
+    inference_max_features: int | None | Literal["recipe"] = "recipe",
 ) -> Path:
     """Export the model of a run folder's last saved state as a shippable checkpoint.
 
     Writes ``path`` (tabpfn format) and the sidecar ``path`` with ``.json``: architecture,
     full recipe and prior settings, steps done, batch size, seed, wall time, hardware, sha256
     and git commit. Works on a finished run and on one still in progress (its last state).
+    ``inference_max_features`` overrides the recipe's (it does not change training).
     """
     state_path = Path(out_dir) / "state.pt"
     if not state_path.is_file():
         raise FileNotFoundError(f"No pretraining state in {out_dir} (expected {state_path}); run pretraining first.")
     state = torch.load(state_path, map_location="cpu", weights_only=False)
     config = PretrainConfig.from_dict(state["config"])
+    if inference_max_features != "recipe":
+        config = dataclasses.replace(config, inference_max_features=inference_max_features)
     model, arch_config = build_architecture(config.architecture())
     model.load_state_dict(state["model"])
     recipe = {
@@ -475,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.export_only:
             if args.export is None:
                 raise ValueError("--export-only needs --export PATH.")
-            summary = {"export": str(export_run(args.out_dir, args.export))}
+            override = "recipe" if args.inference_max_features is None else args.inference_max_features
+            summary = {"export": str(export_run(args.out_dir, args.export, inference_max_features=override))}
         else:
             config = config_from_args(args)
             summary = pretrain(config, args.out_dir, resume=args.resume, overwrite=args.overwrite,
