@@ -314,18 +314,19 @@ def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc"
     return table[["median", "std", "q25", "q75", "iqr", "n_datasets", "n_runs", *[c for c in table if c.startswith(PAPER_LABEL)]]]
 
 
-def per_dataset_improvement(records: pd.DataFrame, metric: str = "test_roc_auc") -> pd.DataFrame:
+def per_dataset_improvement(records: pd.DataFrame, metric: str = "test_roc_auc", *, labels: bool = True) -> pd.DataFrame:
     """Datasets × methods: the mean normalized improvement over seeds (and sizes) per dataset."""
     frame = improvement_frame(records, metric)
     table = frame.groupby(["dataset", "method"])["improvement"].mean().unstack("method")
-    return table[sorted(table.columns, key=_method_sort_key)]
+    table = table[sorted(table.columns, key=_method_sort_key)]
+    return table.rename(columns=method_label) if labels else table
 
 
 def plot_improvement_strip(records: pd.DataFrame, *, config: str, metric: str = "test_roc_auc"):
     """Box plot per method of the per-dataset normalized improvements, each dataset a dot."""
     import matplotlib.pyplot as plt
 
-    table = per_dataset_improvement(records, metric)
+    table = per_dataset_improvement(records, metric, labels=False)
     methods = list(table.columns)
     fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(methods), 4.2))
     data = [table[m].dropna().to_numpy() for m in methods]
@@ -620,18 +621,19 @@ def domain_shift_frame(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def domain_shift_table(records: pd.DataFrame) -> pd.DataFrame:
-    """Per domain and method (mean over seeds and sizes): out-of-domain accuracy and ROC-AUC,
-    the in-domain − out-of-domain drop, and its change against the pre-trained model."""
+    """Per domain and method (mean over seeds and sizes): in-domain ("in") and out-of-domain
+    ("out") accuracy and ROC-AUC, the drop (in − out), and its change Δ against the pre-trained
+    model on the same split (negative: the method shrinks the drop)."""
     runs = domain_shift_frame(with_pretrained(records))
     cols = {
-        "test_accuracy": "in-domain accuracy",
-        "test_ood_accuracy": "out-of-domain accuracy",
+        "test_accuracy": "accuracy in",
+        "test_ood_accuracy": "accuracy out",
         "drop_accuracy": "accuracy drop",
-        "drop_accuracy_change": "accuracy drop change vs pre-trained",
-        "test_roc_auc": "in-domain ROC-AUC",
-        "test_ood_roc_auc": "out-of-domain ROC-AUC",
+        "drop_accuracy_change": "accuracy drop Δ",
+        "test_roc_auc": "ROC-AUC in",
+        "test_ood_roc_auc": "ROC-AUC out",
         "drop_roc_auc": "ROC-AUC drop",
-        "drop_roc_auc_change": "ROC-AUC drop change vs pre-trained",
+        "drop_roc_auc_change": "ROC-AUC drop Δ",
     }
     table = runs.groupby(["domain", "method"])[list(cols)].mean().rename(columns=cols)
     table["runs"] = runs.groupby(["domain", "method"]).size()

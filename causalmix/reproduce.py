@@ -36,9 +36,7 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "full": {
         "01_scm_anatomy": {"n_train": 512, "n_synthetic": 5000},
-        "02_benchmark": {"low_resource_n_train": [32, 1024], "low_resource_seeds": list(range(10)),
-                         "low_resource_methods": ["pretrained", "finetune", "causalmix", "smote", "mixup",
-                                                  "tableaugment", "gaussian_copula"]},
+        "02_benchmark": {"low_resource_n_train": [32, 1024]},
     },
 }
 
