@@ -15,6 +15,10 @@ Writes ``benchmarks/results/tiny_model.csv`` (one row per dataset, n_train, seed
 
     python benchmarks/tiny_model.py                       # the full grid, about 10 min on 2 cores
     python benchmarks/tiny_model.py --datasets wdbc diabetes --n-train 256 --seeds 1 --no-write
+    python benchmarks/tiny_model.py --reuse-baselines benchmarks/results/tiny_model.csv  # new model only
+
+The tabpfn model runs with the project's defaults (``load_classifier``: 4 estimators and the
+inference config stored in the checkpoint).
 """
 
 from __future__ import annotations
@@ -172,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="*", help="default: every dataset in CAUSALMIX_DATA_DIR")
     parser.add_argument("--n-train", nargs="+", type=int, default=[64, 256, 1024])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--n-estimators", type=int, default=2, help="tabpfn ensemble size (%(default)s)")
+    parser.add_argument("--n-estimators", type=int, default=4, help="tabpfn ensemble size (%(default)s)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (%(default)s)")
     parser.add_argument("--test-cap", type=int, default=500, help="most test rows per split (%(default)s)")
     parser.add_argument("--no-baselines", action="store_true")
