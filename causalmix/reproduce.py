@@ -102,7 +102,7 @@ def _log_sweep_status(config: str | Path, out_dir: str | Path | None, log) -> No
     cached = {p.name.removesuffix(".json") for p in (where / "records").glob("*.json")}
     todo = sum(r.run_id not in cached for r in runs)
     log(f"Sweep {Path(str(config)).stem}: {len(runs)} runs, {len(runs) - todo} already recorded under {where}, "
-        f"{todo} to run (notebook 02_benchmark).", flush=True)
+        f"{todo} to run in notebook 02_benchmark (plus its low-resource extension).", flush=True)
 
 
 def run_notebooks(
