@@ -257,7 +257,7 @@ def styled(table: pd.DataFrame, title: str, what: pd.DataFrame | Provenance | st
 
 # Columns that hold counts: shown without decimals.
 _COUNT_WORDS = {"n_datasets", "n_runs", "runs", "ok", "failed", "datasets", "seeds", "correlation", "n_real",
-                "n_synthetic", "edges", "n_points"}
+                "n_synthetic", "edges", "n_points", "position"}
 
 
 def stamp(fig, what: pd.DataFrame | Provenance | str, *, config: str | None = None):
