@@ -24,7 +24,6 @@ inference config stored in the checkpoint).
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 import time
@@ -81,11 +80,6 @@ def _proba_in_order(model, X, classes) -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=None)
-def _dataset(name: str):
-    return load_dataset(name)
-
-
 def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators: int, test_cap: int,
                     baselines: tuple[str, ...]) -> list[dict]:
     import torch
@@ -93,7 +87,7 @@ def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators
     from causalmix.model import load_classifier
 
     torch.set_num_threads(1)
-    ds = _dataset(name)
+    ds = load_dataset(name)
     try:
         split = low_data_split(ds, n_train=n_train, n_val=len(ds.classes), seed=seed, test_cap=test_cap)
     except DatasetError:
@@ -217,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         f"Datasets: {len(datasets)}; n_train {args.n_train}; {args.seeds} seeds; tabpfn n_estimators="
         f"{args.n_estimators}; test rows capped at {args.test_cap}; wall time {elapsed / 60:.1f} min "
         f"({args.jobs} processes, 1 thread each).\n"
-        f"Multiclass: one-vs-rest macro ROC-AUC. Splits too small for an n_train are skipped.\n\n"
+        f"Multiclass: one-vs-rest macro ROC-AUC. Splits too small for an n_train are skipped.\n"
+        + (f"Baseline rows reused from `{args.reuse_baselines}` (not refitted in this run).\n"
+           if args.reuse_baselines else "")
+        + "\n"
     )
     report = header + summarise(results)
     print(report)
