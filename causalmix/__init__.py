@@ -34,8 +34,8 @@ _EXPORTS = {
     "causalmix.fidelity": ("FidelityReport", "fidelity_report"),
     "causalmix.finetune": ("FinetuneConfig", "FinetuneResult", "finetune", "CausalMixFinetunedClassifier"),
     "causalmix.experiment": ("RunSpec", "RunRecord", "SweepSummary", "run_sweep", "load_records", "load_curves"),
-    "causalmix.prior": ("PriorConfig", "sample_batch"),
-    "causalmix.pretrain": ("PretrainConfig", "pretrain"),
+    "causalmix.prior": ("PriorConfig", "PriorBatch", "sample_batch"),
+    "causalmix.pretrain": ("PretrainConfig", "pretrain", "export_run"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)
