@@ -35,11 +35,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TABPFN_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")  # tabpfn's own loop prints a bar per epoch
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from causalmix.data import load_dataset, low_data_split  # noqa: E402
-from causalmix.experiment import hardware, package_versions  # noqa: E402
+from causalmix.provenance import hardware, package_versions  # noqa: E402
 from causalmix.finetune import FinetuneConfig, _Encoder, finetune  # noqa: E402
 from causalmix.generators import make_generator  # noqa: E402
 from causalmix.model import ModelNotAvailableError, build_architecture, resolve_model_path, save_checkpoint  # noqa: E402

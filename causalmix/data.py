@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -28,6 +27,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from causalmix.provenance import file_sha256
 
 DATA_DIR_ENV = "CAUSALMIX_DATA_DIR"
 Task = Literal["binary", "multiclass"]
@@ -208,14 +209,6 @@ def _local_manifest_entries() -> dict[str, dict[str, Any]]:
     return {e["name"]: {**e, "path": str(data_dir / e["file"])} for e in entries}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
     path = Path(entry["path"])
     categorical = [c["name"] for c in entry["columns"] if c["type"] == "categorical"]
@@ -225,7 +218,7 @@ def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
         raise DatasetError(f"Could not read {path}: {err}. Is {DATA_DIR_ENV} pointing at intact files?") from err
     provenance = {
         "source": f"local:{path}",
-        "sha256": _sha256(path),
+        "sha256": file_sha256(path),
         "manifest_sha256": entry.get("sha256"),
         "openml_dataset_id": entry.get("openml_dataset_id"),
         "tabarena_task_id": entry.get("tabarena_task_id"),
@@ -246,7 +239,7 @@ def _load_file(path: Path, *, target: str | None) -> Dataset:
     if frame.shape[1] < 2:
         raise DatasetError(f"{path.name} has {frame.shape[1]} column(s); expected features plus a target column.")
     categorical = [c for c in frame.columns if c != target and not pd.api.types.is_numeric_dtype(frame[c])]
-    provenance = {"source": f"file:{path.resolve()}", "sha256": _sha256(path)}
+    provenance = {"source": f"file:{path.resolve()}", "sha256": file_sha256(path)}
     return _make_dataset(path.name.split(".")[0], frame, target, categorical, provenance)
 
 

@@ -34,8 +34,6 @@ import math
 import multiprocessing
 import os
 import pickle
-import platform
-import subprocess
 import sys
 import time
 import traceback
@@ -46,6 +44,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from causalmix.provenance import git_commit, hardware, package_versions
 
 __all__ = [
     "METHODS",
@@ -134,9 +134,14 @@ class RunSpec:
 
     @property
     def config_hash(self) -> str:
-        """Hash of everything that defines the run (device excluded: it does not change the question)."""
+        """Hash of everything that defines the run, the model's weights included (their sha256, so
+        records made with an older checkpoint are not reused); the device is left out: it does
+        not change the question."""
+        from causalmix.model import model_fingerprint
+
         d = self.to_dict()
         d.pop("device")
+        d["model_sha256"] = model_fingerprint(self.model)
         return _hash(d)
 
     @property
@@ -224,61 +229,6 @@ class RunRecord:
             if kw.get(k, 0) is None:
                 kw[k] = math.nan
         return cls(**kw, curve=curve)
-
-
-# --- provenance (computed once per process) ---------------------------------------------------
-
-
-@functools.cache
-def git_commit() -> str:
-    """``git rev-parse HEAD`` of the checkout holding this package, ``-dirty`` when tracked files
-    changed; ``"unknown"`` outside a checkout."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "") if commit else "unknown"
-
-
-@functools.cache
-def package_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for pkg in ("causalmix", "torch", "tabpfn", "dowhy", "causal-learn", "scikit-learn", "numpy", "pandas"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    if out["causalmix"] == "not installed":
-        import causalmix
-
-        out["causalmix"] = getattr(causalmix, "__version__", "unknown")
-    return out
-
-
-@functools.cache
-def hardware(device: str = "cpu") -> str:
-    """``"<CPU model>, <n> cores[, GPU <name>]"``."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    text = f"{cpu}, {os.cpu_count()} cores"
-    if device.startswith("cuda"):
-        import torch
-
-        if torch.cuda.is_available():
-            text += f", GPU {torch.cuda.get_device_name(0)}"
-    return text
 
 
 # --- one run ----------------------------------------------------------------------------------

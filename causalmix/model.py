@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import torch
 
+from causalmix.provenance import file_sha256
+
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 DEFAULT_MODEL = "causalmix-tiny"
 TABPFN_V2 = "tabpfn-v2"
@@ -73,6 +75,27 @@ def resolve_model_path(model: str | os.PathLike = DEFAULT_MODEL) -> Path:
         f"checkpoint (shipped: {shipped_models() or 'none'}). Pass a checkpoint path, "
         f"{TABPFN_V2!r}, or one of the shipped names."
     )
+
+
+def model_fingerprint(model: str | os.PathLike = DEFAULT_MODEL) -> str:
+    """The sha256 of the checkpoint a model spec names, so results of different weights never mix.
+
+    A spec whose weights are not on this machine (``"tabpfn-v2"`` before its download) gives the
+    spec itself; nothing is downloaded.
+    """
+    spec = str(model)
+    if spec == TABPFN_V2:
+        from tabpfn import model_loading
+
+        path = model_loading.get_cache_dir() / TABPFN_V2_FILENAME
+    else:
+        try:
+            path = resolve_model_path(spec)
+        except (ModelNotAvailableError, ValueError):
+            return spec
+    if not path.is_file():
+        return spec
+    return file_sha256(path)
 
 
 def _tabpfn_v2_path() -> Path:

@@ -26,12 +26,10 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import hashlib
 import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -43,6 +41,7 @@ import torch.nn.functional as F
 
 from causalmix.model import build_architecture, resolve_device, save_checkpoint
 from causalmix.prior import PriorBatch, PriorConfig, sample_batch
+from causalmix.provenance import file_sha256, git_commit
 
 # How the shipped checkpoint is regenerated from scratch (the `make pretrain` target).
 REPRODUCE_COMMAND = (
@@ -158,19 +157,9 @@ def batch_loss(model: torch.nn.Module, batch: PriorBatch) -> torch.Tensor:
     return (loss_TB * mask_TB).sum() / mask_TB.sum().clamp_min(1)
 
 
-def _git_commit() -> str | None:
-    try:
-        root = Path(__file__).resolve().parent.parent
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "causalmix/prior.py", "causalmix/pretrain.py"],
-            cwd=root, capture_output=True, text=True, check=True,
-        ).stdout.strip()
-        return commit + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return None
+def _training_code_commit() -> str:
+    """The commit, dirty only when the prior or the training code itself has uncommitted edits."""
+    return git_commit(paths=("causalmix/prior.py", "causalmix/pretrain.py"))
 
 
 def _hardware(device: str) -> dict[str, Any]:
@@ -186,14 +175,6 @@ def _hardware(device: str) -> dict[str, Any]:
     if device.startswith("cuda"):
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def inference_config(max_features: int | None) -> dict[str, Any] | None:
@@ -230,7 +211,7 @@ def export_checkpoint(
     its v2 default).
     """
     path = save_checkpoint(model, arch_config, path, extra=None if inference is None else {"inference_config": inference})
-    sidecar = {**recipe, "architecture": arch_config, "sha256": _sha256(path), "size_bytes": path.stat().st_size}
+    sidecar = {**recipe, "architecture": arch_config, "sha256": file_sha256(path), "size_bytes": path.stat().st_size}
     sidecar_path = path.with_suffix(".json")
     tmp = sidecar_path.with_name(sidecar_path.name + ".tmp")
     tmp.write_text(json.dumps(sidecar, indent=2, sort_keys=True) + "\n")
@@ -319,7 +300,7 @@ def _pretrain(
     elif overwrite or not loss_csv.exists():
         loss_csv.write_text("step,loss,lr,rows,batch_size,wall_s\n")
 
-    git_commit = _git_commit()  # of the code that trains (an export may happen later)
+    trained_by = _training_code_commit()  # of the code that trains (an export may happen later)
     inference = inference_config(config.inference_max_features)
 
     def save_state() -> None:
@@ -327,7 +308,7 @@ def _pretrain(
         torch.save(
             {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
              "wall_s": wall_before + time.perf_counter() - start, "config": config.to_dict(),
-             "command": command, "git_commit": git_commit},
+             "command": command, "git_commit": trained_by},
             tmp,
         )
         tmp.replace(state_path)
@@ -413,7 +394,7 @@ def export_run(
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "wall_time_s": round(state["wall_s"], 1),
         "hardware": {**_hardware(resolve_device(config.device)), "torch_threads": config.threads},
-        "git_commit": state.get("git_commit") or _git_commit(),
+        "git_commit": state.get("git_commit") or _training_code_commit(),
         "command": state.get("command") or command,
         "reproduce": REPRODUCE_COMMAND,
     }

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from causalmix.metrics import (
     rank_table,
     validation_test_correlation,
 )
+from causalmix.provenance import git_commit
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO_ROOT / "configs"
@@ -174,22 +174,6 @@ def ok_runs(records: pd.DataFrame, *, domain: bool | None = False) -> pd.DataFra
 # --- provenance ----------------------------------------------------------------------------
 
 
-def current_commit(short: bool = True) -> str:
-    """The repository's HEAD commit (``-dirty`` if tracked files changed), or ``"unknown"``."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short" if short else "--verify", "HEAD"],
-            cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
-
-
 @dataclasses.dataclass(frozen=True)
 class Provenance:
     """What produced a table or figure."""
@@ -223,7 +207,7 @@ def provenance(records: pd.DataFrame, *, config: str) -> Provenance:
         models=unique("model"),
         datasets=unique("dataset"),
         n_runs=int(records["run_id"].nunique()) if "run_id" in records else len(records),
-        commits=commits or (current_commit(),),
+        commits=commits or (git_commit(short=True),),
     )
 
 

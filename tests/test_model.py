@@ -35,3 +35,17 @@ def test_version_markers_are_refused(untrained_checkpoint, tmp_path):
         resolve_model_path(bad)
     with pytest.raises(ValueError, match="must not contain"):
         save_checkpoint(torch.nn.Linear(1, 1), {}, tmp_path / "x-v3.ckpt")
+
+
+def test_model_fingerprint_follows_the_weights(untrained_checkpoint, tmp_path):
+    from causalmix.experiment import RunSpec
+    from causalmix.model import model_fingerprint
+
+    copy = tmp_path / "copy.ckpt"
+    copy.write_bytes(untrained_checkpoint.read_bytes())
+    assert model_fingerprint(copy) == model_fingerprint(untrained_checkpoint)
+    assert model_fingerprint("tabpfn-v2-not-here") == "tabpfn-v2-not-here"
+    before = RunSpec(dataset="diabetes", n_train=64, seed=0, method="finetune", model=str(copy)).run_id
+    copy.write_bytes(untrained_checkpoint.read_bytes() + b"changed")  # new weights, same path
+    after = RunSpec(dataset="diabetes", n_train=64, seed=0, method="finetune", model=str(copy)).run_id
+    assert before != after  # records made with other weights are never reused
