@@ -505,17 +505,23 @@ def reliability_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table.rename(index=method_label).rename_axis("method")
 
 
-def plot_correlations(frame: pd.DataFrame, *, records: pd.DataFrame, config: str):
-    """Distribution per method of the runs' validation–test correlations."""
+def _box_per_method(frame: pd.DataFrame, column: str, *, height: float):
+    """A box per method of the runs' ``column``, each run a jittered dot; returns (fig, ax, methods)."""
     import matplotlib.pyplot as plt
 
     methods = sorted(frame["method"].unique(), key=_method_sort_key)
-    data = [frame.loc[frame["method"] == m, "correlation"].dropna().to_numpy() for m in methods]
-    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(methods), 4))
+    data = [frame.loc[frame["method"] == m, column].dropna().to_numpy() for m in methods]
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(methods), height))
     ax.boxplot(data, positions=range(len(methods)), widths=0.5, showfliers=False)
     rng = np.random.default_rng(0)  # jitter only
     for i, values in enumerate(data):
         ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=14, alpha=0.6, zorder=3)
+    return fig, ax, methods
+
+
+def plot_correlations(frame: pd.DataFrame, *, records: pd.DataFrame, config: str):
+    """Distribution per method of the runs' validation–test correlations."""
+    fig, ax, methods = _box_per_method(frame, "correlation", height=4)
     for i, m in enumerate(methods):
         if m in PAPER_RESULTS["correlation_gap"]:
             ax.scatter([i], [1 - PAPER_RESULTS["correlation_gap"][m]], marker="D", color="black", s=30, zorder=4)
@@ -668,15 +674,7 @@ def sweep_overview(records: pd.DataFrame) -> pd.DataFrame:
 
 def plot_regret(frame: pd.DataFrame, *, records: pd.DataFrame, config: str):
     """Distribution per method of the runs' early-stopping regret (test ROC-AUC points)."""
-    import matplotlib.pyplot as plt
-
-    methods = sorted(frame["method"].unique(), key=_method_sort_key)
-    data = [frame.loc[frame["method"] == m, "regret"].dropna().to_numpy() for m in methods]
-    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(methods), 3.6))
-    ax.boxplot(data, positions=range(len(methods)), widths=0.5, showfliers=False)
-    rng = np.random.default_rng(0)  # jitter only
-    for i, values in enumerate(data):
-        ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=14, alpha=0.6, zorder=3)
+    fig, ax, methods = _box_per_method(frame, "regret", height=3.6)
     ax.set_xticks(range(len(methods)), [method_label(m) for m in methods], rotation=25, ha="right")
     ax.set_ylabel("best test ROC-AUC − test ROC-AUC\nat the validation-selected step")
     ax.set_title("Early-stopping regret per run", fontsize=10)

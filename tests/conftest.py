@@ -27,3 +27,14 @@ def untrained_checkpoint(tmp_path_factory) -> Path:
 
     model, config = build_architecture({"emsize": 32, "nlayers": 1, "nhead": 2})
     return save_checkpoint(model, config, tmp_path_factory.mktemp("ckpt") / "tiny-untrained.ckpt")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Fine-tuning tests run with one torch thread (several threads crawl on a busy 2-core machine)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _smoke_book import CONFIG, CONFIG_NAME, execute_all
+from _smoke_book import CONFIG_NAME, execute_all
 from causalmix.report import PAPER_LABEL, REPO_ROOT
 
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")

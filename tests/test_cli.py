@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 import yaml
 
 from causalmix.cli import main
 from causalmix.experiment import load_records
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_run_prints_the_metrics_of_one_run(untrained_checkpoint, tmp_path, capsys, data_dir):

@@ -33,12 +33,7 @@ FT = {"max_steps": 2, "eval_every": 1, "learning_rate": 1e-3, "n_estimators": 1}
 TIMING_FIELDS = {"wall_time_s", "timings", "generator_cached"}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _spec(ckpt, **kw):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from causalmix.data import load_dataset, low_data_split
 from causalmix.finetune import (
@@ -25,12 +24,7 @@ from causalmix.generators import make_generator
 from causalmix.metrics import classification_metrics
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)  # the 2-core machine is shared; one thread is also the fastest here
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

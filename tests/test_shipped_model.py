@@ -4,7 +4,6 @@ import hashlib
 import json
 
 import numpy as np
-import pytest
 
 from causalmix import model as cm_model
 from causalmix.data import load_dataset, low_data_split
