@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "causalmix.data": (
         "Dataset", "DatasetError", "Split", "REGISTRY", "TABARENA_33",
-        "list_datasets", "load_dataset", "low_data_split", "domain_shift_split",
+        "list_datasets", "load_dataset", "add_dataset", "low_data_split", "domain_shift_split",
     ),
     "causalmix.model": (
         "DEFAULT_MODEL", "ModelNotAvailableError", "load_classifier", "resolve_device",

@@ -181,12 +181,20 @@ def _cmd_pretrain(argv: list[str]) -> int:
     return int(_pretrain_module().main(argv) or 0)
 
 
+def _cmd_add_dataset(args: argparse.Namespace) -> int:
+    from causalmix.data import add_dataset
+
+    ds = add_dataset(args.file, target=args.target, data_dir=args.data_dir, name=args.name)
+    print(f"{ds}\nWritten to {args.data_dir}; use it with CAUSALMIX_DATA_DIR={Path(args.data_dir).resolve()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from causalmix.experiment import METHODS
 
     parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
                                      "fine-tuning tabular foundation models.", allow_abbrev=False)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,sweep,results,pretrain}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,sweep,results,add-dataset,pretrain}")
 
     run = sub.add_parser("run", help="one fine-tuning run; prints its metrics", allow_abbrev=False)
     run.add_argument("--dataset", required=True, help="dataset name (causalmix.data.list_datasets())")
@@ -224,6 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("dir", help="results folder (holds records/)")
     results.add_argument("--metric", default="roc_auc", choices=["roc_auc", "accuracy", "log_loss"])
     results.set_defaults(func=_cmd_results)
+
+    add = sub.add_parser("add-dataset", help="make a CSV/parquet file a named dataset of a data folder",
+                         allow_abbrev=False)
+    add.add_argument("file", help="CSV or parquet file, one row per example")
+    add.add_argument("--target", required=True, help="the label column")
+    add.add_argument("--data-dir", required=True, help="folder to write <name>.csv.gz and manifest.json into")
+    add.add_argument("--name", default=None, help="dataset name (default: the file's stem)")
+    add.set_defaults(func=_cmd_add_dataset)
 
     pre = sub.add_parser("pretrain", help="pretrain a small TabPFN-v2 model on the SCM prior", allow_abbrev=False)
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -65,3 +67,31 @@ def test_pretrain_is_mounted_and_dispatched(tmp_path, capsys):
     code = main(["pretrain", "--out-dir", str(tmp_path / "pre"), "--steps", "1", "--emsize", "16", "--nlayers", "1",
                  "--nhead", "1", "--batch-size", "2", "--max-rows", "64", "--overwrite", "--quiet"])
     assert code == 0 and (tmp_path / "pre" / "latest.ckpt").is_file()
+
+
+def test_add_dataset_makes_a_csv_a_named_dataset(tmp_path, capsys, monkeypatch, untrained_checkpoint):
+    from causalmix.data import DatasetError, load_dataset
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    csv = tmp_path / "My Data.csv"
+    pd.DataFrame({"label": np.where(x > 0, "yes", "no"), "x": x, "colour": rng.choice(["red", "blue"], 120)}).to_csv(
+        csv, index=False)
+    folder = tmp_path / "datasets"
+    assert main(["add-dataset", str(csv), "--target", "label", "--data-dir", str(folder), "--name", "mine"]) == 0
+    assert "Dataset('mine', rows=120, features=2 (1 categorical)" in capsys.readouterr().out
+    monkeypatch.setenv("CAUSALMIX_DATA_DIR", str(folder))
+    ds = load_dataset("mine")
+    assert ds.classes == ("no", "yes") and list(ds.X.columns) == ["x", "colour"]
+    assert ds.provenance["sha256"] == ds.provenance["manifest_sha256"]
+    code = main(["run", "--dataset", "mine", "--method", "smote", "--n-train", "40", "--model", str(untrained_checkpoint),
+                 "--device", "cpu", "--max-steps", "1", "--set", "n_estimators=1", "--test-cap", "50", "--quiet"])
+    assert code == 0 and "mine-smote-n40-s0-" in capsys.readouterr().out
+    # a second file joins the same manifest; a bad one is refused before anything is written
+    assert main(["add-dataset", str(csv), "--target", "label", "--data-dir", str(folder), "--name", "again"]) == 0
+    assert {"mine", "again"} <= {d["name"] for d in json.loads((folder / "manifest.json").read_text())["datasets"]}
+    with pytest.raises(DatasetError, match="Target column 'nope'"):
+        from causalmix.data import add_dataset
+
+        add_dataset(csv, target="nope", data_dir=folder, name="bad")
+    assert not (folder / "bad.csv.gz").exists()
