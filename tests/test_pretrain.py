@@ -30,16 +30,7 @@ def test_learning_rate_warms_up_then_decays_to_its_floor():
     assert lrs[-1] == pytest.approx(1e-4, rel=1e-2)
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread: on a busy 2-core machine two threads oversubscribe and crawl."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_a_few_steps_reduce_the_pfn_loss_on_a_fixed_batch(one_thread):
+def test_a_few_steps_reduce_the_pfn_loss_on_a_fixed_batch(one_torch_thread):
     torch.manual_seed(0)
     model, _ = build_architecture({"emsize": 32, "nlayers": 2, "nhead": 2})
     prior = PriorConfig(max_features=5, max_classes=2, multiclass_prob=0.0, noise_std_range=(0.003, 0.05))
