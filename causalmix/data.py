@@ -393,17 +393,30 @@ class Split:
     domain: str | None = None
 
 
+def allocate(n: int, weights) -> np.ndarray:
+    """Split ``n`` into integer parts proportional to ``weights`` (largest remainder), summing to ``n``.
+
+    >>> allocate(10, [1, 1, 1]).tolist()
+    [4, 3, 3]
+    """
+    w = np.asarray(weights, dtype=float)
+    exact = n * w / w.sum()
+    counts = np.floor(exact).astype(int)
+    rest = n - counts.sum()
+    if rest:
+        order = np.argsort(-(exact - counts), kind="stable")
+        counts[order[:rest]] += 1
+    return counts
+
+
 def _allocate(counts: pd.Series, n: int, minimum: int) -> pd.Series:
-    """Per-class sizes summing to ``n``: ``minimum`` each, the rest proportional (largest remainder)."""
+    """Per-class sizes summing to ``n``: ``minimum`` each (as far as a class has rows), the rest in
+    proportion to the rows each class has left."""
     base = np.minimum(counts.to_numpy(), minimum)
-    rest = n - base.sum()
     room = counts.to_numpy() - base
-    share = rest * room / max(room.sum(), 1)
-    extra = np.floor(share).astype(int)
-    order = np.argsort(-(share - extra), kind="stable")
-    for i in order[: rest - extra.sum()]:
-        extra[i] += 1
-    return pd.Series(base + np.minimum(extra, room), index=counts.index)
+    rest = n - base.sum()
+    extra = allocate(rest, room) if rest else np.zeros_like(base)
+    return pd.Series(base + extra, index=counts.index)
 
 
 def _draw(y: pd.Series, n: int, minimum: int, rng: np.random.Generator) -> np.ndarray:

@@ -34,6 +34,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from causalmix.data import allocate
+
 __all__ = [
     "GENERATORS",
     "CTGANGenerator",
@@ -92,19 +94,6 @@ def _as_rng(random_state: int | np.random.Generator | None) -> np.random.Generat
     if random_state is not None and not isinstance(random_state, (int, np.integer)):
         raise TypeError(f"random_state must be an int, a numpy Generator or None, got {random_state!r}.")
     return np.random.default_rng(random_state)
-
-
-def allocate(n: int, weights: np.ndarray) -> np.ndarray:
-    """Split ``n`` into integer parts proportional to ``weights`` (largest remainder), summing to ``n``."""
-    w = np.asarray(weights, dtype=float)
-    w = w / w.sum()
-    exact = n * w
-    counts = np.floor(exact).astype(int)
-    rest = n - counts.sum()
-    if rest:
-        order = np.argsort(-(exact - counts), kind="stable")
-        counts[order[:rest]] += 1
-    return counts
 
 
 class Generator:
