@@ -5,9 +5,16 @@ Three ways in:
 
 1. a local data directory, ``CAUSALMIX_DATA_DIR``, holding ``<name>.csv.gz`` files and a
    ``manifest.json`` in the format of the project's shared datasets (offline; tests and CI);
+   the code has no default for it (the Makefile sets it to ``../shared/datasets`` when that
+   folder exists);
 2. OpenML by dataset id, through the ``openml`` package and its cache (the route for users
-   with internet; used when the local directory does not have the dataset);
-3. any CSV or parquet file of yours: ``load_dataset("my.csv", target="label")``.
+   with internet; used when the variable is unset or its folder lacks the dataset; offline
+   it fails at once, naming ``CAUSALMIX_DATA_DIR`` and ``causalmix add-dataset``);
+3. any CSV or parquet file of yours: ``load_dataset("my.csv", target="label")``, or made a
+   named dataset of a data directory with ``add_dataset`` / ``causalmix add-dataset``.
+
+Names are names, never paths: ``check_name`` enforces ``NAME_RULE`` and ``safe_path`` keeps
+every file written inside its folder.
 
 >>> ds = load_dataset("adult")                                  # doctest: +SKIP
 >>> split = low_data_split(ds, n_train=256, seed=0)             # doctest: +SKIP
@@ -17,10 +24,18 @@ Three ways in:
 
 from __future__ import annotations
 
+import bz2
+import codecs
+import contextlib
 import dataclasses
 import difflib
+import gzip
+import io
 import json
+import lzma
 import os
+import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -31,11 +46,83 @@ import pandas as pd
 from causalmix.provenance import file_sha256
 
 DATA_DIR_ENV = "CAUSALMIX_DATA_DIR"
+#: Most test rows per split (stratified): one default for the library, `causalmix run` and sweeps.
+DEFAULT_TEST_CAP = 5000
 Task = Literal["binary", "multiclass"]
 
 
 class DatasetError(ValueError):
     """A dataset that cannot be loaded or split as asked; the message says what to do."""
+
+
+# --- names and paths ----------------------------------------------------------------------
+
+NAME_RULE = "[A-Za-z0-9][A-Za-z0-9._-]*"
+_NAME_RE = re.compile(NAME_RULE)
+NAME_MAX_LENGTH = 128
+
+
+def check_name(name: Any, what: str = "dataset name") -> str:
+    """Return ``name`` if it is a plain name (``NAME_RULE``, at most 128 characters), else raise.
+
+    Names become file names, so they never hold path separators, spaces, or ``.``/``..``.
+
+    >>> check_name("credit-g")
+    'credit-g'
+    """
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+        raise DatasetError(
+            f"Invalid {what} {name!r}: a name must match {NAME_RULE} (letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit; no spaces, no '/' or '\\'). A file path is not a name: "
+            "choose a plain name such as 'my-data'."
+        )
+    if len(name) > NAME_MAX_LENGTH:
+        raise DatasetError(f"Invalid {what} {name[:40]!r}...: {len(name)} characters, at most {NAME_MAX_LENGTH}.")
+    return name
+
+
+def sanitize_name(text: str, fallback: str = "dataset") -> str:
+    """A valid name made from ``text`` (e.g. a file stem): other characters become ``-``.
+
+    >>> sanitize_name("my data (v2)")
+    'my-data-v2'
+    """
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", text).lstrip("._-").rstrip("-")[:NAME_MAX_LENGTH]
+    return name or fallback
+
+
+def safe_path(folder: str | os.PathLike, filename: str | os.PathLike) -> Path:
+    """The resolved path of ``filename`` inside ``folder``; ValueError if it would land outside.
+
+    Catches ``..``, absolute paths and symbolic links that point out of ``folder``.
+
+    >>> safe_path("out", "../x.json")                          # doctest: +SKIP
+    Traceback (most recent call last):
+    ValueError: Refusing to use '../x.json': ...
+    """
+    root = Path(folder).resolve()
+    path = (root / filename).resolve()
+    if root not in path.parents:
+        raise DatasetError(
+            f"Refusing to use {str(filename)!r}: it resolves to {path}, outside the folder {root}. "
+            "Names must be plain file names inside their folder."
+        )
+    return path
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename (no half-written file)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _normalize(name: str) -> str:
+    return name.strip().lower().replace("_", "-").replace(" ", "-")
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,10 +198,6 @@ REGISTRY: dict[str, DatasetInfo] = {d.name: d for d in _REGISTRY}
 TABARENA_33: tuple[str, ...] = tuple(d.name for d in _REGISTRY if d.in_tabarena_33)
 
 
-def _normalize(name: str) -> str:
-    return name.strip().lower().replace("_", "-").replace(" ", "-")
-
-
 _ALIASES: dict[str, str] = {
     _normalize(alias): d.name for d in _REGISTRY for alias in (d.name, d.tabarena_name) if alias
 }
@@ -144,6 +227,216 @@ class Dataset:
         )
 
 
+# --- reading a table of yours -------------------------------------------------------------
+
+DateHandling = Literal["error", "numeric", "categorical"]
+_MIN_ROWS_FOR_ID = 10  # below this any column can be distinct per row by chance
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_DATE_RE = re.compile(
+    r"(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/]\d{1,2}[-/]\d{2,4}|\d{1,2}\.\d{1,2}\.\d{4}"
+    r"|\d{1,2}[- ][A-Za-z]{3,9}[- ,]+\d{2,4}|[A-Za-z]{3,9} \d{1,2},? \d{4})"
+    r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
+)
+
+
+def _open_bytes(path: Path):
+    """The file's bytes, decompressed for .gz/.bz2/.xz (as pandas reads it)."""
+    return _COMPRESSED.get(path.suffix, open)(path, "rb")
+
+
+def _check_text(path: Path, encoding: str) -> None:
+    """A clear error for an empty file or a binary one (NUL bytes) before pandas sees it."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DatasetError(f"Unknown encoding {encoding!r}; use e.g. 'utf-8', 'latin-1' or 'cp1252'.") from None
+    with _open_bytes(path) as fh:
+        head = fh.read(8192)
+    if not head.strip():
+        raise DatasetError(f"{path.name} is empty: expected a header row and one row per example.")
+    if b"\x00" in head and not codecs.lookup(encoding).name.startswith(("utf-16", "utf-32")):
+        raise DatasetError(
+            f"{path.name} looks like a binary file, not CSV text (byte {head.index(0)} is NUL). "
+            "Give a comma-separated text file or a .parquet file."
+        )
+
+
+def _undecodable_byte(path: Path, encoding: str) -> tuple[int, int, int] | None:
+    """(byte offset, byte value, line number) of the first byte ``encoding`` cannot decode."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset, lines = 0, 1
+    with _open_bytes(path) as fh:
+        while chunk := fh.read(1 << 20):
+            pending = decoder.getstate()[0]
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as err:
+                data = pending + chunk
+                return offset - len(pending) + err.start, data[err.start], lines + data[: err.start].count(b"\n")
+            offset, lines = offset + len(chunk), lines + chunk.count(b"\n")
+    return None
+
+
+def _decode_error(path: Path, encoding: str, err: UnicodeDecodeError) -> DatasetError:
+    found = _undecodable_byte(path, encoding)
+    where = f"the byte at offset {found[0]} (0x{found[1]:02x}, line {found[2]})" if found else f"a byte ({err.reason})"
+    inside = " of the decompressed data" if found and path.suffix in _COMPRESSED else ""
+    return DatasetError(
+        f"{path.name} is not valid {encoding} text: {where}{inside} cannot be decoded. Pass the file's "
+        "encoding, e.g. encoding='latin-1' (command line: --encoding latin-1), or save the file as UTF-8."
+    )
+
+
+def _duplicates(names: Sequence[Any]) -> list[str]:
+    seen = pd.Series([str(n) for n in names if str(n) != ""])
+    return sorted(set(seen[seen.duplicated()]))
+
+
+def _header(path: Path, encoding: str) -> list[str]:
+    """Column names as written in the file (pandas renames duplicates to x, x.1)."""
+    if path.suffix in {".parquet", ".pq"}:
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, encoding=encoding)
+    return list(first.iloc[0]) if len(first) else []
+
+
+def read_table(path: str | os.PathLike, *, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a CSV (optionally .gz/.bz2/.xz) or parquet file, with clear errors.
+
+    Rejects empty and binary files, undecodable bytes (naming the byte and the ``encoding``
+    option) and duplicate column names.
+    """
+    path = Path(path)
+    kind = "parquet" if path.suffix in {".parquet", ".pq"} else "CSV"
+    try:
+        if kind == "CSV":
+            _check_text(path, encoding)
+        duplicated = _duplicates(_header(path, encoding))
+        if duplicated:
+            raise DatasetError(
+                f"{path.name} has duplicate column names {duplicated}; every column needs its own name. "
+                "Rename or drop the repeated columns."
+            )
+        return pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path, encoding=encoding)
+    except DatasetError:
+        raise
+    except UnicodeDecodeError as err:
+        raise _decode_error(path, encoding, err) from None
+    except pd.errors.ParserError as err:
+        raise DatasetError(
+            f"Could not read {path.name} as CSV: {str(err).strip()}. "
+            "Every row needs as many comma-separated fields as the header."
+        ) from None
+    except Exception as err:  # pandas and pyarrow raise many types for unreadable files
+        raise DatasetError(f"Could not read {path} as {kind}: {err}") from err
+
+
+def _is_identifier(column: pd.Series) -> bool:
+    """A distinct string per row, or a distinct integer sequence per row (e.g. 0..n-1)."""
+    n = len(column)
+    if n < _MIN_ROWS_FOR_ID or column.isna().any() or pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        values = column.to_numpy(dtype=float)
+        integers = bool((values == np.round(values)).all())
+        return integers and column.nunique() == n and values.max() - values.min() == n - 1
+    if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(column):
+        return False
+    return column.astype(str).nunique() == n
+
+
+def _is_datetime_like(column: pd.Series) -> bool:
+    """A datetime column, or strings that all look like dates (e.g. 2021-03-04, 04/03/2021 10:15)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    values = pd.Series(column.dropna().unique()).astype(str).str.strip()
+    if values.empty or not values.map(lambda v: bool(_DATE_RE.fullmatch(v))).all():
+        return False
+    return _parse_dates(values) is not None
+
+
+def _parse_dates(values: pd.Series) -> pd.Series | None:
+    """Timestamps (UTC) read with one format for the whole column: month first where ambiguous,
+    day first where only that fits; per value only if no single format fits; None if unparseable."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' "could not infer format" notes
+        for how in ({}, {"dayfirst": True}, {"format": "ISO8601"}, {"format": "mixed"}):
+            try:
+                return pd.to_datetime(values, errors="raise", utc=True, **how)
+            except (ValueError, TypeError, OverflowError):
+                continue
+    return None
+
+
+def _as_days(column: pd.Series) -> pd.Series:
+    """Dates as float days since 1970-01-01 UTC (naive times are taken as UTC)."""
+    stamps = column if pd.api.types.is_datetime64_any_dtype(column) else _parse_dates(column)
+    stamps = stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
+    return (stamps - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(days=1)
+
+
+def _convert_dates(frame: pd.DataFrame, columns: list[str], name: str, dates: str) -> dict[str, Any]:
+    """Raise for date columns, or replace them by days since 1970 (``dates="numeric"``), or keep
+    them as categories (``dates="categorical"``)."""
+    if not columns:
+        return {}
+    if dates == "categorical":
+        return {"date_columns_kept_as_categories": columns}
+    if dates != "numeric":
+        example = frame[columns[0]].dropna().iloc[0]
+        raise DatasetError(
+            f"Unsupported column types in {name!r}: {columns} hold dates or times (e.g. {str(example)!r}), "
+            "which the models cannot use as they are. Pass dates='numeric' (command line: --dates numeric) "
+            "to turn them into days since 1970-01-01, dates='categorical' to keep them as categories, or "
+            "convert or drop them yourself."
+        )
+    for col in columns:
+        frame[col] = _as_days(frame[col])
+    return {"converted_columns": [f"{c} (dates as days since 1970-01-01 UTC)" for c in columns]}
+
+
+def _clean_table(
+    frame: pd.DataFrame, target: str, name: str, *, dates: str, keep_id_columns: bool
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Convert or reject date columns, drop all-missing and identifier-like columns; returns notes."""
+    if dates not in ("error", "numeric", "categorical"):
+        raise DatasetError(f"dates={dates!r}: use 'error' (the default), 'numeric' or 'categorical'.")
+    _check_target(frame, target, name)
+    frame = frame.copy()
+    features = [c for c in frame.columns if c != target]
+    empty = [c for c in features if frame[c].isna().all()]
+    date_cols = [c for c in features if c not in empty and _is_datetime_like(frame[c])]
+    ids = [c for c in features if c not in empty and c not in date_cols and _is_identifier(frame[c])]
+    notes = _convert_dates(frame, date_cols, name, dates)
+    dropped = [f"{c} (all values missing)" for c in empty]
+    if ids and keep_id_columns:
+        notes["kept_identifier_columns"] = ids
+    elif ids:
+        warnings.warn(
+            f"{name!r}: excluded identifier-like column(s) {ids} (a distinct value per row, which a model "
+            "cannot generalise from). Pass keep_id_columns=True (command line: --keep-id-columns) to keep them.",
+            UserWarning,
+            stacklevel=4,
+        )
+        dropped += [f"{c} (identifier-like: a distinct value per row)" for c in ids]
+    frame = frame.drop(columns=empty + ([] if keep_id_columns else ids))
+    if frame.shape[1] < 2:
+        raise DatasetError(f"{name!r} has no feature columns left besides {target!r} (dropped: {dropped}).")
+    return frame, {**notes, "dropped_columns": dropped}
+
+
+def _check_target(frame: pd.DataFrame, target: str, name: str) -> None:
+    if target not in frame.columns:
+        raise DatasetError(
+            f"Target column {target!r} not in {name!r}; columns are {list(frame.columns)[:20]}"
+            f"{' ...' if frame.shape[1] > 20 else ''}."
+        )
+
+
 def list_datasets() -> list[str]:
     """Names that ``load_dataset`` accepts (registry plus the local data directory)."""
     return sorted(set(REGISTRY) | set(_local_manifest_entries()))
@@ -151,6 +444,7 @@ def list_datasets() -> list[str]:
 
 def resolve_name(name: str) -> str:
     """The canonical name of a dataset, or a clear error with close matches."""
+    check_name(name.strip() if isinstance(name, str) else name)
     key = _normalize(name)
     local = {_normalize(n): n for n in _local_manifest_entries()}
     if key in local:
@@ -166,17 +460,37 @@ def resolve_name(name: str) -> str:
     )
 
 
-def load_dataset(name_or_path: str | os.PathLike, *, target: str | None = None) -> Dataset:
+def _is_file_source(text: str) -> bool:
+    return Path(text).suffix in {".csv", ".gz", ".parquet", ".pq"} or Path(text).is_file()
+
+
+def load_dataset(
+    name_or_path: str | os.PathLike,
+    *,
+    target: str | None = None,
+    encoding: str = "utf-8",
+    dates: DateHandling = "error",
+    keep_id_columns: bool = False,
+) -> Dataset:
     """Load a named dataset (local directory first, then OpenML/scikit-learn) or a file of yours.
 
     Args:
         name_or_path: a registry name (e.g. ``"adult"``, ``"credit-g"``, a TabArena name such as
             ``"Bank_Customer_Churn"``) or the path of a ``.csv``, ``.csv.gz`` or ``.parquet`` file.
         target: the label column; required for files, optional for named datasets.
+        encoding: text encoding of a CSV file (default UTF-8).
+        dates: date/time columns of a file: ``"error"`` (default) rejects them, ``"numeric"``
+            turns them into days since 1970-01-01 (UTC), ``"categorical"`` keeps them as
+            categories; either choice is noted in the provenance. Ambiguous day/month orders
+            are read month first unless only day first fits the whole column.
+        keep_id_columns: keep identifier-like columns of a file (a distinct string, or a distinct
+            integer sequence such as 0..n-1, per row); by default they are excluded with a warning.
+
+    The three file options apply to files; named datasets are read as their manifest says.
     """
     text = str(name_or_path)
-    if Path(text).suffix in {".csv", ".gz", ".parquet", ".pq"} or Path(text).is_file():
-        return _load_file(Path(text), target=target)
+    if _is_file_source(text):
+        return _load_file(Path(text), target=target, encoding=encoding, dates=dates, keep_id_columns=keep_id_columns)
     name = resolve_name(text)
     local = _local_manifest_entries()
     if name in local:
@@ -206,11 +520,12 @@ def _local_manifest_entries() -> dict[str, dict[str, Any]]:
             "<name>.csv.gz files and their manifest.json, or unset it to use OpenML."
         )
     entries = json.loads(manifest.read_text())["datasets"]
-    return {e["name"]: {**e, "path": str(data_dir / e["file"])} for e in entries}
+    return {e["name"]: {**e, "path": str(data_dir / e["file"]), "data_dir": str(data_dir)} for e in entries}
 
 
 def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
     path = Path(entry["path"])
+    safe_path(entry.get("data_dir", path.parent), entry["file"])  # a manifest never points outside its folder
     categorical = [c["name"] for c in entry["columns"] if c["type"] == "categorical"]
     try:
         frame = pd.read_csv(path, dtype={c: str for c in categorical}, keep_default_na=False, na_values=[""])
@@ -223,24 +538,30 @@ def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
         "openml_dataset_id": entry.get("openml_dataset_id"),
         "tabarena_task_id": entry.get("tabarena_task_id"),
         "deviations": entry.get("deviations", []),
+        "dropped_columns": entry.get("dropped_columns", []),
     }
     return _make_dataset(entry["name"], frame, target or entry["target"], categorical, provenance)
 
 
-def _load_file(path: Path, *, target: str | None) -> Dataset:
+def _load_file(
+    path: Path, *, target: str | None, encoding: str = "utf-8", dates: str = "error", keep_id_columns: bool = False
+) -> Dataset:
     if not path.is_file():
         raise DatasetError(f"No such file: {path}.")
     if target is None:
         raise DatasetError(f"Loading {path.name} needs target=<name of the label column>.")
-    try:
-        frame = pd.read_parquet(path) if path.suffix in {".parquet", ".pq"} else pd.read_csv(path)
-    except Exception as err:  # pandas raises many types for unreadable files
-        raise DatasetError(f"Could not read {path} as {'parquet' if 'parq' in path.suffix else 'CSV'}: {err}") from err
+    frame = read_table(path, encoding=encoding)
+    if frame.empty:
+        raise DatasetError(f"{path.name} has a header row but no data rows.")
     if frame.shape[1] < 2:
         raise DatasetError(f"{path.name} has {frame.shape[1]} column(s); expected features plus a target column.")
+    name = sanitize_name(path.name.split(".")[0])
+    frame, notes = _clean_table(frame, target, name, dates=dates, keep_id_columns=keep_id_columns)
     categorical = [c for c in frame.columns if c != target and not pd.api.types.is_numeric_dtype(frame[c])]
-    provenance = {"source": f"file:{path.resolve()}", "sha256": file_sha256(path)}
-    return _make_dataset(path.name.split(".")[0], frame, target, categorical, provenance)
+    provenance = {"source": f"file:{path.resolve()}", "sha256": file_sha256(path), **notes}
+    if encoding.lower().replace("_", "-") not in {"utf-8", "utf8"}:
+        provenance["encoding"] = encoding
+    return _make_dataset(name, frame, target, categorical, provenance)
 
 
 def _load_sklearn(info: DatasetInfo) -> Dataset:
@@ -254,19 +575,36 @@ def _load_sklearn(info: DatasetInfo) -> Dataset:
     return _make_dataset(info.name, frame, "target", [], provenance)
 
 
+@contextlib.contextmanager
+def _openml_without_retries():
+    """One attempt per request: offline, openml would otherwise sleep 1+2+3+4 s between retries."""
+    import openml
+
+    before = openml.config.connection_n_retries
+    openml.config.connection_n_retries = 1
+    try:
+        yield openml
+    finally:
+        openml.config.connection_n_retries = before
+
+
 def _load_openml(info: DatasetInfo, *, target: str | None) -> Dataset:
     try:
-        import openml
-
-        oml = openml.datasets.get_dataset(
-            info.openml_dataset_id, download_data=True, download_qualities=False, download_features_meta_data=False
-        )
-        target = target or oml.default_target_attribute
-        X, y, is_categorical, names = oml.get_data(target=target, dataset_format="dataframe")
+        with _openml_without_retries() as openml:
+            oml = openml.datasets.get_dataset(
+                info.openml_dataset_id, download_data=True, download_qualities=False, download_features_meta_data=False
+            )
+            target = target or oml.default_target_attribute
+            X, y, is_categorical, names = oml.get_data(target=target, dataset_format="dataframe")
     except Exception as err:  # network errors come in many types
+        reason = " ".join(str(err).split())
         raise DatasetError(
-            f"Could not fetch {info.name!r} (OpenML dataset {info.openml_dataset_id}): {err}. Offline? "
-            f"Set {DATA_DIR_ENV} to a folder holding {info.name}.csv.gz and manifest.json."
+            f"Could not fetch {info.name!r} from OpenML (dataset {info.openml_dataset_id}): "
+            f"{type(err).__name__}: {reason[:200]}{'...' if len(reason) > 200 else ''}. Offline? "
+            f"{DATA_DIR_ENV} is {'unset' if _data_dir() is None else repr(str(_data_dir()))}: point it at a folder "
+            f"holding {info.name}.csv.gz and its manifest.json (such as the project's shared datasets), or make "
+            f"a file of yours a dataset with `causalmix add-dataset FILE --target COLUMN --data-dir DIR` and set "
+            f"{DATA_DIR_ENV}=DIR."
         ) from err
     frame = X.assign(**{target: y})
     categorical = [n for n, c in zip(names, is_categorical) if c]
@@ -282,16 +620,14 @@ def _load_openml(info: DatasetInfo, *, target: str | None) -> Dataset:
 def _make_dataset(
     name: str, frame: pd.DataFrame, target: str, categorical: Sequence[str], provenance: dict[str, Any]
 ) -> Dataset:
-    if target not in frame.columns:
-        raise DatasetError(
-            f"Target column {target!r} not in {name!r}; columns are {list(frame.columns)[:20]}"
-            f"{' ...' if frame.shape[1] > 20 else ''}."
-        )
+    _check_target(frame, target, name)
     frame = frame.reset_index(drop=True)
     labelled = frame[target].notna()
     if not labelled.all():
         provenance = {**provenance, "rows_dropped_missing_target": int((~labelled).sum())}
         frame = frame[labelled].reset_index(drop=True)
+    if frame.empty:
+        raise DatasetError(f"{name!r} has no rows with a value in the target column {target!r}.")
     y = frame[target].astype(str).rename(target)
     X = frame.drop(columns=[target])
     unsupported = [c for c in X.columns if pd.api.types.is_datetime64_any_dtype(X[c]) or
@@ -326,31 +662,95 @@ def _make_dataset(
     )
 
 
+def check_classes(y: pd.Series, classes: Sequence[str], where: str) -> None:
+    """Every class needs two rows (one for training, one for validation): the check a run applies."""
+    counts = y.value_counts()
+    missing = sorted(set(classes) - set(counts.index)) or sorted(counts.index[counts < 2])
+    if missing:
+        raise DatasetError(
+            f"Classes {missing} of {where} have fewer than 2 rows; each must appear in train and validation. "
+            "Add rows of these classes, or remove or merge them."
+        )
+
+
+def check_splittable(dataset: Dataset) -> None:
+    """The checks every run applies to a dataset: two rows per class and room for a test row."""
+    check_classes(dataset.y, dataset.classes, repr(dataset.name))
+    smallest = 2 * len(dataset.classes) + 1
+    if len(dataset.y) < smallest:
+        raise DatasetError(
+            f"{dataset.name!r} has {len(dataset.y)} rows; the smallest split (one training and one validation "
+            f"row per class, one test row) needs {smallest}."
+        )
+
+
 def add_dataset(
-    path: str | os.PathLike, *, target: str, data_dir: str | os.PathLike, name: str | None = None
+    path: str | os.PathLike,
+    *,
+    target: str,
+    data_dir: str | os.PathLike,
+    name: str | None = None,
+    encoding: str = "utf-8",
+    dates: DateHandling = "error",
+    keep_id_columns: bool = False,
 ) -> Dataset:
     """Copy a CSV/parquet file of yours into a data directory as a named dataset.
 
     Writes ``<name>.csv.gz`` (the label last) and its entry in ``manifest.json`` (created or
     updated), the format ``CAUSALMIX_DATA_DIR`` reads, so sweeps and the command line can name it.
-    The file is validated first (target column, two classes, supported column types).
+    The file is read and validated as ``load_dataset`` does (same options) and checked as a run
+    would check it (two rows per class) before anything is written. ``name`` must match
+    ``NAME_RULE``; the default is the file's stem, sanitized.
 
     >>> add_dataset("my.csv", target="label", data_dir="my_datasets")   # doctest: +SKIP
     """
-    import gzip
-
-    ds = _load_file(Path(path), target=target)
-    name = _normalize(name or ds.name)
+    if name is not None:
+        check_name(name)
+    ds = _load_file(Path(path), target=target, encoding=encoding, dates=dates, keep_id_columns=keep_id_columns)
+    check_splittable(ds)
+    name = check_name(_normalize(name or ds.name))
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    manifest_path = data_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {"datasets": []}
+    file = safe_path(data_dir, f"{name}.csv.gz")
+    manifest_path = safe_path(data_dir, "manifest.json")
+    manifest = _read_manifest(manifest_path)
     frame = ds.X.assign(**{target: ds.y})
-    file = data_dir / f"{name}.csv.gz"
-    with gzip.GzipFile(file, "wb", mtime=0) as fh:  # mtime 0: the same data gives the same bytes
-        fh.write(frame.to_csv(index=False).encode())
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(file, _gzip_bytes(frame.to_csv(index=False).encode(), file.name))
+        entry = _manifest_entry(ds, frame, name, file, target)
+        manifest["datasets"] = [d for d in manifest["datasets"] if d["name"] != name] + [entry]
+        _write_atomic(manifest_path, json.dumps(manifest, indent=1).encode())
+    except OSError as err:
+        raise DatasetError(f"Could not write to {data_dir}: {err.strerror or err}. Choose a writable folder.") from err
+    return _load_local({**entry, "path": str(data_dir / file.name), "data_dir": str(data_dir)}, target=None)
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    """An existing manifest.json (or an empty one); a clear error if it is not one."""
+    if not path.is_file():
+        return {"datasets": []}
+    try:
+        manifest = json.loads(path.read_text())
+    except ValueError as err:
+        raise DatasetError(f"{path} is not valid JSON ({err}); fix or remove it, or choose another folder.") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("datasets"), list):
+        raise DatasetError(f"{path} is not a causalmix manifest (no 'datasets' list); choose another folder.")
+    return manifest
+
+
+def _gzip_bytes(data: bytes, filename: str) -> bytes:
+    """Deterministic gzip (mtime 0): the same data gives the same bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename=filename, mode="wb", fileobj=buffer, mtime=0) as fh:
+        fh.write(data)
+    return buffer.getvalue()
+
+
+def _manifest_entry(ds: Dataset, frame: pd.DataFrame, name: str, file: Path, target: str) -> dict[str, Any]:
     counts = ds.y.value_counts()
-    entry = {
+    keys = ("converted_columns", "date_columns_kept_as_categories", "kept_identifier_columns", "encoding")
+    notes = {k: ds.provenance[k] for k in keys if k in ds.provenance}
+    return {
         "name": name,
         "file": file.name,
         "target": target,
@@ -364,10 +764,9 @@ def add_dataset(
         "sha256": file_sha256(file),
         "source": ds.provenance["source"],
         "source_sha256": ds.provenance["sha256"],
+        "dropped_columns": ds.provenance.get("dropped_columns", []),
+        **notes,
     }
-    manifest["datasets"] = [d for d in manifest["datasets"] if d["name"] != name] + [entry]
-    manifest_path.write_text(json.dumps(manifest, indent=1))
-    return _load_local({**entry, "path": str(file)}, target=None)
 
 
 # --- the low-data split protocol ----------------------------------------------------------
@@ -436,7 +835,7 @@ def low_data_split(
     n_train: int,
     n_val: int | None = None,
     seed: int,
-    test_cap: int = 5000,
+    test_cap: int = DEFAULT_TEST_CAP,
     rows: pd.Index | None = None,
 ) -> Split:
     """Draw the SPEC's low-data split: stratified train and validation sets, the rest as test.
@@ -455,7 +854,6 @@ def low_data_split(
     y = dataset.y if rows is None else dataset.y.loc[rows]
     k = len(dataset.classes)
     n_val = default_n_val(n_train, k) if n_val is None else n_val
-    counts = y.value_counts()
     where = f"{dataset.name!r}" + ("" if rows is None else " (in-domain rows)")
     if n_train < k or n_val < k:
         raise DatasetError(f"n_train={n_train} and n_val={n_val} must each be at least the {k} classes of {where}.")
@@ -464,9 +862,7 @@ def low_data_split(
             f"{where} has {len(y)} rows, fewer than n_train + n_val + 1 = {n_train + n_val + 1}; "
             "ask for fewer training/validation rows."
         )
-    missing = sorted(set(dataset.classes) - set(counts.index)) or sorted(counts.index[counts < 2])
-    if missing:
-        raise DatasetError(f"Classes {missing} of {where} have fewer than 2 rows; each must appear in train and validation.")
+    check_classes(y, dataset.classes, where)
     rng = np.random.default_rng(seed)
     train = _draw(y, n_train, 1, rng)
     rest = y.drop(index=train)
@@ -513,7 +909,7 @@ def domain_shift_split(
     n_train: int,
     n_val: int | None = None,
     seed: int,
-    test_cap: int = 5000,
+    test_cap: int = DEFAULT_TEST_CAP,
 ) -> Split:
     """A low-data split drawn inside one subgroup, tested in-domain and out-of-domain.
 
