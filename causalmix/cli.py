@@ -184,7 +184,17 @@ def _cmd_pretrain(argv: list[str]) -> int:
 def _cmd_add_dataset(args: argparse.Namespace) -> int:
     from causalmix.data import add_dataset
 
-    ds = add_dataset(args.file, target=args.target, data_dir=args.data_dir, name=args.name)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # one "warning:" line each, no source lines
+        warnings.simplefilter("always")
+        ds = add_dataset(args.file, target=args.target, data_dir=args.data_dir, name=args.name,
+                         encoding=args.encoding, dates=args.dates, keep_id_columns=args.keep_id_columns)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    for key in ("dropped_columns", "converted_columns", "date_columns_kept_as_categories", "kept_identifier_columns"):
+        if ds.provenance.get(key):
+            print(f"{key.replace('_', ' ')}: {', '.join(ds.provenance[key])}")
     print(f"{ds}\nWritten to {args.data_dir}; use it with CAUSALMIX_DATA_DIR={Path(args.data_dir).resolve()}")
     return 0
 
@@ -238,7 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("file", help="CSV or parquet file, one row per example")
     add.add_argument("--target", required=True, help="the label column")
     add.add_argument("--data-dir", required=True, help="folder to write <name>.csv.gz and manifest.json into")
-    add.add_argument("--name", default=None, help="dataset name (default: the file's stem)")
+    add.add_argument("--name", default=None, help="dataset name, letters, digits, '.', '_', '-' (default: the "
+                     "file's stem)")
+    add.add_argument("--encoding", default="utf-8", help="text encoding of a CSV file (default %(default)s)")
+    add.add_argument("--dates", default="error", choices=["error", "numeric", "categorical"], help="date/time "
+                     "columns: error (default), numeric (days since 1970-01-01) or categorical")
+    add.add_argument("--keep-id-columns", action="store_true", help="keep identifier-like columns (a distinct "
+                     "value per row; excluded with a warning by default)")
     add.set_defaults(func=_cmd_add_dataset)
 
     pre = sub.add_parser("pretrain", help="pretrain a small TabPFN-v2 model on the SCM prior", allow_abbrev=False)
