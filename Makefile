@@ -46,7 +46,7 @@ book: setup
 reproduce: notebooks book
 
 pretrain: setup
-	$(BIN)/python -m causalmix.pretrain --config configs/pretrain.yaml --out-dir runs/pretrain --overwrite --export causalmix/weights/causalmix-tiny.ckpt
+	$(BIN)/python -m causalmix.pretraining --config configs/pretrain.yaml --out-dir runs/pretrain --overwrite --export causalmix/weights/causalmix-tiny.ckpt
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v -i -e "^torch==" -e "^causalmix" > requirements.lock

@@ -1,6 +1,6 @@
 """Fine-tuning speed, measured side by side in one process (prints a markdown report).
 
-(a) CausalMixFT vs default fine-tuning: wall time of :func:`causalmix.finetune.finetune` on a
+(a) CausalMixFT vs default fine-tuning: wall time of :func:`causalmix.finetuning.finetune` on a
     256-row training set with the same number of steps (early stopping off), with and without
     the one-off SCM fit (which the experiment runner caches per split). Target: <= 1.10x.
 (b) Our step time vs the tabpfn package's own ``tabpfn.finetuning.FinetunedTabPFNClassifier`` on
@@ -39,7 +39,7 @@ import torch  # noqa: E402
 
 from causalmix.data import load_dataset, low_data_split  # noqa: E402
 from causalmix.provenance import hardware, package_versions  # noqa: E402
-from causalmix.finetune import FinetuneConfig, _Encoder, finetune  # noqa: E402
+from causalmix.finetuning import FinetuneConfig, _Encoder, finetune  # noqa: E402
 from causalmix.generators import make_generator  # noqa: E402
 from causalmix.model import ModelNotAvailableError, build_architecture, resolve_model_path, save_checkpoint  # noqa: E402
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "2 estimators, AdamW + warmup/cosine + clipping, float32, no activation checkpointing. "
         f"Step time = (time of {args.long} steps - time of {args.short} steps) / {args.long - args.short}.",
         "",
-        "| | ours (`causalmix.finetune`) | tabpfn `FinetunedTabPFNClassifier` | ratio | target |",
+        "| | ours (`causalmix.finetuning`) | tabpfn `FinetunedTabPFNClassifier` | ratio | target |",
         "|---|---|---|---|---|",
         f"| seconds per step | {step['ours']:.3f} | {step['tabpfn']:.3f} | **{ratio_b:.2f}x** | <= 1.0x |",
         "",

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from causalmix.model import build_architecture  # noqa: E402
-from causalmix.pretrain import PretrainConfig, batch_for_step, batch_loss  # noqa: E402
+from causalmix.pretraining import PretrainConfig, batch_for_step, batch_loss  # noqa: E402
 from causalmix.prior import PriorConfig, benchmark_prior  # noqa: E402
 
 

@@ -20,7 +20,7 @@ _EXPORTS = {
     ),
     "causalmix.model": (
         "DEFAULT_MODEL", "ModelNotAvailableError", "load_classifier", "resolve_device",
-        "resolve_model_path", "shipped_models", "build_architecture", "save_checkpoint",
+        "resolve_model_path", "shipped_models", "build_architecture", "save_checkpoint", "recommended_learning_rate",
     ),
     "causalmix.metrics": (
         "roc_auc", "accuracy", "log_loss", "classification_metrics", "normalized_improvement",
@@ -30,12 +30,14 @@ _EXPORTS = {
         "Generator", "GENERATORS", "make_generator", "NoneGenerator", "SMOTEGenerator",
         "MixupGenerator", "TableAugmentGenerator", "GaussianCopulaGenerator", "CTGANGenerator",
     ),
-    "causalmix.scm": ("CausalMixGenerator", "CausalMixFallbackWarning"),
+    "causalmix.scm": ("CausalMixGenerator", "CausalMixFallbackWarning", "DiscoveryTimeoutError"),
+    "causalmix.evaluation": ("ContextEvaluator", "ensemble_size"),
     "causalmix.fidelity": ("FidelityReport", "fidelity_report"),
-    "causalmix.finetune": ("FinetuneConfig", "FinetuneResult", "finetune", "CausalMixFinetunedClassifier"),
-    "causalmix.experiment": ("RunSpec", "RunRecord", "SweepSummary", "run_sweep", "load_records", "load_curves"),
+    "causalmix.finetuning": ("FinetuneConfig", "FinetuneResult", "finetune", "CausalMixFinetunedClassifier"),
+    "causalmix.runs": ("RunSpec", "RunRecord", "execute_run"),
+    "causalmix.experiment": ("SweepConfig", "SweepSummary", "run_sweep", "load_records", "load_curves"),
     "causalmix.prior": ("PriorConfig", "PriorBatch", "sample_batch"),
-    "causalmix.pretrain": ("PretrainConfig", "pretrain", "export_run"),
+    "causalmix.pretraining": ("PretrainConfig", "pretrain", "export_run"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)

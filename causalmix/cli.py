@@ -36,7 +36,7 @@ def _key_values(items: list[str] | None, what: str) -> dict[str, Any]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from causalmix.experiment import RunSpec, execute_run
+    from causalmix.runs import RunSpec, execute_run
 
     domain = None
     if args.domain_column:
@@ -51,10 +51,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name in ("max_steps", "learning_rate", "eval_every", "patience"):
         if getattr(args, name) is not None:
             finetune[name] = getattr(args, name)
+    optional = {"test_cap": args.test_cap} if args.test_cap is not None else {}
     spec = RunSpec(
         dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
         model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
-        domain=domain, test_cap=args.test_cap,
+        domain=domain, **optional,
     )
     record = execute_run(spec, out_dir=args.out, progress=not args.quiet)
     if record.status != "ok":
@@ -72,96 +73,94 @@ def _cmd_run(args: argparse.Namespace) -> int:
             if not all(np.isnan(values)):
                 rows.append({"set": s, "model": label, "roc_auc": values[0], "accuracy": values[1], "log_loss": values[2]})
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"learning rate {record.learning_rate:g}, ensemble {record.n_estimators} (train) / "
+          f"{record.n_estimators_eval} (evaluation) members, {record.n_features_used} features")
+    for w in record.warnings:
+        print(f"warning ({w['count']}x) {w['category']}: {w['message'][:160]}")
     if args.out:
         print(f"record written under {Path(args.out) / 'records'}")
     return 0
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from causalmix.experiment import run_sweep
+    import dataclasses
 
-    config = args.config
+    from causalmix.experiment import load_config, run_sweep
+
+    config = load_config(args.config)
     if args.model is not None:
-        from causalmix.experiment import load_config
-
-        config = {**load_config(args.config), "model": args.model}
-        if args.out is None:
-            config["out_dir"] = f"{config['out_dir']}-{Path(args.model).stem}"
-    summary = run_sweep(config, out_dir=args.out, jobs=args.jobs, progress=not args.quiet)
+        config = dataclasses.replace(config, model=args.model, out_dir=f"{config.out_dir}-{Path(args.model).stem}")
+    summary = run_sweep(config, out_dir=args.out, jobs=args.jobs, progress=not args.quiet,
+                        retry_failed=not args.keep_failed)
     print(summary)
     return 0 if summary.n_failed == 0 or args.allow_failures else 1
 
 
-def summarize(records: pd.DataFrame, *, metric: str = "roc_auc", curves: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per method: runs, failures, the median normalized improvement of the test ``metric`` over
-    the pre-trained model on the same split (per dataset the mean over seeds, then median, std and
-    IQR across datasets), the mean test metric, the average rank, and with ``curves`` the median
-    validation-test correlation gap and early-stopping regret (SPEC definitions).
+def _print_tables(records: pd.DataFrame, curves: pd.DataFrame, metric: str, label: str, test: str = "test") -> None:
+    """The book's tables for one group of runs, through the report's own functions."""
+    from causalmix import report
 
-    The reference of each run is its own step-0 evaluation: the pre-trained model on that split.
-    """
-    from causalmix.metrics import (HIGHER_IS_BETTER, aggregate, average_ranks, early_stopping_regret,
-                                   normalized_improvement, validation_test_correlation)
-
-    ok = records[records["status"] == "ok"].copy()
-    if ok.empty:
-        return pd.DataFrame()
-    col, hib = f"test_{metric}", HIGHER_IS_BETTER[metric]
-    ok["improvement"] = normalized_improvement(ok[col], ok[f"{col}_step0"], higher_is_better=hib)
-    table = records.groupby("method")["status"].agg(runs="size", failed=lambda s: int((s != "ok").sum()))
-    table = table.join(aggregate(ok, "improvement").add_prefix("improvement_"), how="left")
-    table = table.join(ok.groupby("method")[col].mean().rename(f"mean_{col}"), how="left")
-    if ok["method"].nunique() >= 2:
-        table = table.join(average_ranks(ok, col, higher_is_better=hib), how="left")
-    if curves is not None and not curves.empty and f"val_{metric}" in curves:
-        stats = []
-        for (run_id, method), c in curves[curves["run_id"].isin(ok["run_id"])].groupby(["run_id", "method"]):
-            best = ok.loc[ok["run_id"] == run_id, "best_step"].iloc[0]
-            at = np.flatnonzero(c["step"].to_numpy() == best)
-            stats.append({"method": method,
-                          "gap": 1 - validation_test_correlation(c[f"val_{metric}"], c[col]),
-                          "regret": early_stopping_regret(c[col], int(at[0]), higher_is_better=hib) if len(at) else np.nan})
-        if stats:
-            table = table.join(pd.DataFrame(stats).groupby("method").median().add_prefix("median_val_test_"), how="left")
-    return table.sort_values("improvement_median", ascending=False)
+    col = f"{test}_{metric}"
+    if test != "test":  # out-of-domain: the same tables on the test_ood columns
+        records = records.assign(**{f"test_{metric}": records[col], f"test_{metric}_step0": records[f"{col}_step0"]})
+    print(f"\n{label}: normalized {col} improvement over the pre-trained model (percent; SPEC aggregation)")
+    print(report.median_improvement_table(records, f"test_{metric}", with_paper=False).to_string(float_format=_fmt))
+    ranked = report.with_pretrained(records)
+    if ranked["method"].nunique() >= 2:
+        test_result = report.rank_test(ranked, f"test_{metric}", higher_is_better=metric != "log_loss")
+        print(f"\naverage rank by mean {col} (1 = best)")
+        print(report.rank_summary_table(test_result).to_string(float_format=_fmt))
+        print(test_result.summary())
+    if test == "test" and metric != "log_loss" and not curves.empty:
+        frame = report.reliability_frame(records, curves, val=f"val_{metric}", test=f"test_{metric}")
+        if not frame.empty:
+            print("\nvalidation-test correlation, gap and early-stopping regret (medians over runs)")
+            print(report.reliability_table(frame).to_string(float_format=_fmt))
 
 
-_SHOWN = {"runs": "runs", "failed": "failed", "improvement_median": "median_impr_%", "improvement_std": "std",
-          "improvement_iqr": "iqr", "improvement_n_datasets": "datasets", "average_rank": "avg_rank",
-          "median_val_test_gap": "val_test_gap", "median_val_test_regret": "es_regret"}
-
-
-def _show(table: pd.DataFrame) -> str:
-    shown = table[[c for c in table.columns if c in _SHOWN or c.startswith("mean_")]]
-    return shown.rename(columns=_SHOWN).to_string(float_format=lambda v: f"{v:.3f}")
+def _fmt(v: float) -> str:
+    return f"{v:.3f}"
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
-    from causalmix.experiment import load_curves, load_records
+    from causalmix import report
+    from causalmix.experiment import code_hash_summary, load_curves, load_records, warning_summary
 
-    records = load_records(args.dir)
+    folder = Path(args.dir)
+    records = load_records(folder)
     if records.empty:
-        print(f"no records under {Path(args.dir) / 'records'}", file=sys.stderr)
-        return 1
-    curves = load_curves(args.dir)
+        print(f"error: no records under {folder / 'records'}; run `causalmix sweep CONFIG --out {folder}` first",
+              file=sys.stderr)
+        return 2
+    config = folder / "config.json"
+    if config.is_file() and not args.all:  # the folder's sweep grid, as the book reads it
+        inside = report.in_sweep(records, json.loads(config.read_text()))
+        if len(inside) < len(records):
+            print(f"{len(records) - len(inside)} records outside the grid of {config} (other code, settings or "
+                  f"extra runs) left out; --all keeps them")
+        records = inside
+    curves = load_curves(folder)
     n_fail = int((records["status"] != "ok").sum())
-    print(f"{len(records)} runs under {args.dir}: {len(records) - n_fail} ok, {n_fail} failed; "
+    print(f"{len(records)} runs under {folder}: {len(records) - n_fail} ok, {n_fail} failed; "
           f"{records['dataset'].nunique()} datasets, methods {sorted(records['method'].unique())}")
-    in_domain = records[records["domain"].isna()] if "domain" in records else records
-    shifted = records[records["domain"].notna()] if "domain" in records else records.iloc[:0]
+    counts, note = code_hash_summary(records)
+    print(f"result-code hash: {', '.join(f'{h} ({n} records)' for h, n in counts.items())}")
+    if note:
+        print(f"warning: {note}")
     with pd.option_context("display.width", 200, "display.max_columns", 30):
-        for label, part in (("low-data runs", in_domain), ("domain-shift runs", shifted)):
-            if part.empty:
-                continue
-            table = summarize(part, metric=args.metric, curves=curves)
-            print(f"\n{label}: normalized test {args.metric} improvement over the pre-trained model, percent")
-            print(_show(table))
-            if label == "domain-shift runs" and part["test_ood_roc_auc"].notna().any():
-                ood = summarize(part.assign(**{f"test_{args.metric}": part[f"test_ood_{args.metric}"],
-                                               f"test_{args.metric}_step0": part[f"test_ood_{args.metric}_step0"]}),
-                                metric=args.metric)
-                print(f"\ndomain-shift runs, out-of-domain test {args.metric}:")
-                print(_show(ood))
+        low = report.ok_runs(records, domain=False)
+        shifted = report.ok_runs(records, domain=True)
+        if not low.empty:
+            _print_tables(low, curves, args.metric, "low-data runs")
+        if not shifted.empty:
+            _print_tables(shifted, curves, args.metric, "domain-shift runs, in-domain test")
+            if shifted[f"test_ood_{args.metric}"].notna().any():
+                _print_tables(shifted, curves, args.metric, "domain-shift runs, out-of-domain test", test="test_ood")
+        warned = warning_summary(records)
+        if not warned.empty:
+            print("\nwarnings raised in the runs (category, runs, occurrences, message):")
+            for w in warned.itertuples(index=False):
+                print(f"  {w.category}: {w.runs} runs, {w.count}x: {w.message[:150]}")
     if n_fail:
         print("\nfailures by reason:")
         reasons = records.loc[records["status"] != "ok", "error"].fillna("unknown").str.split("\n").str[0]
@@ -170,15 +169,10 @@ def _cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pretrain_module():
-    # By module path: the package namespace may export a `pretrain` function of the same name.
-    import importlib
-
-    return importlib.import_module("causalmix.pretrain")
-
-
 def _cmd_pretrain(argv: list[str]) -> int:
-    return int(_pretrain_module().main(argv) or 0)
+    from causalmix import pretraining
+
+    return int(pretraining.main(argv) or 0)
 
 
 def _cmd_add_dataset(args: argparse.Namespace) -> int:
@@ -200,7 +194,7 @@ def _cmd_add_dataset(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from causalmix.experiment import METHODS
+    from causalmix.runs import METHODS
 
     parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
                                      "fine-tuning tabular foundation models.", allow_abbrev=False)
@@ -215,12 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", default="causalmix-tiny", help="shipped checkpoint name, 'tabpfn-v2' or a path")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
     run.add_argument("--max-steps", type=int, default=None, help="fine-tuning steps (FinetuneConfig default 50)")
-    run.add_argument("--learning-rate", type=float, default=None, help="peak learning rate (default 1e-5)")
+    run.add_argument("--learning-rate", type=float, default=None,
+                     help="peak learning rate (default: the model's recommended rate, from its sidecar)")
     run.add_argument("--eval-every", type=int, default=None, help="evaluate every k steps (default 5)")
     run.add_argument("--patience", type=int, default=None, help="evaluations without improvement (default 4)")
     run.add_argument("--set", action="append", metavar="KEY=VALUE", help="any FinetuneConfig field, repeatable")
     run.add_argument("--gen", action="append", metavar="KEY=VALUE", help="a generator parameter, repeatable")
-    run.add_argument("--test-cap", type=int, default=2000, help="most test rows (default %(default)s)")
+    run.add_argument("--test-cap", type=int, default=None, help="most test rows (default 5000, as sweeps)")
     run.add_argument("--domain-column", help="domain-shift run: train inside this column's domain")
     run.add_argument("--domain-values", nargs="+", help="categorical domain values")
     run.add_argument("--domain-between", nargs=2, type=float, metavar=("LOW", "HIGH"), help="numeric domain [low, high)")
@@ -236,11 +231,15 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--model", default=None, help="override the config's model (results go to OUT_DIR-<model>)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
+    sweep.add_argument("--keep-failed", action="store_true",
+                       help="do not retry runs whose record says failed (default: retry them)")
     sweep.set_defaults(func=_cmd_sweep)
 
     results = sub.add_parser("results", help="summary table of a results folder", allow_abbrev=False)
     results.add_argument("dir", help="results folder (holds records/)")
     results.add_argument("--metric", default="roc_auc", choices=["roc_auc", "accuracy", "log_loss"])
+    results.add_argument("--all", action="store_true",
+                         help="keep records outside the folder's sweep grid (config.json), e.g. of older code")
     results.set_defaults(func=_cmd_results)
 
     add = sub.add_parser("add-dataset", help="make a CSV/parquet file a named dataset of a data folder",
@@ -259,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     pre = sub.add_parser("pretrain", help="pretrain a small TabPFN-v2 model on the SCM prior", allow_abbrev=False)
     try:
-        _pretrain_module().add_arguments(pre)
+        from causalmix import pretraining
+
+        pretraining.add_arguments(pre)
     except (ImportError, AttributeError) as err:  # never let pretraining break the other commands
         pre.description = f"(unavailable: {err})"
     return parser

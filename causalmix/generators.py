@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -41,6 +42,7 @@ __all__ = [
     "CTGANGenerator",
     "GaussianCopulaGenerator",
     "Generator",
+    "GeneratorFallbackWarning",
     "MixupGenerator",
     "NoneGenerator",
     "SMOTEGenerator",
@@ -94,6 +96,10 @@ def _as_rng(random_state: int | np.random.Generator | None) -> np.random.Generat
     if random_state is not None and not isinstance(random_state, (int, np.integer)):
         raise TypeError(f"random_state must be an int, a numpy Generator or None, got {random_state!r}.")
     return np.random.default_rng(random_state)
+
+
+class GeneratorFallbackWarning(UserWarning):
+    """A generator used a documented fallback (also listed in its ``fallbacks_``)."""
 
 
 class Generator:
@@ -358,10 +364,15 @@ class SMOTEGenerator(Generator):
             raise ValueError(f"k_neighbors must be a positive int, got {self.k_neighbors!r}.")
         self._Xe = Xe
         self._ye = ye
-        self.fallbacks_ = tuple(
-            f"class {self.classes_[c]!r} has a single row: its synthetic rows are copies of it"
-            for c in np.flatnonzero(self.class_counts_ == 1)
-        )
+        fallbacks = [f"class {self.classes_[c]!r} has a single row: its synthetic rows are copies of it"
+                     for c in np.flatnonzero(self.class_counts_ == 1)]
+        multi = self.class_counts_[self.class_counts_ > 1]
+        if len(multi) and multi.min() - 1 < self.k_neighbors:
+            fallbacks.append(f"k_neighbors lowered from {self.k_neighbors} to {int(multi.min()) - 1}: "
+                             f"the smallest class has {int(multi.min())} rows")
+        self.fallbacks_ = tuple(fallbacks)
+        for message in fallbacks:
+            warnings.warn(f"SMOTE: {message}", GeneratorFallbackWarning, stacklevel=4)
 
     def _sample(self, n, rng):
         from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC

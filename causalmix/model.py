@@ -98,6 +98,36 @@ def model_fingerprint(model: str | os.PathLike = DEFAULT_MODEL) -> str:
     return file_sha256(path)
 
 
+#: Fine-tuning learning rate for checkpoints that carry no measured rate: the tabpfn package's
+#: fine-tuning default, right for the real TabPFN v2 weights.
+TABPFN_FINETUNE_LR = 1e-5
+
+
+def recommended_learning_rate(model: str | os.PathLike = DEFAULT_MODEL) -> float:
+    """The fine-tuning learning rate that belongs to a model (an explicit rate overrides it).
+
+    A checkpoint's sidecar (``<name>.json`` beside it) carries its measured
+    ``recommended_learning_rate``; ``"tabpfn-v2"`` and checkpoints without one use 1e-5.
+
+    >>> recommended_learning_rate("tabpfn-v2")
+    1e-05
+    """
+    import json
+
+    spec = str(model)
+    if spec == TABPFN_V2:
+        return TABPFN_FINETUNE_LR
+    try:
+        sidecar = resolve_model_path(spec).with_suffix(".json")
+    except (ModelNotAvailableError, ValueError):
+        return TABPFN_FINETUNE_LR
+    if sidecar.is_file():
+        rate = json.loads(sidecar.read_text()).get("recommended_learning_rate")
+        if rate is not None:
+            return float(rate)
+    return TABPFN_FINETUNE_LR
+
+
 def _tabpfn_v2_path() -> Path:
     """The real v2 classifier weights: from tabpfn's cache, downloading them once if allowed."""
     from tabpfn import model_loading

@@ -47,18 +47,32 @@ def git_commit(*, short: bool = False, paths: Sequence[str] | None = None) -> st
     return commit + ("-dirty" if dirty else "") if commit else "unknown"
 
 
-@functools.cache
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that decide the numbers."""
+#: The packages whose versions determine a run's numbers (part of every run id).
+RESULT_PACKAGES = ("torch", "tabpfn", "dowhy", "causal-learn", "scikit-learn", "imbalanced-learn", "numpy", "pandas")
+
+
+def _versions(packages: Sequence[str]) -> dict[str, str]:
     from importlib import metadata
 
-    out = {"python": platform.python_version()}
-    for pkg in ("causalmix", "torch", "tabpfn", "dowhy", "causal-learn", "scikit-learn", "numpy", "pandas"):
+    out = {}
+    for pkg in packages:
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
     return out
+
+
+@functools.cache
+def result_versions() -> dict[str, str]:
+    """Versions of the packages that determine results (:data:`RESULT_PACKAGES`)."""
+    return _versions(RESULT_PACKAGES)
+
+
+@functools.cache
+def package_versions() -> dict[str, str]:
+    """Versions of Python, causalmix and the packages that decide the numbers (provenance)."""
+    return {"python": platform.python_version(), **_versions(("causalmix", *RESULT_PACKAGES))}
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from causalmix.metrics import (
     aggregate,
     early_stopping_regret,
     normalized_improvement,
+    missing_methods,
     rank_table,
     validation_test_correlation,
 )
@@ -105,11 +106,11 @@ def resolve_config(config: str | Path) -> Path:
 
 
 def load_config(config: str | Path) -> dict[str, Any]:
-    """The sweep configuration as :func:`causalmix.experiment.load_config` validates and completes
-    it (``out_dir`` defaults to ``results/<name>``)."""
+    """The sweep configuration as :class:`causalmix.experiment.SweepConfig` validates and completes
+    it (``out_dir`` defaults to ``results/<name>``), as a dict."""
     from causalmix.experiment import load_config as load_sweep_config
 
-    return load_sweep_config(resolve_config(config))
+    return load_sweep_config(resolve_config(config)).to_dict()
 
 
 def results_dir(config: str | Path, out_dir: str | Path | None = None) -> Path:
@@ -141,13 +142,13 @@ def load_results(config: str | Path, out_dir: str | Path | None = None) -> tuple
     return load_records(where), load_curves(where)
 
 
-def in_sweep(records: pd.DataFrame, config: str | Path) -> pd.DataFrame:
+def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
     """The records of the configuration's own grid (datasets × n_train × seeds × methods and its
-    domain-shift blocks), leaving out extra runs that share the folder, such as the low-resource
-    extension of notebook 02."""
+    domain-shift blocks) made by the current code, data and weights (run ids cover them), leaving
+    out extra runs that share the folder, such as the low-resource extension of notebook 02."""
     from causalmix.experiment import expand_config
 
-    ids = {spec.run_id for spec in expand_config(resolve_config(config))}
+    ids = {spec.run_id for spec in expand_config(config if isinstance(config, Mapping) else resolve_config(config))}
     return records[records["run_id"].isin(ids)]
 
 
@@ -277,9 +278,11 @@ def improvement_frame(records: pd.DataFrame, metric: str = "test_roc_auc") -> pd
 
 
 def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc", *, with_paper: bool = True) -> pd.DataFrame:
-    """Per method: median normalized improvement across datasets (per dataset the mean over seeds
-    and sizes), the standard deviation across datasets (the paper's "variability"), the IQR, and
-    the numbers of datasets and runs; the paper's median and variability beside them.
+    """Per method (SPEC aggregation, :func:`causalmix.metrics.aggregate`): the mean normalized
+    improvement over seeds per (dataset, n_train), then the median across datasets — pooled over
+    every (dataset, n_train) cell and, with several sizes, per n_train (``median_n<N>``) — the
+    standard deviation across the cells (the paper's "variability"), the IQR, and the numbers
+    of datasets and runs; the paper's median and variability beside them.
     """
     frame = improvement_frame(records, metric)
     table = aggregate(frame, "improvement")
@@ -295,7 +298,9 @@ def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc"
         ]
     table = table.loc[sorted(table.index, key=lambda m: (math.isnan(table.at[m, "median"]), -np.nan_to_num(table.at[m, "median"], nan=0)))]
     table.index = pd.Index([method_label(m) for m in table.index], name="method")
-    return table[["median", "std", "q25", "q75", "iqr", "n_datasets", "n_runs", *[c for c in table if c.startswith(PAPER_LABEL)]]]
+    per_size = [c for c in table if c.startswith("median_n")]
+    return table[["median", *per_size, "std", "q25", "q75", "iqr", "n_datasets", "n_runs",
+                  *[c for c in table if c.startswith(PAPER_LABEL)]]]
 
 
 def per_dataset_improvement(records: pd.DataFrame, metric: str = "test_roc_auc", *, labels: bool = True) -> pd.DataFrame:
@@ -359,15 +364,20 @@ class RankTest:
     friedman_pvalue: float
     critical_difference: float
     alpha: float
+    unranked: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # dataset -> methods it lacks
 
     def summary(self) -> str:
         k = len(self.average_ranks)
-        return (
+        text = (
             f"Friedman test over {self.n_datasets} datasets and {k} methods: chi² = {self.friedman_statistic:.2f}, "
             f"p = {self.friedman_pvalue:.3g}. Nemenyi post-hoc critical difference at α = {self.alpha}: "
             f"{self.critical_difference:.2f} ranks (two methods whose average ranks differ by less are not "
             "significantly different)."
         )
+        if self.unranked:
+            text += (f" Not ranked: {len(self.unranked)} dataset(s) lacking a method ("
+                     + "; ".join(f"{d}: no {', '.join(map(method_label, m))}" for d, m in self.unranked.items()) + ").")
+        return text
 
 
 def nemenyi_critical_difference(k: int, n_datasets: int, alpha: float = 0.05) -> float:
@@ -396,7 +406,8 @@ def rank_test(records: pd.DataFrame, value: str = "test_roc_auc", *, alpha: floa
         if means.nunique(axis=1).gt(1).any():
             res = stats.friedmanchisquare(*[means[c].to_numpy() for c in means.columns])
             stat, pval = float(res.statistic), float(res.pvalue)
-    return RankTest(avg, n, stat, pval, nemenyi_critical_difference(k, n, alpha), alpha)
+    return RankTest(avg, n, stat, pval, nemenyi_critical_difference(k, n, alpha), alpha,
+                    missing_methods(records, value))
 
 
 def rank_summary_table(test: RankTest) -> pd.DataFrame:
@@ -490,7 +501,8 @@ def reliability_frame(records: pd.DataFrame, curves: pd.DataFrame, *, val: str =
 
 def reliability_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Per method: median correlation and gap over runs (SPEC), median and mean regret, the runs
-    with a defined correlation, and the paper's median gap beside ours."""
+    with a defined correlation and the flat curves (validation or test constant over the curve,
+    so no correlation: counted here, left out of the medians), and the paper's median gap."""
     grouped = frame.groupby("method")
     table = pd.DataFrame({
         "median correlation": grouped["correlation"].median(),
@@ -498,6 +510,7 @@ def reliability_table(frame: pd.DataFrame) -> pd.DataFrame:
         "median regret": grouped["regret"].median(),
         "mean regret": grouped["regret"].mean(),
         "runs with a correlation": grouped["correlation"].count(),
+        "flat curves (no correlation)": grouped["correlation"].apply(lambda c: int(c.isna().sum())),
         "runs": grouped.size(),
     })
     table[f"{PAPER_LABEL}: median gap"] = [PAPER_RESULTS["correlation_gap"].get(m, np.nan) for m in table.index]

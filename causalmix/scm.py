@@ -60,9 +60,9 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from causalmix.generators import Generator, allocate
+from causalmix.generators import Generator, GeneratorFallbackWarning, allocate
 
-__all__ = ["CausalMixFallbackWarning", "CausalMixGenerator", "edge_support", "sample_dag"]
+__all__ = ["CausalMixFallbackWarning", "CausalMixGenerator", "DiscoveryTimeoutError", "edge_support", "sample_dag"]
 
 Algorithm = Literal["pc", "fci"]
 IndepTest = Literal["fisherz", "kci", "rcit", "fastkci", "chisq", "gsq"]
@@ -71,7 +71,11 @@ Quality = Literal["good", "better"]
 _TAIL, _ARROW, _CIRCLE = -1, 1, 2
 
 
-class CausalMixFallbackWarning(UserWarning):
+class DiscoveryTimeoutError(RuntimeError):
+    """Causal discovery ran past its ``time_budget``."""
+
+
+class CausalMixFallbackWarning(GeneratorFallbackWarning):
     """A CausalMix fit used a documented fallback (also recorded in ``fallbacks_``)."""
 
 
@@ -206,8 +210,10 @@ class CausalMixGenerator(Generator):
             zoo, the bulk of the fit time) runs on at most this many random rows; the selected
             mechanism is then fitted on all rows. Default 256, the largest training size of the
             low-data grid below 512; ``None``: all rows.
-        time_budget: seconds for the discovery bootstraps; no new run starts after it (one run per
-            algorithm always runs). Default 60. ``None``: no limit.
+        time_budget: seconds allowed for the discovery bootstraps. Default ``None`` (no limit).
+            Nothing computed depends on elapsed time: a fit that runs past the budget raises
+            :class:`DiscoveryTimeoutError` (a failed, recorded run), it never silently uses fewer
+            bootstraps.
         clip_to_range: clip numeric SCM outputs to the observed [min, max]. Default True (an
             additive-noise model can extrapolate, e.g. to negative counts).
         random_state: seed of the bootstraps, DAG draws and mechanism fitting. Default 0.
@@ -235,7 +241,7 @@ class CausalMixGenerator(Generator):
         max_features: int | None = 20,
         max_categories: int = 30,
         selection_rows: int | None = 256,
-        time_budget: float | None = 60.0,
+        time_budget: float | None = None,
         clip_to_range: bool = True,
         random_state: int | None = 0,
         progress: bool = False,
@@ -375,8 +381,12 @@ class CausalMixGenerator(Generator):
         start = time.perf_counter()
         for b in tqdm(range(self.n_bootstrap), desc="CausalMix: discovery", disable=not self.progress, leave=False):
             for algo in self._algos:
-                if b > 0 and self.time_budget is not None and time.perf_counter() - start > self.time_budget:
-                    continue
+                if self.time_budget is not None and time.perf_counter() - start > self.time_budget:
+                    raise DiscoveryTimeoutError(
+                        f"Causal discovery ran past time_budget={self.time_budget} s before its "
+                        f"{len(self._algos) * self.n_bootstrap} bootstrap runs were done. Raise time_budget, "
+                        f"lower n_bootstrap or max_features, or set time_budget=None."
+                    )
                 rows = rng.integers(m, size=m)
                 sample = data[rows] + 1e-6 * scale * rng.standard_normal((m, d))
                 try:
@@ -403,7 +413,7 @@ class CausalMixGenerator(Generator):
         if n_runs < len(self._algos) * self.n_bootstrap:
             self._fallback(
                 f"Discovery used {n_runs} of {len(self._algos) * self.n_bootstrap} bootstrap runs "
-                f"(time_budget={self.time_budget} s or failed runs: {len(self.discovery_errors_)})."
+                f"({len(self.discovery_errors_)} failed)."
             )
         return total / n_runs
 

@@ -25,3 +25,16 @@ def test_import_is_light_and_done_when_readme_says(data_dir):
     ).stdout.splitlines()
     assert out[0] == "[]"
     assert out[1].startswith("Dataset('adult', rows=48842, features=14")
+
+
+def test_no_public_name_is_also_a_submodule():
+    # `from causalmix.finetuning import FinetuneConfig` must not turn `cm.finetune` into a module.
+    from pathlib import Path
+
+    modules = {p.stem for p in Path(causalmix.__file__).parent.glob("*.py")}
+    assert not modules & set(causalmix.__all__), modules & set(causalmix.__all__)
+    from causalmix.finetuning import FinetuneConfig  # noqa: F401 - the import is the point
+    from causalmix.pretraining import PretrainConfig  # noqa: F401
+
+    assert callable(causalmix.finetune) and causalmix.finetune.__module__ == "causalmix.finetuning"
+    assert callable(causalmix.pretrain) and causalmix.pretrain.__module__ == "causalmix.pretraining"

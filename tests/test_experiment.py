@@ -99,9 +99,19 @@ def test_a_failing_generator_is_recorded_with_its_reason_and_the_sweep_goes_on(u
     assert "broke on purpose" in records.loc["smote", "error"]
     assert np.isnan(records.loc["smote", "test_roc_auc"])
     assert records.loc["pretrained", "status"] == "ok" and records.loc["pretrained", "best_step"] == 0
-    # Rerunning skips everything already recorded (failures included: their reason is the result).
+    # Rerunning with failures kept skips everything already recorded ...
+    kept = run_sweep(config, out_dir=tmp_path, progress=False, retry_failed=False)
+    assert (kept.n_ok, kept.n_failed, kept.n_skipped) == (0, 0, 2)
+    # ... by default the failed run is retried; its record keeps the attempts and the last error.
     again = run_sweep(config, out_dir=tmp_path, progress=False)
-    assert (again.n_ok, again.n_failed, again.n_skipped) == (0, 0, 2)
+    assert (again.n_ok, again.n_failed, again.n_skipped, again.n_retried) == (0, 1, 1, 1)
+    records = load_records(tmp_path).set_index("method")
+    assert records.loc["smote", "attempts"] == 2 and "broke on purpose" in records.loc["smote", "error"]
+    monkeypatch.setitem(generators.GENERATORS, "smote", generators.SMOTEGenerator)  # the bug is fixed ...
+    fixed = run_sweep(config, out_dir=tmp_path, progress=False)  # ... and the next sweep picks the run up
+    assert (fixed.n_ok, fixed.n_failed, fixed.n_skipped) == (1, 0, 1)
+    records = load_records(tmp_path).set_index("method")
+    assert records.loc["smote", "status"] == "ok" and records.loc["smote", "attempts"] == 3
 
 
 def test_config_expansion_covers_the_grid_and_domain_shift_runs(untrained_checkpoint):

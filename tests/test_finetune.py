@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from causalmix.data import load_dataset, low_data_split
-from causalmix.finetune import (
+from causalmix.finetuning import (
     CausalMixFinetunedClassifier,
     FinetuneConfig,
     _Encoder,

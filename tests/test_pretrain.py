@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from causalmix.model import build_architecture
-from causalmix.pretrain import PretrainConfig, batch_loss, lr_at, main, pretrain
+from causalmix.pretraining import PretrainConfig, batch_loss, lr_at, main, pretrain
 from causalmix.prior import PriorConfig, sample_batch
 
 TINY_PRIOR = PriorConfig(min_rows=32, max_rows=64, max_features=4, max_classes=3)

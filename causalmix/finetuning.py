@@ -1,19 +1,26 @@
 """Fine-tuning TabPFN on one small dataset, optionally mixing synthetic rows into the context.
 
 One readable loop built on the tabpfn package's own fine-tuning pieces (``fit_mode="batched"``,
-``get_preprocessed_dataset_chunks`` with our own context/query split, ``meta_dataset_collator``,
+``DatasetCollectionWithPreprocessing`` with our own context/query split, ``meta_dataset_collator``,
 ``fit_from_preprocessed``, ``forward(..., return_raw_logits=True)``):
 
 - step 0 evaluates the pre-trained model;
-- each step splits the real training rows (stratified) into context and query; an augmenting
+- each step partitions the real training rows (stratified) into context and query; an augmenting
   method adds ``synthetic_ratio`` synthetic rows per real context row, drawn fresh from the fitted
   generator, to the context; the query is real rows only (``synthetic_query=True`` lets synthetic
-  rows into the query too); cross-entropy on the query, AdamW, linear warmup then cosine decay,
-  gradient clipping;
-- every ``eval_every`` steps the model is evaluated with all real training rows as context and
-  the validation rows (and every test set) as queries, one row of the returned curve;
+  rows into the query too); tabpfn's preprocessing is set up on the step's context and applied
+  to its query; cross-entropy on the query, AdamW, linear warmup then cosine decay, gradient
+  clipping;
+- every ``eval_every`` steps a :class:`~causalmix.evaluation.ContextEvaluator` scores the
+  validation rows (and every test set) with all real training rows as the context and the
+  current weights: one row of the returned curve, no query row influencing another;
 - early stopping on the validation metric with ``patience``; the result is the best validation
   step, restored (step 0 included: a run that never improves returns the pre-trained model).
+
+Randomness comes from the named streams of :mod:`causalmix.seeds` (common random numbers): for one
+seed every method sees the same partitions; only the synthetic draws differ. Ensemble sizes are
+minimums, raised so that every feature reaches the model; the learning rate defaults to the
+model's recommended rate (:func:`causalmix.model.recommended_learning_rate`).
 
 >>> from causalmix.data import load_dataset, low_data_split
 >>> split = low_data_split(load_dataset("adult"), n_train=128, seed=0, test_cap=500)   # doctest: +SKIP
@@ -29,6 +36,7 @@ import copy
 import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -36,7 +44,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier, max_model_features
 from causalmix.metrics import classification_metrics
+from causalmix.seeds import stream
 
 __all__ = ["CausalMixFinetunedClassifier", "FinetuneConfig", "FinetuneResult", "finetune"]
 
@@ -50,8 +60,9 @@ class FinetuneConfig:
     Args:
         max_steps: optimizer steps at most (50; 0 = the pre-trained model only). The cosine
             schedule spans exactly these steps.
-        learning_rate: AdamW peak learning rate (1e-5, the tabpfn package's fine-tuning default,
-            right for the real TabPFN v2 weights; small models tolerate 1e-4).
+        learning_rate: AdamW peak learning rate; ``None`` (default) = the model's recommended
+            rate (:func:`causalmix.model.recommended_learning_rate`: a shipped checkpoint's
+            measured rate from its sidecar, 1e-5 for ``tabpfn-v2``, the tabpfn package's default).
         weight_decay: AdamW weight decay (0.01, as the tabpfn package).
         warmup_fraction: share of ``max_steps`` with linear warmup (0.1, as the tabpfn package).
         grad_clip: gradient-norm clip (1.0, as the tabpfn package); ``None`` disables it.
@@ -73,15 +84,17 @@ class FinetuneConfig:
             call (10), then handed out step by step, so every step still gets rows no other
             step saw; one large draw costs about as much as one small one (e.g. an SCM draw of
             100 rows takes 0.13 s, of 1000 rows 0.16 s). 1 = a draw per step.
-        n_estimators: TabPFN ensemble size while training (2, the tabpfn package's
-            ``n_estimators_finetune``; keeps CPU steps cheap).
-        n_estimators_eval: ensemble size of the evaluations (``None`` = ``n_estimators``).
+        n_estimators: smallest TabPFN ensemble while training (2, the tabpfn package's
+            ``n_estimators_finetune``; keeps CPU steps cheap); raised per dataset until the
+            members' feature caps cover every column (the size used is in the result).
+        n_estimators_eval: smallest ensemble of the evaluations (``None`` = ``n_estimators``),
+            raised the same way.
         eval_chunk_rows: query rows per forward pass in evaluations (4096; bounds memory).
         device: ``"auto"`` (CUDA when visible), ``"cpu"`` or ``"cuda"``.
     """
 
     max_steps: int = 50
-    learning_rate: float = 1e-5
+    learning_rate: float | None = None
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
     grad_clip: float | None = 1.0
@@ -105,7 +118,7 @@ class FinetuneConfig:
                 raise ValueError(f"FinetuneConfig: {what}.")
 
         need(isinstance(self.max_steps, int) and self.max_steps >= 0, f"max_steps must be an int >= 0, got {self.max_steps!r}")
-        need(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate!r}")
+        need(self.learning_rate is None or self.learning_rate > 0, f"learning_rate must be > 0 or None, got {self.learning_rate!r}")
         need(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay!r}")
         need(0 <= self.warmup_fraction < 1, f"warmup_fraction must be in [0, 1), got {self.warmup_fraction!r}")
         need(self.grad_clip is None or self.grad_clip > 0, f"grad_clip must be > 0 or None, got {self.grad_clip!r}")
@@ -155,6 +168,10 @@ class FinetuneResult:
         device: the device the run used.
         n_steps: optimizer steps taken (fewer than ``max_steps`` after early stopping).
         stopped_early: whether patience ran out.
+        learning_rate: the peak learning rate used (the model's recommended one when unset).
+        n_estimators, n_estimators_eval: ensemble sizes used (configured minimums, raised to
+            cover every feature).
+        n_features_used: columns the model saw (all, unless the table is wider than it accepts).
     """
 
     curve: pd.DataFrame
@@ -166,6 +183,10 @@ class FinetuneResult:
     device: str
     n_steps: int = 0
     stopped_early: bool = False
+    learning_rate: float = math.nan
+    n_estimators: int = 0
+    n_estimators_eval: int = 0
+    n_features_used: int = 0
 
 
 # --- encoding: DataFrames -> float arrays tabpfn takes, identically for real and synthetic rows ---
@@ -244,25 +265,36 @@ def _as_frame(X: Any, what: str) -> pd.DataFrame:
 # --- the tabpfn pieces --------------------------------------------------------------------------
 
 
-def _preprocess(clf, X_ctx: np.ndarray, y_ctx: np.ndarray, X_qry: np.ndarray, y_qry: np.ndarray, seed: int):
-    """tabpfn's own preprocessing of one (context, query) pair -> a collated ``ClassifierBatch``.
+def _step_batch(clf, X_ctx: np.ndarray, y_ctx: np.ndarray, X_qry: np.ndarray, y_qry: np.ndarray, seed: int):
+    """tabpfn's fine-tuning batch for one (context, query) pair, its preprocessing set up on the
+    context alone (SPEC: a prediction depends only on the context and the row itself).
 
-    The split function receives the rows exactly as we stacked them (no shuffling, no chunking)
-    and cuts at the context size, so we decide which rows are context and which are query.
+    tabpfn's ``get_preprocessed_dataset_chunks`` infers the feature schema, cleans the table and
+    encodes the labels on context and query rows together; here that set-up sees the context
+    only and the query rows are transformed with it, as ``predict_proba`` transforms test rows.
+    The ensemble members' preprocessing is then fitted on the context by tabpfn's own
+    ``DatasetCollectionWithPreprocessing`` and applied to the query.
     """
-    from tabpfn.finetuning.data_util import get_preprocessed_dataset_chunks, meta_dataset_collator
+    from tabpfn.finetuning.data_util import (ClassifierDatasetConfig, DatasetCollectionWithPreprocessing,
+                                             meta_dataset_collator)
+    from tabpfn.preprocessing.clean import clean_data_transform
+    from tabpfn.preprocessing.datamodel import FeatureModality
 
-    n_ctx = len(X_ctx)
+    configs, X_ctx_clean, y_ctx_codes = clf._initialize_dataset_preprocessing(X_ctx, y_ctx, random_state=seed)
+    if not np.array_equal(np.asarray(clf.classes_), np.arange(len(clf.classes_))):
+        raise RuntimeError("A step's context must hold every class (labels 0..K-1); this is a bug, please report it.")
+    cat_ix = clf.inferred_feature_schema_.indices_for(FeatureModality.CATEGORICAL)
+    X_qry_clean = clean_data_transform(X_qry, cat_indices=cat_ix, ord_encoder=clf.ordinal_encoder_,
+                                       passthrough_inf=clf.get_inference_config().PASSTHROUGH_INF)
+    n_ctx = len(X_ctx_clean)
 
-    def split_fn(X, y, stratify=None):  # noqa: ARG001 - tabpfn passes stratify; we split ourselves
+    def split_fn(X, y, stratify=None):  # noqa: ARG001 - tabpfn passes stratify; the rows are already split
         return X[:n_ctx], X[n_ctx:], y[:n_ctx], y[n_ctx:]
 
-    chunks = get_preprocessed_dataset_chunks(
-        clf, np.concatenate([X_ctx, X_qry]), np.concatenate([y_ctx, y_qry]), split_fn,
-        max_data_size=None, model_type="classifier", equal_split_size=False,
-        data_shuffle_seed=seed, preprocessing_random_state=seed, shuffle=False,
-    )
-    return meta_dataset_collator([chunks[0]])
+    dataset = ClassifierDatasetConfig(config=configs, X_raw=np.concatenate([X_ctx_clean, X_qry_clean]),
+                                      y_raw=np.concatenate([y_ctx_codes, y_qry]), cat_ix=cat_ix)
+    collection = DatasetCollectionWithPreprocessing(split_fn, random_state=seed, dataset_config_collection=[dataset])
+    return meta_dataset_collator([collection[0]])
 
 
 def _fit_context(clf, batch) -> None:
@@ -302,58 +334,19 @@ def _lr_factor(step: int, max_steps: int, warmup_steps: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-class _Evaluator:
-    """Predicts many query sets with all real training rows as the context.
-
-    The context and the query rows never change during a run, and tabpfn's preprocessing is
-    seeded, so it is done once; each evaluation is then one ``fit_from_preprocessed`` plus
-    forward passes with the current weights.
-    """
-
-    def __init__(self, clf, X_train: np.ndarray, y_train: np.ndarray, queries: dict[str, np.ndarray],
-                 *, n_estimators: int, seed: int, chunk_rows: int):
-        self.names = list(queries)
-        self.sizes = [len(queries[k]) for k in self.names]
-        X_q = np.concatenate([queries[k] for k in self.names]) if self.names else X_train[:0]
-        # Query labels are never read; zeros keep tabpfn's label encoder on the training classes.
-        trained = clf.n_estimators
-        clf.n_estimators = n_estimators
-        try:
-            self.batch = _preprocess(clf, X_train, y_train, X_q, np.zeros(len(X_q), dtype=np.int64), seed)
-        finally:
-            clf.n_estimators = trained
-        self.chunk_rows = chunk_rows
-
-    @torch.no_grad()
-    def predict_proba(self, clf) -> dict[str, np.ndarray]:
-        _fit_context(clf, self.batch)
-        n = sum(self.sizes)
-        parts = []
-        for start in range(0, n, self.chunk_rows):
-            X_q = [x_BQF[:, start : start + self.chunk_rows] for x_BQF in self.batch.X_query]
-            proba_QBL = clf.forward(X_q, use_inference_mode=True)
-            parts.append(proba_QBL[:, 0, :].float().cpu().numpy())
-        proba = np.concatenate(parts) if parts else np.zeros((0, clf.n_classes_))
-        out, start = {}, 0
-        for name, size in zip(self.names, self.sizes):
-            out[name] = proba[start : start + size]
-            start += size
-        return out
+class FeatureSelectionWarning(UserWarning):
+    """A table wider than the model accepts: a seeded random subset of its columns is used."""
 
 
-def _load(model, *, n_estimators: int, device: str, seed: int, categorical_indices: list[int]):
-    from causalmix.model import load_classifier
-
-    if hasattr(model, "predict_proba") and hasattr(model, "fit_from_preprocessed"):
-        clf = copy.deepcopy(model)  # never train the caller's classifier in place
-        clf.n_estimators, clf.random_state, clf.fit_mode = n_estimators, seed, "batched"
-        clf.device = device
-    else:
-        clf = load_classifier(model, device=device, n_estimators=n_estimators, fit_mode="batched", random_state=seed)
-    clf.categorical_features_indices = categorical_indices or None
-    clf.show_progress_bar = False
-    clf._initialize_model_variables()
-    return clf
+def _usable_columns(columns: list[str], limit: int, seed: int) -> list[str]:
+    """All columns, or a seeded random ``limit`` of them (in table order) when there are more."""
+    if len(columns) <= limit:
+        return columns
+    keep = np.sort(stream(seed, "features").choice(len(columns), size=limit, replace=False))
+    warnings.warn(f"The table has {len(columns)} features, more than the model's {limit}: a seeded random "
+                  f"selection of {limit} columns is used (dropped: {len(columns) - limit}).",
+                  FeatureSelectionWarning, stacklevel=3)
+    return [columns[i] for i in keep]
 
 
 def _run(
@@ -369,8 +362,8 @@ def _run(
     seed: int,
     progress: bool,
 ):
-    """The loop; returns ``(FinetuneResult, fitted classifier, encoder, evaluator)``."""
-    from causalmix.model import resolve_device
+    """The loop; returns ``(FinetuneResult, evaluator at the best step, encoder)``."""
+    from causalmix.model import recommended_learning_rate, resolve_device
 
     t_start = time.perf_counter()
     timings = dict.fromkeys(("setup", "generator_fit", "synthetic", "preprocess", "train", "eval"), 0.0)
@@ -388,22 +381,33 @@ def _run(
     test_sets = dict(test_sets or {})
     if "val" in test_sets:
         raise ValueError("'val' is reserved for the validation set; rename that test set.")
+    train_columns = list(X_train.columns)
 
-    enc = _Encoder.fit(X_train, y_train)
-    Xtr, ytr = enc.X(X_train, "X_train"), enc.y(y_train, "y_train")
-    queries = {"val": enc.X(X_val, "X_val")}
+    device = resolve_device(config.device)
+    torch.manual_seed(seed)
+    clf = make_classifier(model, n_estimators=config.n_estimators, seed=seed, device=device, fit_mode="batched")
+    columns = _usable_columns(train_columns, max_model_features(clf), seed)
+    enc = _Encoder.fit(X_train[columns], y_train)
+    Xtr, ytr = enc.X(X_train[columns], "X_train"), enc.y(y_train, "y_train")
+
+    def used(X: pd.DataFrame) -> pd.DataFrame:  # other columns reach enc.X, whose error names them
+        return X[columns] if list(X.columns) == train_columns else X
+
+    queries = {"val": enc.X(used(X_val), "X_val")}
     truths = {"val": y_val.to_numpy()}
     for name, (X_t, y_t) in test_sets.items():
-        queries[name] = enc.X(_as_frame(X_t, f"test set {name!r}"), f"test set {name!r}")
+        queries[name] = enc.X(used(_as_frame(X_t, f"test set {name!r}")), f"test set {name!r}")
         truths[name] = np.asarray(y_t)
         enc.y(truths[name], f"labels of test set {name!r}")
     enc.y(truths["val"], "y_val")
 
-    device = resolve_device(config.device)
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    clf = _load(model, n_estimators=config.n_estimators, device=device, seed=seed,
-                categorical_indices=enc.categorical_indices)
+    # Every feature reaches the model: configured ensemble sizes are minimums (SPEC).
+    n_members = ensemble_size(clf, len(columns), config.n_estimators)
+    n_members_eval = ensemble_size(clf, len(columns), config.n_estimators_eval or config.n_estimators)
+    clf.n_estimators = n_members
+    clf.categorical_features_indices = enc.categorical_indices or None
+    learning_rate = config.learning_rate or recommended_learning_rate(getattr(clf, "model_path", model))
+    partitions, synthetic = stream(seed, "partitions"), stream(seed, "synthetic")
     net = clf.models_[0]
     params = [p for p in net.parameters() if p.requires_grad]
     n_params = int(sum(p.numel() for p in params))
@@ -413,21 +417,22 @@ def _run(
         t = time.perf_counter()
         if not hasattr(generator, "classes_"):
             generator.fit(X_train, y_train)
-        if list(generator.feature_names_in_) != list(enc.columns):
+        if list(generator.feature_names_in_) != train_columns:
             raise ValueError("The generator was fitted on other columns than X_train; fit it on X_train.")
         timings["generator_fit"] += time.perf_counter() - t
 
     t = time.perf_counter()
-    evaluator = _Evaluator(clf, Xtr, ytr, queries, n_estimators=config.n_estimators_eval or config.n_estimators,
-                           seed=seed, chunk_rows=config.eval_chunk_rows)
+    evaluator = ContextEvaluator(model, Xtr, ytr, categorical_indices=enc.categorical_indices,
+                                 n_estimators=n_members_eval, seed=seed, device=device,
+                                 chunk_rows=config.eval_chunk_rows)
     timings["eval"] += time.perf_counter() - t
 
     def evaluate(step: int, train_loss: float, lr: float) -> dict[str, float]:
         t = time.perf_counter()
-        proba = evaluator.predict_proba(clf)
+        evaluator.load_weights(net)
         row = {"step": step, "train_loss": train_loss, "lr": lr}
-        for name, p in proba.items():
-            for k, v in classification_metrics(truths[name], p, enc.classes).items():
+        for name, X_q in queries.items():
+            for k, v in classification_metrics(truths[name], evaluator.predict_proba(X_q), enc.classes).items():
                 row[f"{name}_{k}"] = v
         timings["eval"] += time.perf_counter() - t
         return row
@@ -444,7 +449,7 @@ def _run(
         return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
 
     best_row, best_state, bad_evals = curve[0], (snapshot() if config.max_steps else None), 0
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=config.weight_decay)
     warmup_steps = int(config.warmup_fraction * config.max_steps)
     n_real = min(len(ytr), config.max_rows_per_step or len(ytr))
     losses: list[float] = []
@@ -456,32 +461,34 @@ def _run(
 
         bar = tqdm(total=config.max_steps, desc="fine-tuning", unit="step", leave=False)
     for step in range(1, config.max_steps + 1):
-        # --- the step's data: real context/query split, fresh synthetic context rows ---
-        ctx, qry = _split_rows(ytr, n_real, config.query_fraction, rng)
+        # --- the step's data: real context/query partition, fresh synthetic context rows ---
+        ctx, qry = _split_rows(ytr, n_real, config.query_fraction, partitions)
         X_ctx, y_ctx, X_qry, y_qry = Xtr[ctx], ytr[ctx], Xtr[qry], ytr[qry]
         if generator is not None and config.synthetic_ratio > 0:
             t = time.perf_counter()
             n_syn = int(round(config.synthetic_ratio * (len(ctx) + (len(qry) if config.synthetic_query else 0))))
             if len(pool_y) - pool_at < n_syn:  # refill: one draw for the next synthetic_pool_steps steps
-                X_syn, y_syn = generator.sample(n_syn * config.synthetic_pool_steps, random_state=int(rng.integers(2**31 - 1)))
-                pool_X, pool_y, pool_at = enc.X(X_syn.reset_index(drop=True), "synthetic rows"), enc.y(y_syn, "synthetic labels"), 0
+                X_syn, y_syn = generator.sample(n_syn * config.synthetic_pool_steps,
+                                                random_state=int(synthetic.integers(2**31 - 1)))
+                X_syn = X_syn.reset_index(drop=True)[columns]
+                pool_X, pool_y, pool_at = enc.X(X_syn, "synthetic rows"), enc.y(y_syn, "synthetic labels"), 0
             Xs, ys = pool_X[pool_at : pool_at + n_syn], pool_y[pool_at : pool_at + n_syn]
             pool_at += n_syn
             if config.synthetic_query and len(ys):
-                to_query = rng.random(len(ys)) < config.query_fraction
+                to_query = synthetic.random(len(ys)) < config.query_fraction
                 X_qry, y_qry = np.concatenate([X_qry, Xs[to_query]]), np.concatenate([y_qry, ys[to_query]])
                 Xs, ys = Xs[~to_query], ys[~to_query]
             X_ctx, y_ctx = np.concatenate([X_ctx, Xs]), np.concatenate([y_ctx, ys])
             timings["synthetic"] += time.perf_counter() - t
 
         t = time.perf_counter()
-        batch = _preprocess(clf, X_ctx, y_ctx, X_qry, y_qry, seed)
+        batch = _step_batch(clf, X_ctx, y_ctx, X_qry, y_qry, seed)
         _fit_context(clf, batch)
         timings["preprocess"] += time.perf_counter() - t
 
         # --- one optimizer step on the query cross-entropy ---
         t = time.perf_counter()
-        lr = config.learning_rate * _lr_factor(step, config.max_steps, warmup_steps)
+        lr = learning_rate * _lr_factor(step, config.max_steps, warmup_steps)
         for group in optimizer.param_groups:
             group["lr"] = lr
         optimizer.zero_grad(set_to_none=True)
@@ -519,6 +526,7 @@ def _run(
 
     if best_row["step"] != step:  # restore the best step (step 0: the untouched pre-trained weights)
         net.load_state_dict(best_state)
+    evaluator.load_weights(net)
 
     frame = pd.DataFrame(curve)
     metric_cols = [c for c in frame.columns if c not in ("step", "train_loss", "lr")]
@@ -533,8 +541,12 @@ def _run(
         device=device,
         n_steps=step if config.max_steps else 0,
         stopped_early=stopped_early,
+        learning_rate=float(learning_rate),
+        n_estimators=n_members,
+        n_estimators_eval=n_members_eval,
+        n_features_used=len(columns),
     )
-    return result, clf, enc, evaluator
+    return result, evaluator, enc, columns
 
 
 def finetune(
@@ -589,8 +601,9 @@ class CausalMixFinetunedClassifier:
         config: :class:`FinetuneConfig` (``None`` = its defaults).
         random_state: the run's seed (0).
 
-    Fitted attributes: ``classes_``, ``result_`` (:class:`FinetuneResult`), ``classifier_`` (the
-    fine-tuned ``TabPFNClassifier`` at the best step), ``generator_``.
+    Fitted attributes: ``classes_``, ``result_`` (:class:`FinetuneResult`), ``classifier_`` (a
+    ``TabPFNClassifier`` fitted on the training rows with the fine-tuned weights of the best
+    step, which takes the encoded rows), ``generator_``, ``feature_names_in_``.
     """
 
     def __init__(self, *, model: Any = "causalmix-tiny", generator: Any = None,
@@ -627,25 +640,25 @@ class CausalMixFinetunedClassifier:
             gen = make_generator(gen, **(self.generator_params or {}))
         elif gen is not None:
             gen = copy.deepcopy(gen)
-        self.result_, self.classifier_, self._encoder, evaluator = _run(
+        self.result_, self._evaluator, self._encoder, self._columns = _run(
             self.model, X, y, X_val, y_val, test_sets=None, generator=gen,
             config=self.config or FinetuneConfig(), seed=self.random_state, progress=progress,
         )
-        self._X_train, self._y_train = self._encoder.X(_as_frame(X, "X"), "X"), self._encoder.y(y, "y")
+        self.classifier_ = self._evaluator.classifier_
         self.generator_ = gen
         self.classes_ = self._encoder.classes
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``; the training rows are the context."""
+        """Class probabilities, columns in the order of ``classes_``; the training rows are the
+        context and each row's probabilities depend only on that row."""
         if not hasattr(self, "classifier_"):
             raise RuntimeError("This CausalMixFinetunedClassifier is not fitted yet: call fit(X, y) first.")
-        Xq = self._encoder.X(_as_frame(X, "X"), "X")
-        cfg = self.config or FinetuneConfig()
-        evaluator = _Evaluator(self.classifier_, self._X_train, self._y_train, {"X": Xq},
-                               n_estimators=cfg.n_estimators_eval or cfg.n_estimators,
-                               seed=self.random_state, chunk_rows=cfg.eval_chunk_rows)
-        return evaluator.predict_proba(self.classifier_)["X"]
+        X = _as_frame(X, "X")
+        if list(X.columns) == list(self.feature_names_in_):
+            X = X[self._columns]
+        return self._evaluator.predict_proba(self._encoder.X(X, "X"))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The most probable class of each row."""

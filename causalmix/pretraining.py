@@ -11,9 +11,9 @@ curve), ``latest.ckpt`` and ``step_<N>.ckpt`` (tabpfn-format checkpoints that
 ``TabPFNClassifier(model_path=...)`` loads). ``--export PATH`` writes the final checkpoint plus a
 sidecar ``PATH.json`` with the full recipe.
 
-Command line (``python -m causalmix.pretrain --help``)::
+Command line (``python -m causalmix.pretraining --help``)::
 
-    python -m causalmix.pretrain --config configs/pretrain.yaml --out-dir runs/pretrain \\
+    python -m causalmix.pretraining --config configs/pretrain.yaml --out-dir runs/pretrain \\
         --export causalmix/weights/causalmix-tiny.ckpt
 
 >>> main(["--out-dir", "/tmp/cm-doc", "--steps", "2", "--emsize", "16", "--nlayers", "1",
@@ -45,7 +45,7 @@ from causalmix.provenance import file_sha256, git_commit
 
 # How the shipped checkpoint is regenerated from scratch (the `make pretrain` target).
 REPRODUCE_COMMAND = (
-    "python -m causalmix.pretrain --config configs/pretrain.yaml --out-dir runs/pretrain --overwrite "
+    "python -m causalmix.pretraining --config configs/pretrain.yaml --out-dir runs/pretrain --overwrite "
     "--export causalmix/weights/causalmix-tiny.ckpt"
 )
 
@@ -114,7 +114,7 @@ class PretrainConfig:
         prior = d.pop("prior", None) or {}
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
-            raise ValueError(f"Unknown pretraining settings {sorted(unknown)}; see `python -m causalmix.pretrain --help`.")
+            raise ValueError(f"Unknown pretraining settings {sorted(unknown)}; see `python -m causalmix.pretraining --help`.")
         prior = {k: tuple(v) if isinstance(v, list) else v for k, v in prior.items()}
         return cls(**d, prior=PriorConfig(**prior))
 
@@ -159,7 +159,7 @@ def batch_loss(model: torch.nn.Module, batch: PriorBatch) -> torch.Tensor:
 
 def _training_code_commit() -> str:
     """The commit, dirty only when the prior or the training code itself has uncommitted edits."""
-    return git_commit(paths=("causalmix/prior.py", "causalmix/pretrain.py"))
+    return git_commit(paths=("causalmix/prior.py", "causalmix/pretraining.py"))
 
 
 def _hardware(device: str) -> dict[str, Any]:
@@ -404,7 +404,7 @@ def export_run(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The pretraining options, for ``python -m causalmix.pretrain`` and ``causalmix pretrain``."""
+    """The pretraining options, for ``python -m causalmix.pretraining`` and ``causalmix pretrain``."""
     d = PretrainConfig()
     p = d.prior
     parser.add_argument("--config", type=Path, help="YAML recipe (keys as the options below; `prior:` section); "
@@ -453,12 +453,12 @@ def config_from_args(args: argparse.Namespace) -> PretrainConfig:
     return PretrainConfig.from_dict(raw)
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m causalmix.pretrain``; returns the exit status."""
+    """Entry point of ``python -m causalmix.pretraining``; returns the exit status."""
     parser = add_arguments(argparse.ArgumentParser(
         prog="causalmix pretrain", description=__doc__.split("\n\n")[0], allow_abbrev=False
     ))
     args = parser.parse_args(argv)
-    command = "python -m causalmix.pretrain " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m causalmix.pretraining " + " ".join(sys.argv[1:] if argv is None else argv)
     try:
         if args.export_only:
             if args.export is None:

@@ -1,0 +1,114 @@
+"""Scoring query rows against a fixed context: one unit for fine-tuning curves, the fine-tuned
+classifier and zero-shot (``pretrained``) runs.
+
+SPEC rule: *a prediction depends only on the context and the row itself*. A
+:class:`ContextEvaluator` fits tabpfn's preprocessing on the context rows once (a plain
+``TabPFNClassifier.fit``), then scores any query set through tabpfn's ordinary ``predict_proba``:
+each query row is transformed with the context's fitted preprocessing and attends only to the
+context, so its probabilities do not depend on the other query rows, and before any fine-tuning
+step the numbers are exactly those of a plain ``TabPFNClassifier`` with the same checkpoint,
+ensemble size and seed. Fine-tuned weights are copied in before scoring (:meth:`load_weights`).
+
+Every feature reaches the model: :func:`ensemble_size` raises a configured ensemble size to the
+number of members whose per-member feature caps together cover every column.
+
+>>> ev = ContextEvaluator("causalmix-tiny", X_train, y_train, n_estimators=2, seed=0)  # doctest: +SKIP
+>>> proba = ev.predict_proba(X_test)                  # the pre-trained model   # doctest: +SKIP
+>>> ev.load_weights(net); proba = ev.predict_proba(X_test)   # fine-tuned weights  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["ContextEvaluator", "ensemble_size", "feature_cap", "make_classifier", "max_model_features"]
+
+
+def make_classifier(model: Any, *, n_estimators: int, seed: int, device: str, fit_mode: str,
+                    categorical_indices: Sequence[int] = ()):
+    """A ``TabPFNClassifier`` for a model spec (or a copy of a given classifier), its model loaded.
+
+    A given classifier is copied, never changed in place.
+    """
+    from causalmix.model import load_classifier
+
+    if hasattr(model, "predict_proba") and hasattr(model, "fit_from_preprocessed"):
+        clf = copy.deepcopy(model)
+        clf.n_estimators, clf.random_state, clf.fit_mode, clf.device = n_estimators, seed, fit_mode, device
+    else:
+        clf = load_classifier(model, device=device, n_estimators=n_estimators, fit_mode=fit_mode, random_state=seed)
+    clf.categorical_features_indices = list(categorical_indices) or None
+    clf.show_progress_bar = False
+    clf._initialize_model_variables()  # loads the weights and the checkpoint's inference config
+    return clf
+
+
+def feature_cap(clf) -> int | None:
+    """Most features one ensemble member sees under the model's inference config (None: no cap)."""
+    caps = [c.max_features_per_estimator for c in clf.inference_config_.PREPROCESS_TRANSFORMS
+            if getattr(c, "max_features_per_estimator", None)]
+    return min(caps) if caps else None
+
+
+def max_model_features(clf) -> int:
+    """Most features the model accepts at all (tabpfn's ``MAX_NUMBER_OF_FEATURES``; 500 for v2)."""
+    return int(clf.inference_config_.MAX_NUMBER_OF_FEATURES)
+
+
+def ensemble_size(clf, n_features: int, minimum: int) -> int:
+    """``minimum`` raised so the members' feature caps together cover all ``n_features`` columns.
+
+    tabpfn subsamples features per member in a balanced way, so ``k`` members of cap ``c``
+    cover ``k * c`` columns.
+
+    >>> class _Cfg: max_features_per_estimator = 20
+    >>> class _Clf: inference_config_ = type("I", (), {"PREPROCESS_TRANSFORMS": [_Cfg()]})
+    >>> ensemble_size(_Clf(), 30, 1), ensemble_size(_Clf(), 30, 4), ensemble_size(_Clf(), 8, 1)
+    (2, 4, 1)
+    """
+    cap = feature_cap(clf)
+    return minimum if not cap else max(minimum, math.ceil(n_features / cap))
+
+
+class ContextEvaluator:
+    """tabpfn's preprocessing fitted on the context once; any query set scored against it.
+
+    Args:
+        model: a model spec (``"causalmix-tiny"``, ``"tabpfn-v2"``, a checkpoint path) or a
+            ``TabPFNClassifier`` (copied).
+        X_context, y_context: the context rows (encoded float array, labels ``0..K-1``).
+        categorical_indices: columns tabpfn treats as categorical.
+        n_estimators: ensemble members (as given: raise it with :func:`ensemble_size` first).
+        seed: seed of tabpfn's preprocessing ensemble.
+        device: ``"cpu"`` or ``"cuda"``.
+        chunk_rows: query rows per ``predict_proba`` call (bounds memory; no effect on numbers).
+    """
+
+    def __init__(self, model: Any, X_context: np.ndarray, y_context: np.ndarray, *,
+                 categorical_indices: Sequence[int] = (), n_estimators: int, seed: int, device: str = "cpu",
+                 chunk_rows: int = 4096):
+        self.chunk_rows = int(chunk_rows)
+        self.classifier_ = make_classifier(model, n_estimators=n_estimators, seed=seed, device=device,
+                                           fit_mode="fit_preprocessors", categorical_indices=categorical_indices)
+        self.classifier_.fit(X_context, y_context)
+
+    @torch.no_grad()
+    def load_weights(self, network: torch.nn.Module) -> None:
+        """Score with ``network``'s current parameters from now on (copied; same architecture)."""
+        self.classifier_.models_[0].load_state_dict(network.state_dict())
+
+    @torch.no_grad()
+    def predict_proba(self, X_query: np.ndarray) -> np.ndarray:
+        """Class probabilities of each query row (columns: the context's classes in order), with
+        the checkpoint's weights or those of the last :meth:`load_weights`."""
+        clf = self.classifier_
+        if len(X_query) == 0:
+            return np.zeros((0, clf.n_classes_))
+        parts = [clf.predict_proba(X_query[i : i + self.chunk_rows]) for i in range(0, len(X_query), self.chunk_rows)]
+        return np.concatenate(parts).astype(np.float64)

@@ -1,0 +1,448 @@
+"""One run: its specification, its identity, its execution and its record.
+
+A *run* is (dataset, n_train, n_val, split seed, method, model, hyper-parameters[, domain]) and
+gives a :class:`RunRecord`: the fine-tuning result, what the run warned about, and provenance.
+
+**Run identity** (SPEC: a run is identified by everything that determines its numbers). The
+``config_hash`` behind every run id is the sha256 of
+
+- the run spec (minus the device, which does not change the question);
+- the data file's sha256 and the model weights' sha256 (``tabpfn-v2`` resolved to its file);
+- the fine-tuning learning rate the model recommends when the spec sets none;
+- :func:`result_code_hash`: the source of the modules that compute results (:data:`RESULT_MODULES`:
+  data, model, evaluation, seeds, generators, SCM, fine-tuning, metrics and this module; not the
+  sweep runner, the report or the CLI);
+- :func:`causalmix.provenance.result_versions`: the versions of torch, tabpfn, DoWhy,
+  causal-learn, scikit-learn, imbalanced-learn, numpy and pandas.
+
+So a record made by other code, data, weights or packages is never reused silently.
+
+>>> RunSpec(dataset="adult", n_train=128, seed=0, method="smote").run_id   # doctest: +SKIP
+'adult-smote-n128-s0-...'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import json
+import logging
+import math
+import os
+import pickle
+import time
+import traceback
+import warnings
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from causalmix.data import DEFAULT_TEST_CAP
+from causalmix.provenance import file_sha256, git_commit, hardware, package_versions, result_versions
+
+__all__ = [
+    "METHODS", "RESULT_MODULES", "RunRecord", "RunSpec", "capture_warnings", "execute_run", "result_code_hash",
+    "write_record",
+]
+
+#: method -> generator registry name (``None``: no synthetic rows). ``pretrained`` takes no steps.
+METHODS: dict[str, str | None] = {
+    "pretrained": None,
+    "finetune": None,
+    "causalmix": "causalmix",
+    "smote": "smote",
+    "mixup": "mixup",
+    "tableaugment": "tableaugment",
+    "gaussian_copula": "gaussian_copula",
+    "ctgan": "ctgan",
+}
+
+#: Modules whose source determines a run's numbers (hashed into every run id).
+RESULT_MODULES = ("data", "model", "evaluation", "seeds", "generators", "scm", "finetuning", "metrics", "runs")
+
+TEST_SETS = ("test", "test_ood")
+METRIC_NAMES = ("roc_auc", "accuracy", "log_loss")
+
+
+def _hash(obj: Any, n: int = 16) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
+
+
+@functools.cache
+def result_code_hash() -> str:
+    """sha256 (16 hex digits) of the source of :data:`RESULT_MODULES`, in that order."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in RESULT_MODULES:
+        digest.update(name.encode() + b"\0" + (here / f"{name}.py").read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def dataset_fingerprint(name: str) -> str:
+    """The sha256 of a dataset's local file (``CAUSALMIX_DATA_DIR``), without loading it; for a
+    dataset read from OpenML or scikit-learn, its registry route (those sources are versioned)."""
+    from causalmix.data import REGISTRY, _local_manifest_entries, resolve_name
+
+    if Path(name).suffix in {".csv", ".gz", ".parquet", ".pq"} and Path(name).is_file():
+        return file_sha256(name)
+    resolved = resolve_name(name)
+    local = _local_manifest_entries()
+    if resolved in local:
+        return file_sha256(local[resolved]["path"])
+    info = REGISTRY[resolved]
+    return f"sklearn:{info.sklearn_loader}" if info.sklearn_loader else f"openml:{info.openml_dataset_id}"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunSpec:
+    """One run. ``finetune``/``generator`` hold :class:`~causalmix.finetuning.FinetuneConfig` fields
+    and generator parameters; ``domain`` (``{"column": "sex", "values": ["Female"]}`` or
+    ``{"column": "age", "between": [17, 35]}``) makes it a domain-shift run, tested in-domain
+    (``test``) and out-of-domain (``test_ood``)."""
+
+    dataset: str
+    n_train: int
+    seed: int
+    method: str
+    n_val: int | None = None
+    model: str = "causalmix-tiny"
+    device: str = "auto"
+    finetune: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    generator: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    domain: Mapping[str, Any] | None = None
+    test_cap: int = DEFAULT_TEST_CAP
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"Unknown method {self.method!r}; valid: {', '.join(METHODS)}.")
+        for name in ("n_train", "seed", "test_cap"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"RunSpec.{name} must be a non-negative int, got {v!r}.")
+        if self.domain is not None:
+            unknown = set(self.domain) - {"column", "values", "between"}
+            if unknown or "column" not in self.domain or (("values" in self.domain) == ("between" in self.domain)):
+                raise ValueError(
+                    f"domain must be {{'column': ..., 'values': [...]}} or {{'column': ..., 'between': [lo, hi]}}, "
+                    f"got {dict(self.domain)!r}."
+                )
+        from causalmix.finetuning import FinetuneConfig
+
+        FinetuneConfig.from_dict(self.finetune)  # bad fine-tuning keys fail at expansion, not mid-sweep
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["finetune"], d["generator"] = dict(self.finetune), dict(self.generator)
+        d["domain"] = None if self.domain is None else dict(self.domain)
+        return d
+
+    def identity(self) -> dict[str, Any]:
+        """Everything that determines the run's numbers (see the module docstring)."""
+        from causalmix.model import model_fingerprint, recommended_learning_rate
+
+        d = self.to_dict()
+        d.pop("device")
+        d["dataset_sha256"] = dataset_fingerprint(self.dataset)
+        d["model_sha256"] = model_fingerprint(self.model)
+        if self.finetune.get("learning_rate") is None:
+            d["model_learning_rate"] = recommended_learning_rate(self.model)
+        d["code"] = result_code_hash()
+        d["versions"] = result_versions()
+        return d
+
+    @property
+    def config_hash(self) -> str:
+        return _hash(self.identity())
+
+    @property
+    def run_id(self) -> str:
+        tag = "" if self.domain is None else f"-{self.domain['column']}"
+        return f"{self.dataset}-{self.method}-n{self.n_train}-s{self.seed}{tag}-{self.config_hash[:8]}"
+
+
+_METRIC_FIELDS = [
+    f"{s}_{m}{suffix}" for suffix in ("", "_step0") for s in ("val", *TEST_SETS) for m in METRIC_NAMES
+]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """Everything a run produced: the :class:`~causalmix.finetuning.FinetuneResult`, the warnings
+    it raised, and provenance.
+
+    Metric fields ``{val,test,test_ood}_{roc_auc,accuracy,log_loss}`` are at the best validation
+    step, ``..._step0`` the pre-trained model on the same split (NaN when not measured, e.g.
+    ``test_ood_*`` outside domain-shift runs or any metric of a failed run). ``warnings`` lists
+    ``{"category", "message", "count"}`` of every warning raised during the run (generator
+    fits from the cache included). ``attempts`` counts executions (failed runs are retried).
+    ``curve`` is kept out of :meth:`to_dict` and stored beside the record.
+    """
+
+    run_id: str
+    dataset: str
+    n_train: int
+    n_val: int | None
+    seed: int
+    method: str
+    model: str
+    domain: str | None
+    status: str  # "ok" | "failed"
+    error: str | None = None
+    attempts: int = 1
+    best_step: int | None = None
+    n_steps: int | None = None
+    stopped_early: bool | None = None
+    learning_rate: float | None = None
+    n_estimators: int | None = None
+    n_estimators_eval: int | None = None
+    n_features_used: int | None = None
+    wall_time_s: float = math.nan
+    config_hash: str = ""
+    code_hash: str = ""
+    dataset_sha256: str | None = None
+    model_sha256: str | None = None
+    git_commit: str = "unknown"
+    device: str | None = None
+    hardware: str = ""
+    n_params: int | None = None
+    generator_cached: bool | None = None
+    versions: dict[str, str] = dataclasses.field(default_factory=dict)
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    warnings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    spec: dict[str, Any] = dataclasses.field(default_factory=dict)
+    traceback: str | None = None
+    curve: pd.DataFrame | None = dataclasses.field(default=None, compare=False, repr=False)
+    # metrics at the best validation step, then at step 0
+    val_roc_auc: float = math.nan
+    val_accuracy: float = math.nan
+    val_log_loss: float = math.nan
+    test_roc_auc: float = math.nan
+    test_accuracy: float = math.nan
+    test_log_loss: float = math.nan
+    test_ood_roc_auc: float = math.nan
+    test_ood_accuracy: float = math.nan
+    test_ood_log_loss: float = math.nan
+    val_roc_auc_step0: float = math.nan
+    val_accuracy_step0: float = math.nan
+    val_log_loss_step0: float = math.nan
+    test_roc_auc_step0: float = math.nan
+    test_accuracy_step0: float = math.nan
+    test_log_loss_step0: float = math.nan
+    test_ood_roc_auc_step0: float = math.nan
+    test_ood_accuracy_step0: float = math.nan
+    test_ood_log_loss_step0: float = math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every field but ``curve`` (NaN as ``None``)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            if f.name == "curve":
+                continue
+            v = getattr(self, f.name)
+            out[f.name] = None if isinstance(v, float) and math.isnan(v) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], curve: pd.DataFrame | None = None) -> RunRecord:
+        names = {f.name for f in dataclasses.fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        for k in (*_METRIC_FIELDS, "wall_time_s"):
+            if kw.get(k, 0) is None:
+                kw[k] = math.nan
+        return cls(**kw, curve=curve)
+
+
+# --- warnings as data ---------------------------------------------------------------------------
+
+
+_ABOUT_CODE = (DeprecationWarning, PendingDeprecationWarning, ImportWarning)
+_ACTIVE: list[logging.Handler] = []  # nested captures: only the innermost one records
+
+
+class _Collect(logging.Handler):
+    def __init__(self, sink: list[tuple[str, str]]):
+        super().__init__(logging.WARNING)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _ACTIVE and _ACTIVE[-1] is self:
+            self.sink.append((f"log.{record.name}", record.getMessage()))
+
+
+@contextlib.contextmanager
+def capture_warnings() -> Iterator[list[tuple[str, str]]]:
+    """Collect every warning (``warnings`` module, and log records at WARNING or above) raised
+    inside the block as ``(category, message)`` pairs, instead of printing them.
+
+    Deprecation and import warnings speak about code, not about a run (and come once per process,
+    at first import), so they are left out: the same run gives the same list in any process.
+    """
+    sink: list[tuple[str, str]] = []
+    handler = _Collect(sink)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    _ACTIVE.append(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield sink
+    finally:
+        _ACTIVE.remove(handler)
+        root.removeHandler(handler)
+    sink[:0] = [(w.category.__name__, str(w.message)) for w in caught if not issubclass(w.category, _ABOUT_CODE)]
+
+
+def summarize_warnings(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """``[{"category", "message", "count"}]``, one entry per distinct warning, sorted."""
+    counts = Counter((c, m[:500]) for c, m in pairs)
+    return [{"category": c, "message": m, "count": n} for (c, m), n in sorted(counts.items())]
+
+
+# --- one run ----------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4)
+def _dataset(name: str):
+    from causalmix.data import load_dataset
+
+    return load_dataset(name)
+
+
+def _split(spec: RunSpec, ds):
+    from causalmix.data import domain_shift_split, low_data_split
+
+    if spec.domain is None:
+        return low_data_split(ds, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed, test_cap=spec.test_cap)
+    return domain_shift_split(ds, **dict(spec.domain), n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
+                              test_cap=spec.test_cap)
+
+
+def atomic_write(path: Path, write) -> None:
+    """``write(tmp)`` then rename onto ``path``: readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _generator(spec: RunSpec, split, cache_dir: Path | None):
+    """The fitted generator of an augmenting method and the warnings its fit raised, from the
+    cache when this split has it. Returns ``(generator, warnings, fit_seconds, cached)``.
+
+    Its ``random_state`` (unless the spec sets one) comes from the run's ``generator_fit``
+    stream (:mod:`causalmix.seeds`). The cache key is the run identity minus the method-
+    independent fine-tuning settings, so every run of a split shares one fit.
+    """
+    from causalmix.generators import make_generator
+    from causalmix.seeds import stream_seed
+
+    name = METHODS[spec.method]
+    params = dict(spec.generator)
+    probe = make_generator(name, **params)
+    if "random_state" in probe.get_params() and "random_state" not in params:
+        params["random_state"] = stream_seed(spec.seed, "generator_fit")
+        probe = make_generator(name, **params)
+    identity = spec.identity()
+    identity.pop("finetune")
+    identity.pop("model_learning_rate", None)
+    identity.update(method=None, generator_name=name, generator=params)
+    path = None if cache_dir is None else cache_dir / f"{name}-{_hash(identity)}.pkl"
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                cached = pickle.load(fh)
+            return cached["generator"], cached["warnings"], 0.0, True
+        except Exception:  # noqa: BLE001 - a corrupt or old cache entry is refitted, never fatal
+            path.unlink(missing_ok=True)
+    t = time.perf_counter()
+    with capture_warnings() as raised:
+        gen = probe.fit(split.X_train, split.y_train)
+    seconds = time.perf_counter() - t
+    if path is not None:
+        blob = pickle.dumps({"generator": gen, "warnings": raised})
+        atomic_write(path, lambda p: p.write_bytes(blob))
+    return gen, raised, seconds, False
+
+
+def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: bool = False,
+                attempts: int = 1) -> RunRecord:
+    """Run one spec; never raises for a failing run: the record says ``status="failed"`` and why.
+
+    With ``out_dir``, the record and its curve are written (atomically) under ``out_dir/records/``
+    and fitted generators cached under ``out_dir/generators/``. ``attempts``: this execution's
+    number (a sweep retrying a failed run passes the previous count + 1).
+    """
+    from causalmix.finetuning import FinetuneConfig, finetune
+    from causalmix.model import resolve_device
+
+    t0 = time.perf_counter()
+    out = None if out_dir is None else Path(out_dir)
+    identity = spec.identity()
+    base = dict(
+        run_id=spec.run_id, dataset=spec.dataset, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
+        method=spec.method, model=spec.model, domain=None, config_hash=spec.config_hash, attempts=attempts,
+        code_hash=identity["code"], dataset_sha256=identity["dataset_sha256"],
+        model_sha256=identity["model_sha256"], git_commit=git_commit(), versions=package_versions(),
+        spec=spec.to_dict(),
+    )
+    raised: list[tuple[str, str]] = []
+    try:
+        with capture_warnings() as raised:
+            device = resolve_device(spec.device)
+            base.update(device=device, hardware=hardware(device))
+            split = _split(spec, _dataset(spec.dataset))
+            base.update(domain=split.domain, n_val=len(split.y_val))
+            params = {**dict(spec.finetune), "device": device}
+            if spec.method == "pretrained":
+                params["max_steps"] = 0
+            config = FinetuneConfig.from_dict(params)
+            gen, gen_seconds, cached = None, 0.0, None
+            if METHODS[spec.method] is not None:
+                gen, fit_warnings, gen_seconds, cached = _generator(spec, split, None if out is None else out / "generators")
+                raised.extend(fit_warnings)
+            test_sets = {"test": (split.X_test, split.y_test)}
+            if split.X_test_ood is not None:
+                test_sets["test_ood"] = (split.X_test_ood, split.y_test_ood)
+            result = finetune(spec.model, split.X_train, split.y_train, split.X_val, split.y_val, test_sets=test_sets,
+                              generator=gen, config=config, seed=spec.seed, progress=progress)
+        timings = {**result.timings, "generator_fit": round(gen_seconds, 4)}
+        metrics = {k: v for k, v in result.metrics_best.items() if k in _METRIC_FIELDS}
+        metrics.update({f"{k}_step0": v for k, v in result.metrics_step0.items() if f"{k}_step0" in _METRIC_FIELDS})
+        record = RunRecord(
+            **base, status="ok", best_step=result.best_step, n_steps=result.n_steps,
+            stopped_early=result.stopped_early, n_params=result.n_params, generator_cached=cached,
+            learning_rate=result.learning_rate, n_estimators=result.n_estimators,
+            n_estimators_eval=result.n_estimators_eval, n_features_used=result.n_features_used,
+            warnings=summarize_warnings(raised), timings=timings, curve=result.curve,
+            wall_time_s=round(time.perf_counter() - t0, 3), **metrics,
+        )
+    except Exception as err:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
+        record = RunRecord(
+            **base, status="failed", error=f"{type(err).__name__}: {err}"[:2000], warnings=summarize_warnings(raised),
+            traceback=traceback.format_exc()[-8000:], wall_time_s=round(time.perf_counter() - t0, 3),
+        )
+    if out is not None:
+        write_record(record, out)
+    return record
+
+
+def write_record(record: RunRecord, out_dir: str | Path) -> Path:
+    """Write ``records/<run_id>.curve.csv`` then ``records/<run_id>.json``, each atomically.
+
+    The JSON is written last: its existence marks a finished run.
+    """
+    records = Path(out_dir) / "records"
+    if record.curve is not None:
+        atomic_write(records / f"{record.run_id}.curve.csv", lambda p: record.curve.to_csv(p, index=False))
+    path = records / f"{record.run_id}.json"
+    atomic_write(path, lambda p: p.write_text(json.dumps(record.to_dict(), indent=1, sort_keys=True, default=str)))
+    return path
