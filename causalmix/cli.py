@@ -55,7 +55,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spec = RunSpec(
         dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
         model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
-        domain=domain, **optional,
+        domain=domain, target=args.target, **optional,
     )
     record = execute_run(spec, out_dir=args.out, progress=not args.quiet)
     if record.status != "ok":
@@ -91,7 +91,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.model is not None:
         config = dataclasses.replace(config, model=args.model, out_dir=f"{config.out_dir}-{Path(args.model).stem}")
     summary = run_sweep(config, out_dir=args.out, jobs=args.jobs, progress=not args.quiet,
-                        retry_failed=not args.keep_failed)
+                        retry_failed=not args.keep_failed, claim_timeout_s=args.claim_timeout)
     print(summary)
     return 0 if summary.n_failed == 0 or args.allow_failures else 1
 
@@ -197,11 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
     from causalmix.runs import METHODS
 
     parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
-                                     "fine-tuning tabular foundation models.", allow_abbrev=False)
+                                     "fine-tuning tabular foundation models. Errors print one short message "
+                                     "(exit code 2); add --debug anywhere for the traceback.", allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="{run,sweep,results,add-dataset,pretrain}")
 
     run = sub.add_parser("run", help="one fine-tuning run; prints its metrics", allow_abbrev=False)
-    run.add_argument("--dataset", required=True, help="dataset name (causalmix.data.list_datasets())")
+    run.add_argument("--dataset", required=True,
+                     help="dataset name (causalmix.data.list_datasets()) or the path of a CSV/parquet file")
+    run.add_argument("--target", default=None, help="the label column, when --dataset is a file")
     run.add_argument("--method", default="causalmix", choices=list(METHODS), help="default %(default)s")
     run.add_argument("--n-train", type=int, default=256, help="training rows (default %(default)s)")
     run.add_argument("--n-val", type=int, default=None, help="validation rows (default n_train // 4, >= 2 per class)")
@@ -231,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--model", default=None, help="override the config's model (results go to OUT_DIR-<model>)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
+    sweep.add_argument("--claim-timeout", type=float, default=24 * 3600.0, metavar="SECONDS",
+                       help="take over a run claimed by a sweep on another host after this long (default a day)")
     sweep.add_argument("--keep-failed", action="store_true",
                        help="do not retry runs whose record says failed (default: retry them)")
     sweep.set_defaults(func=_cmd_sweep)
@@ -273,11 +278,20 @@ def main(argv: list[str] | None = None) -> int:
         if any(a in ("-h", "--help") for a in argv[1:]):
             build_parser().parse_args(argv)  # prints the mounted pretraining help and exits
         return _cmd_pretrain(argv[1:])
-    args = build_parser().parse_args(argv)
+    debug = "--debug" in argv
+    args = build_parser().parse_args([a for a in argv if a != "--debug"])
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, TypeError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted; finished runs are recorded, rerun the same command to continue", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - every error is a few lines; --debug shows the traceback
+        if debug:
+            raise
+        kind = "" if isinstance(err, (ValueError, FileNotFoundError, TypeError)) else f"{type(err).__name__}: "
+        print(f"error: {kind}{err}", file=sys.stderr)
+        if kind:
+            print("(unexpected: rerun with --debug for the traceback, and please report it)", file=sys.stderr)
         return 2
 
 

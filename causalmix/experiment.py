@@ -42,8 +42,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causalmix.claims import STALE_AFTER_S, release, try_claim
 from causalmix.data import DEFAULT_TEST_CAP
-from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, atomic_write,
+from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, atomic_write, check_writable,
                             execute_run, write_record)
 
 __all__ = [
@@ -196,13 +197,16 @@ class SweepSummary:
     failures: dict[str, str]
     wall_time_s: float
     n_retried: int = 0
+    n_elsewhere: int = 0
     warnings: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
     def __str__(self) -> str:
         retried = f", {self.n_retried} of them retries of failed runs" if self.n_retried else ""
+        elsewhere = f", {self.n_elsewhere} done by another sweep on this folder" if self.n_elsewhere else ""
         lines = [
             f"sweep {self.name!r} -> {self.out_dir}: {self.n_total} runs, {self.n_ok} ok, "
-            f"{self.n_failed} failed, {self.n_skipped} skipped (already done){retried}, {self.wall_time_s:.1f} s"
+            f"{self.n_failed} failed, {self.n_skipped} skipped (already done){elsewhere}{retried}, "
+            f"{self.wall_time_s:.1f} s"
         ]
         if self.warnings:
             lines.append("warnings raised in the runs of this sweep (stored in their records; "
@@ -223,17 +227,29 @@ def _worker_init(threads: int) -> None:
     os.environ.setdefault("TABPFN_DISABLE_TELEMETRY", "1")
 
 
-def _worker(spec_dict: dict[str, Any], out_dir: str, attempts: int) -> RunRecord:
-    return dataclasses.replace(execute_run(RunSpec(**spec_dict), out_dir=out_dir, attempts=attempts), curve=None)
+def _claimed_run(spec_dict: dict[str, Any], out_dir: str, stale_after_s: float) -> RunRecord | None:
+    """Claim, compute and record one run; ``None`` when another sweep holds it or has finished it."""
+    spec = RunSpec(**spec_dict)
+    if not try_claim(out_dir, spec.run_id, stale_after_s=stale_after_s):
+        return None
+    try:
+        previous = _read_json(Path(out_dir) / "records" / f"{spec.run_id}.json")
+        if previous is not None and previous.get("status") == "ok":
+            return None  # finished by another sweep between our listing and our claim
+        attempts = int(previous.get("attempts") or 1) + 1 if previous is not None else 1
+        record = execute_run(spec, out_dir=out_dir, attempts=attempts)
+    finally:
+        release(out_dir, spec.run_id)
+    return dataclasses.replace(record, curve=None)
 
 
-def _previous_attempts(out: Path) -> dict[str, tuple[str, int]]:
-    """run_id -> (status, attempts) of the records already under ``out``."""
+def _previous_attempts(out: Path) -> dict[str, str]:
+    """run_id -> status of the records already under ``out``."""
     done = {}
     for path in (out / "records").glob("*.json"):
         d = _read_json(path)
         if d is not None:
-            done[path.name[: -len(".json")]] = (d.get("status", "failed"), int(d.get("attempts") or 1))
+            done[path.name[: -len(".json")]] = d.get("status", "failed")
     return done
 
 
@@ -244,6 +260,7 @@ def run_sweep(
     jobs: int = 1,
     progress: bool = True,
     retry_failed: bool = True,
+    claim_timeout_s: float = STALE_AFTER_S,
 ) -> SweepSummary:
     """Run every run of ``config`` that has no ``ok`` record yet under ``out_dir``.
 
@@ -254,6 +271,11 @@ def run_sweep(
             unless the configuration sets ``threads``.
         progress: a tqdm bar over runs, with ETA.
         retry_failed: rerun runs whose record says ``failed`` (default); ``False`` skips them.
+        claim_timeout_s: a run claimed by a sweep on another host is taken over only after
+            this many seconds (on this host: as soon as the claiming process is gone).
+
+    Several sweeps on one folder (processes, or machines sharing it) split the runs through
+    claims (:mod:`causalmix.claims`); the summary counts the runs done by others.
 
     Raises:
         ModelNotAvailableError: the model's weights are not on this machine (checked before
@@ -269,34 +291,33 @@ def run_sweep(
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
     previous = _previous_attempts(out)
-    todo = [s for s in specs if s.run_id not in previous or (retry_failed and previous[s.run_id][0] != "ok")]
+    todo = [s for s in specs if s.run_id not in previous or (retry_failed and previous[s.run_id] != "ok")]
     n_retried = sum(1 for s in todo if s.run_id in previous)
-    out.mkdir(parents=True, exist_ok=True)
+    check_writable(out)
     atomic_write(out / "config.json", lambda p: p.write_text(json.dumps(cfg.to_dict(), indent=1, sort_keys=True, default=str)))
     threads = int(cfg.threads or max(1, (os.cpu_count() or 1) // jobs))
     failures: dict[str, str] = {}
     warned: dict[str, list[int]] = {}
-    n_ok = 0
+    n_ok = n_elsewhere = 0
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), desc=f"sweep {cfg.name}", unit="run", disable=not progress)
 
-    def account(record: RunRecord) -> None:
-        nonlocal n_ok
-        if record.status == "ok":
+    def account(record: RunRecord | None) -> None:
+        nonlocal n_ok, n_elsewhere
+        if record is None:
+            n_elsewhere += 1
+        elif record.status == "ok":
             n_ok += 1
         else:
             failures[record.run_id] = record.error or "unknown error"
-        for category in {w["category"] for w in record.warnings}:
+        for category in {w["category"] for w in (record.warnings if record else [])}:
             warned.setdefault(category, [0, 0])[0] += 1
-        for w in record.warnings:
+        for w in record.warnings if record else []:
             warned[w["category"]][1] += w["count"]
         bar.set_postfix(failed=len(failures))
         bar.update(1)
-
-    def attempt(spec: RunSpec) -> int:
-        return previous[spec.run_id][1] + 1 if spec.run_id in previous else 1
 
     if jobs == 1:
         import torch
@@ -306,14 +327,14 @@ def run_sweep(
         try:
             for spec in todo:
                 bar.set_description(f"{spec.dataset} {spec.method} n{spec.n_train} s{spec.seed}")
-                account(execute_run(spec, out_dir=out, attempts=attempt(spec)))
+                account(_claimed_run(spec.to_dict(), str(out), claim_timeout_s))
         finally:
             torch.set_num_threads(before)
     else:
         ctx = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                                     initargs=(threads,)) as pool:
-            futures = {pool.submit(_worker, s.to_dict(), str(out), attempt(s)): s for s in todo}
+            futures = {pool.submit(_claimed_run, s.to_dict(), str(out), claim_timeout_s): s for s in todo}
             for fut in cf.as_completed(futures):
                 spec = futures[fut]
                 try:
@@ -325,7 +346,7 @@ def run_sweep(
     return SweepSummary(
         name=cfg.name, out_dir=str(out), n_total=len(specs), n_ok=n_ok, n_failed=len(failures),
         n_skipped=len(specs) - len(todo), failures=failures, wall_time_s=round(time.perf_counter() - t0, 2),
-        n_retried=n_retried, warnings={k: (v[0], v[1]) for k, v in warned.items()},
+        n_retried=n_retried, n_elsewhere=n_elsewhere, warnings={k: (v[0], v[1]) for k, v in warned.items()},
     )
 
 

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from causalmix.model import build_architecture, resolve_device, save_checkpoint
-from causalmix.prior import PriorBatch, PriorConfig, sample_batch
+from causalmix.prior import PriorBatch, PriorConfig, draw_n_features, sample_batch
 from causalmix.provenance import file_sha256, git_commit
 
 # How the shipped checkpoint is regenerated from scratch (the `make pretrain` target).
@@ -63,7 +63,12 @@ class PretrainConfig:
         batch_size: datasets per step at most.
         batch_rows: cap on rows x datasets per step; long datasets get smaller batches so a
             step's cost stays roughly constant (``batch = min(batch_size, batch_rows // rows)``).
-        lr, weight_decay, warmup_steps, min_lr_ratio, grad_clip: AdamW and its schedule.
+        lr, weight_decay, warmup_steps, min_lr_ratio, grad_clip: the optimizer and its schedule.
+        optimizer: ``"adamw"``, or ``"muon"``: ``torch.optim.Muon`` for the 2-D weight matrices
+            (learning rates matched to AdamW's RMS) and AdamW for the rest (measured +0.017
+            median zero-shot ROC-AUC at equal CPU time on the 17 shared datasets).
+        batch_cells: cap on rows x features x datasets per step (``None``: no cap); with wide
+            tables in the prior it keeps a step's cost bounded, as ``batch_rows`` does for rows.
         seed: seeds the initial weights and every batch.
         checkpoint_every: steps between checkpoints (and ``state.pt`` saves).
         max_minutes: stop (saving) after this wall time even if ``steps`` are not done;
@@ -85,6 +90,8 @@ class PretrainConfig:
     batch_size: int = 16
     batch_rows: int = 4096
     lr: float = 1e-3
+    optimizer: Literal["adamw", "muon"] = "adamw"
+    batch_cells: int | None = None
     weight_decay: float = 0.01
     warmup_steps: int = 100
     min_lr_ratio: float = 0.05
@@ -138,7 +145,24 @@ def batch_for_step(config: PretrainConfig, step: int) -> PriorBatch:
     )
     n_rows = int(round(math.exp(log_r)))
     batch_size = max(1, min(config.batch_size, config.batch_rows // n_rows))
-    return sample_batch(prior, batch_size=batch_size, n_rows=n_rows, seed=seed)
+    if config.batch_cells is None:
+        return sample_batch(prior, batch_size=batch_size, n_rows=n_rows, seed=seed)
+    n_features = draw_n_features(prior, g)
+    batch_size = max(1, min(batch_size, config.batch_cells // (n_rows * n_features)))
+    return sample_batch(prior, batch_size=batch_size, n_rows=n_rows, n_features=n_features, seed=seed)
+
+
+def make_optimizers(model: torch.nn.Module, config: PretrainConfig) -> list[torch.optim.Optimizer]:
+    """AdamW for every parameter, or Muon for the 2-D weight matrices plus AdamW for the rest."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "adamw":
+        return [torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)]
+    if config.optimizer != "muon":
+        raise ValueError(f"optimizer must be 'adamw' or 'muon', got {config.optimizer!r}.")
+    matrices = [p for p in params if p.ndim == 2]
+    rest = [p for p in params if p.ndim != 2]
+    return [torch.optim.Muon(matrices, lr=config.lr, weight_decay=config.weight_decay, adjust_lr_fn="match_rms_adamw"),
+            torch.optim.AdamW(rest, lr=config.lr, weight_decay=config.weight_decay)]
 
 
 def batch_loss(model: torch.nn.Module, batch: PriorBatch) -> torch.Tensor:
@@ -278,7 +302,7 @@ def _pretrain(
     torch.manual_seed(config.seed)
     model, arch_config = build_architecture(config.architecture())
     model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizers = make_optimizers(model, config)
     step, wall_before = 0, 0.0
     loss_csv = out_dir / "loss.csv"
     if resume and state_path.exists():
@@ -289,7 +313,9 @@ def _pretrain(
         if changed:
             raise ValueError(f"Cannot resume {out_dir}: the recipe differs in {changed}. Use a new --out-dir.")
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        saved = state["optimizers"] if "optimizers" in state else [state["optimizer"]]
+        for opt, opt_state in zip(optimizers, saved, strict=True):
+            opt.load_state_dict(opt_state)
         step, wall_before = state["step"], state["wall_s"]
         # Drop loss rows logged after the saved state (the run died between checkpoints).
         if loss_csv.exists():
@@ -306,7 +332,7 @@ def _pretrain(
     def save_state() -> None:
         tmp = state_path.with_name("state.pt.tmp")
         torch.save(
-            {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+            {"model": model.state_dict(), "optimizers": [o.state_dict() for o in optimizers], "step": step,
              "wall_s": wall_before + time.perf_counter() - start, "config": config.to_dict(),
              "command": command, "git_commit": trained_by},
             tmp,
@@ -331,13 +357,16 @@ def _pretrain(
                 break
             batch = batch_for_step(config, step).to(device)
             lr = lr_at(config, step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            for opt in optimizers:
+                for group in opt.param_groups:
+                    group["lr"] = lr
             loss = batch_loss(model, batch)
-            optimizer.zero_grad(set_to_none=True)
+            for opt in optimizers:
+                opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
+            for opt in optimizers:
+                opt.step()
             value = float(loss.detach())
             step += 1
             writer.writerow([step - 1, f"{value:.5f}", f"{lr:.3e}", batch.x_RBF.shape[0], batch.x_RBF.shape[1],
@@ -416,8 +445,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--export-only", action="store_true",
                         help="no training: export the last saved state of --out-dir to --export")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--optimizer", choices=["adamw", "muon"], default=None, help=f"default {d.optimizer}")
     for name in ("emsize", "nlayers", "nhead", "features_per_group", "steps", "batch_size", "batch_rows",
-                 "warmup_steps", "seed", "checkpoint_every", "threads", "inference_max_features"):
+                 "batch_cells", "warmup_steps", "seed", "checkpoint_every", "threads", "inference_max_features"):
         parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
                             help=f"default {getattr(d, name)}")
     for name in ("lr", "weight_decay", "min_lr_ratio", "grad_clip", "max_minutes"):

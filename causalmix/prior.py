@@ -24,7 +24,7 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -39,6 +39,9 @@ class PriorConfig:
         min_rows, max_rows: rows per dataset (32-1024); a batch draws its row count
             log-uniformly, so small datasets (the low-data regime) are frequent.
         min_features, max_features: features per dataset (1-30), one count per batch.
+        feature_distribution: how that count is drawn: ``"uniform"`` over the range, or
+            ``"log_uniform"`` (narrow tables common, wide ones still seen: a range up to 100
+            features without every step paying for 50 columns).
         max_classes: at most 10 classes, the v2 output head's size.
         multiclass_prob: probability that a dataset has more than 2 classes (0.5, so
             multiclass problems are learned as well as binary ones).
@@ -66,6 +69,7 @@ class PriorConfig:
     max_rows: int = 1024
     min_features: int = 1
     max_features: int = 30
+    feature_distribution: Literal["uniform", "log_uniform"] = "uniform"
     max_classes: int = 10
     multiclass_prob: float = 0.5
     argmax_label_prob: float = 0.5
@@ -196,11 +200,20 @@ def _random_permutation_codes(codes_BRM: torch.Tensor, n_codes_BM: torch.Tensor,
     return torch.gather(perm_BMK, -1, codes_BRM.transpose(1, 2).clamp_max(k_max - 1)).transpose(1, 2)
 
 
+def draw_n_features(config: PriorConfig, g: torch.Generator) -> int:
+    """A feature count from the config's range and distribution."""
+    if config.feature_distribution == "log_uniform":
+        lo, hi = math.log(config.min_features), math.log(config.max_features + 1)
+        return min(config.max_features, int(math.exp(_uniform(g, lo, hi, ()).item())))
+    return int(_randint(g, config.min_features, config.max_features))
+
+
 def sample_batch(
     config: PriorConfig,
     *,
     batch_size: int,
     n_rows: int | None = None,
+    n_features: int | None = None,
     seed: int,
 ) -> PriorBatch:
     """Draw ``batch_size`` synthetic classification datasets from the SCM prior.
@@ -209,6 +222,7 @@ def sample_batch(
         config: the prior's settings.
         batch_size: datasets in the batch.
         n_rows: rows per dataset; ``None`` draws it log-uniformly from the config's range.
+        n_features: features per dataset; ``None`` draws it (:func:`draw_n_features`).
         seed: same seed, same batch.
     """
     if batch_size < 1:
@@ -227,7 +241,7 @@ def sample_batch(
     # One feature count per batch, no zero-padding: the v2 encoder drops constant columns and
     # with several datasets in a batch that path breaks in-context learning (measured: a
     # linear toy task that trains in 150 steps does not train at all with padded columns).
-    F = int(_randint(g, config.min_features, config.max_features))
+    F = int(n_features) if n_features is not None else draw_n_features(config, g)
     n_features_B = torch.full((B,), F)
     n_layers = int(_randint(g, config.min_layers, config.max_layers))
     # Enough nodes that the features and the label are distinct variables.

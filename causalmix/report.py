@@ -184,14 +184,18 @@ class Provenance:
     datasets: tuple[str, ...]
     n_runs: int
     commits: tuple[str, ...]
+    code_hashes: dict[str, int] = dataclasses.field(default_factory=dict)  # result-code hash -> records
 
     def caption(self, max_datasets: int = 6) -> str:
         names = ", ".join(self.datasets[:max_datasets]) + (", …" if len(self.datasets) > max_datasets else "")
         commits = ", ".join(self.commits) or "unknown"
+        code = ", ".join(f"{h}" + (f" ({n} runs)" if len(self.code_hashes) > 1 else "")
+                         for h, n in self.code_hashes.items()) or "unknown"
+        mixed = " · WARNING: records of several code versions" if len(self.code_hashes) > 1 else ""
         return (
             f"configuration {self.config} · model {', '.join(self.models) or 'unknown'} · "
             f"{len(self.datasets)} dataset{'s' if len(self.datasets) != 1 else ''} ({names}) · "
-            f"{self.n_runs} run{'s' if self.n_runs != 1 else ''} · git {commits}"
+            f"{self.n_runs} run{'s' if self.n_runs != 1 else ''} · git {commits} · result code {code}{mixed}"
         )
 
 
@@ -209,6 +213,7 @@ def provenance(records: pd.DataFrame, *, config: str) -> Provenance:
         datasets=unique("dataset"),
         n_runs=int(records["run_id"].nunique()) if "run_id" in records else len(records),
         commits=commits or (git_commit(short=True),),
+        code_hashes=(records["code_hash"].fillna("unknown").value_counts().to_dict() if "code_hash" in records else {}),
     )
 
 

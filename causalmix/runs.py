@@ -66,6 +66,11 @@ METHODS: dict[str, str | None] = {
 #: Modules whose source determines a run's numbers (hashed into every run id).
 RESULT_MODULES = ("data", "model", "evaluation", "seeds", "generators", "scm", "finetuning", "metrics", "runs")
 
+#: Smallest training set a method supports (rows; also at least 2 per class, checked at the split):
+#: tabpfn needs a few distinct context rows, causal discovery a few dozen for its bootstraps.
+MIN_N_TRAIN = {"causalmix": 20}
+DEFAULT_MIN_N_TRAIN = 8
+
 TEST_SETS = ("test", "test_ood")
 METRIC_NAMES = ("roc_auc", "accuracy", "log_loss")
 
@@ -117,14 +122,26 @@ class RunSpec:
     generator: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     domain: Mapping[str, Any] | None = None
     test_cap: int = DEFAULT_TEST_CAP
+    target: str | None = None
 
     def __post_init__(self) -> None:
+        from causalmix.data import check_name
+
         if self.method not in METHODS:
             raise ValueError(f"Unknown method {self.method!r}; valid: {', '.join(METHODS)}.")
+        if self.is_file:
+            if self.target is None:
+                raise ValueError(f"The dataset {self.dataset!r} is a file: name its label column (--target COL).")
+        else:
+            check_name(self.dataset)
         for name in ("n_train", "seed", "test_cap"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
                 raise ValueError(f"RunSpec.{name} must be a non-negative int, got {v!r}.")
+        smallest = MIN_N_TRAIN.get(self.method, DEFAULT_MIN_N_TRAIN)
+        if self.n_train < smallest:
+            raise ValueError(f"n_train={self.n_train} is below the smallest training set method {self.method!r} "
+                             f"supports: {smallest} rows (and at least 2 per class). Use n_train >= {smallest}.")
         if self.domain is not None:
             unknown = set(self.domain) - {"column", "values", "between"}
             if unknown or "column" not in self.domain or (("values" in self.domain) == ("between" in self.domain)):
@@ -135,6 +152,20 @@ class RunSpec:
         from causalmix.finetuning import FinetuneConfig
 
         FinetuneConfig.from_dict(self.finetune)  # bad fine-tuning keys fail at expansion, not mid-sweep
+
+    @property
+    def is_file(self) -> bool:
+        """Whether ``dataset`` is the path of a CSV/parquet file (a source) rather than a name."""
+        return Path(self.dataset).suffix in {".csv", ".gz", ".parquet", ".pq"} or Path(self.dataset).is_file()
+
+    @property
+    def name(self) -> str:
+        """The dataset's name in run ids and records: a file's sanitized stem."""
+        from causalmix.data import sanitize_name
+
+        if not self.is_file:
+            return self.dataset
+        return sanitize_name(Path(self.dataset).name.split(".")[0])
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -163,7 +194,7 @@ class RunSpec:
     @property
     def run_id(self) -> str:
         tag = "" if self.domain is None else f"-{self.domain['column']}"
-        return f"{self.dataset}-{self.method}-n{self.n_train}-s{self.seed}{tag}-{self.config_hash[:8]}"
+        return f"{self.name}-{self.method}-n{self.n_train}-s{self.seed}{tag}-{self.config_hash[:8]}"
 
 
 _METRIC_FIELDS = [
@@ -308,10 +339,10 @@ def summarize_warnings(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _dataset(name: str):
+def _dataset(name: str, target: str | None = None):
     from causalmix.data import load_dataset
 
-    return load_dataset(name)
+    return load_dataset(name, target=target)
 
 
 def _split(spec: RunSpec, ds):
@@ -321,6 +352,20 @@ def _split(spec: RunSpec, ds):
         return low_data_split(ds, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed, test_cap=spec.test_cap)
     return domain_shift_split(ds, **dict(spec.domain), n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
                               test_cap=spec.test_cap)
+
+
+def check_writable(folder: str | Path) -> Path:
+    """Create ``folder`` if needed and prove a file can be written there, before any computation."""
+    folder = Path(folder)
+    probe = folder / f".causalmix-write-check-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ValueError(f"The results folder {folder} is not writable ({type(err).__name__}: {err.strerror or err}). "
+                         f"Choose another folder (--out) or fix its permissions; nothing was computed.") from None
+    return folder
 
 
 def atomic_write(path: Path, write) -> None:
@@ -385,10 +430,10 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
     from causalmix.model import resolve_device
 
     t0 = time.perf_counter()
-    out = None if out_dir is None else Path(out_dir)
+    out = None if out_dir is None else check_writable(out_dir)
     identity = spec.identity()
     base = dict(
-        run_id=spec.run_id, dataset=spec.dataset, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
+        run_id=spec.run_id, dataset=spec.name, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
         method=spec.method, model=spec.model, domain=None, config_hash=spec.config_hash, attempts=attempts,
         code_hash=identity["code"], dataset_sha256=identity["dataset_sha256"],
         model_sha256=identity["model_sha256"], git_commit=git_commit(), versions=package_versions(),
@@ -399,7 +444,11 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
         with capture_warnings() as raised:
             device = resolve_device(spec.device)
             base.update(device=device, hardware=hardware(device))
-            split = _split(spec, _dataset(spec.dataset))
+            ds = _dataset(spec.dataset, spec.target)
+            if len(ds.classes) > 10:
+                raise ValueError(f"{spec.name!r} has {len(ds.classes)} classes; the TabPFN v2 architecture's output "
+                                 "head has 10. Merge rare classes into one, or choose another dataset.")
+            split = _split(spec, ds)
             base.update(domain=split.domain, n_val=len(split.y_val))
             params = {**dict(spec.finetune), "device": device}
             if spec.method == "pretrained":
@@ -440,9 +489,11 @@ def write_record(record: RunRecord, out_dir: str | Path) -> Path:
 
     The JSON is written last: its existence marks a finished run.
     """
+    from causalmix.data import safe_path
+
     records = Path(out_dir) / "records"
     if record.curve is not None:
-        atomic_write(records / f"{record.run_id}.curve.csv", lambda p: record.curve.to_csv(p, index=False))
-    path = records / f"{record.run_id}.json"
+        atomic_write(safe_path(records, f"{record.run_id}.curve.csv"), lambda p: record.curve.to_csv(p, index=False))
+    path = safe_path(records, f"{record.run_id}.json")
     atomic_write(path, lambda p: p.write_text(json.dumps(record.to_dict(), indent=1, sort_keys=True, default=str)))
     return path
