@@ -32,6 +32,7 @@ _EXPORTS = {
     ),
     "causalmix.scm": ("CausalMixGenerator", "CausalMixFallbackWarning", "DiscoveryTimeoutError"),
     "causalmix.evaluation": ("ContextEvaluator", "ensemble_size"),
+    "causalmix.tabebm": ("TabEBMGenerator",),
     "causalmix.fidelity": ("FidelityReport", "fidelity_report"),
     "causalmix.finetuning": ("FinetuneConfig", "FinetuneResult", "finetune", "CausalMixFinetunedClassifier"),
     "causalmix.runs": ("RunSpec", "RunRecord", "execute_run"),

@@ -635,6 +635,17 @@ class _LazyCausalMix:
         return CausalMixGenerator(**params)
 
 
+class _LazyTabEBM:
+    """Registry entry that imports TabEBM (torch, tabpfn) only when used."""
+
+    name = "tabebm"
+
+    def __call__(self, **params):
+        from causalmix.tabebm import TabEBMGenerator
+
+        return TabEBMGenerator(**params)
+
+
 GENERATORS: dict[str, Any] = {
     "none": NoneGenerator,
     "causalmix": _LazyCausalMix(),
@@ -643,6 +654,7 @@ GENERATORS: dict[str, Any] = {
     "tableaugment": TableAugmentGenerator,
     "gaussian_copula": GaussianCopulaGenerator,
     "ctgan": CTGANGenerator,
+    "tabebm": _LazyTabEBM(),
 }
 """Method name -> generator class (or factory); call with the generator's keyword parameters."""
 

@@ -61,10 +61,12 @@ METHODS: dict[str, str | None] = {
     "tableaugment": "tableaugment",
     "gaussian_copula": "gaussian_copula",
     "ctgan": "ctgan",
+    "tabebm": "tabebm",
 }
 
 #: Modules whose source determines a run's numbers (hashed into every run id).
-RESULT_MODULES = ("data", "model", "evaluation", "seeds", "generators", "scm", "finetuning", "metrics", "runs")
+RESULT_MODULES = ("data", "model", "evaluation", "seeds", "generators", "scm", "tabebm", "finetuning", "metrics",
+                  "runs")
 
 #: Smallest training set a method supports (rows; also at least 2 per class, checked at the split):
 #: tabpfn needs a few distinct context rows, causal discovery a few dozen for its bootstraps.
@@ -384,7 +386,8 @@ def _generator(spec: RunSpec, split, cache_dir: Path | None):
     cache when this split has it. Returns ``(generator, warnings, fit_seconds, cached)``.
 
     Its ``random_state`` (unless the spec sets one) comes from the run's ``generator_fit``
-    stream (:mod:`causalmix.seeds`). The cache key is the run identity minus the method-
+    stream (:mod:`causalmix.seeds`); a generator built on a TabPFN network (TabEBM) uses the
+    run's model. The cache key is the run identity minus the method-
     independent fine-tuning settings, so every run of a split shares one fit.
     """
     from causalmix.generators import make_generator
@@ -393,8 +396,10 @@ def _generator(spec: RunSpec, split, cache_dir: Path | None):
     name = METHODS[spec.method]
     params = dict(spec.generator)
     probe = make_generator(name, **params)
-    if "random_state" in probe.get_params() and "random_state" not in params:
-        params["random_state"] = stream_seed(spec.seed, "generator_fit")
+    run_defaults = {"random_state": stream_seed(spec.seed, "generator_fit"), "model": spec.model}  # TabEBM's network
+    missing = {k: v for k, v in run_defaults.items() if k in probe.get_params() and k not in params}
+    if missing:
+        params.update(missing)
         probe = make_generator(name, **params)
     identity = spec.identity()
     identity.pop("finetune")
@@ -446,8 +451,11 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             base.update(device=device, hardware=hardware(device))
             ds = _dataset(spec.dataset, spec.target)
             if len(ds.classes) > 10:
+                numeric = pd.api.types.is_numeric_dtype(ds.y.dtype)
                 raise ValueError(f"{spec.name!r} has {len(ds.classes)} classes; the TabPFN v2 architecture's output "
-                                 "head has 10. Merge rare classes into one, or choose another dataset.")
+                                 "head has 10. Merge rare classes into one, or choose another dataset"
+                                 + (" (a numeric target with many values is a regression task; causalmix fine-tunes "
+                                    "classifiers)." if numeric else "."))
             split = _split(spec, ds)
             base.update(domain=split.domain, n_val=len(split.y_val))
             params = {**dict(spec.finetune), "device": device}

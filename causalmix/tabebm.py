@@ -1,0 +1,177 @@
+"""TabEBM (Margeloiu et al., NeurIPS 2024, arXiv 2409.16118), implemented from the paper on the
+project's own model loading, so it runs with the shipped offline model and with ``tabpfn-v2``.
+
+One energy-based model per class, with no training: the class's real rows (label 0) and a few
+*surrogate negative* rows far from the data (label 1: corners of the hypercube ``[-d, d]^p`` of
+the standardized feature space, in opposite pairs) form the context of a TabPFN network; its
+logits ``f(x)`` for a query row give the class-specific energy ``E(x) = -logsumexp(f(x))`` —
+low near the class's rows, high far away. Rows are drawn by stochastic gradient Langevin dynamics
+(SGLD): chains start at randomly chosen real rows of the class plus a little Gaussian noise and
+take ``n_steps`` steps ``x <- x - step_size * dE/dx + noise_std * N(0, I)``.
+
+Where the dynamics run: in the *standardized encoded* space — every column of the generator
+encoding (numeric values; categorical columns as their integer level codes) minus its training
+mean, divided by its training standard deviation. The network sees these values directly (no
+tabpfn preprocessing: the energy must be differentiable in the input). Afterwards the rows are
+mapped back; categorical codes are rounded to the nearest level and clipped to the observed
+levels, whole-number columns rounded, and missing values re-inserted at the observed rate (the
+shared :class:`~causalmix.generators.Generator` decoding).
+
+When rows are drawn: every :meth:`sample` call runs fresh chains (during fine-tuning, once per
+``synthetic_pool_steps`` steps, like every generator); ``fit`` only standardizes the data, picks
+the surrogate negatives and loads the network.
+
+>>> gen = TabEBMGenerator(n_steps=50).fit(X_train, y_train)     # doctest: +SKIP
+>>> X_syn, y_syn = gen.sample(200, random_state=0)              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from causalmix.data import allocate
+from causalmix.generators import Generator
+
+__all__ = ["TabEBMGenerator"]
+
+
+class TabEBMGenerator(Generator):
+    """Class-specific energy-based models from a TabPFN network, sampled with SGLD.
+
+    Args:
+        model: the TabPFN network, a model spec of :func:`causalmix.model.load_classifier`
+            (default ``"causalmix-tiny"``, the shipped offline model; ``"tabpfn-v2"`` for the
+            real weights).
+        n_steps: SGLD steps (200, as the paper).
+        step_size: SGLD step size on the energy gradient (0.1, as the paper).
+        noise_std: SGLD noise standard deviation (0.01, as the paper).
+        start_noise_std: Gaussian noise added to the real rows the chains start from (0.01).
+        negative_distance: the surrogate negatives' distance from the origin per coordinate of
+            the standardized space (5, as the paper).
+        n_negatives: surrogate negative rows per class (4: two opposite pairs of corners).
+        class_balance: ``"proportional"`` (default) splits ``n`` in proportion to the real class
+            counts, ``"balanced"`` evenly.
+        device: ``"cpu"`` or ``"cuda"`` (``"auto"``: CUDA when visible).
+        random_state: seeds the choice of the surrogate corners (default 0).
+
+    Fitted attributes: ``mean_``, ``scale_`` (the standardization), ``negatives_`` (class ->
+    the standardized surrogate negatives), plus those of every generator.
+    """
+
+    name = "tabebm"
+
+    def __init__(self, *, model: str = "causalmix-tiny", n_steps: int = 200, step_size: float = 0.1,
+                 noise_std: float = 0.01, start_noise_std: float = 0.01, negative_distance: float = 5.0,
+                 n_negatives: int = 4, class_balance: str = "proportional", device: str = "cpu",
+                 random_state: int | None = 0):
+        self.model = model
+        self.n_steps = n_steps
+        self.step_size = step_size
+        self.noise_std = noise_std
+        self.start_noise_std = start_noise_std
+        self.negative_distance = negative_distance
+        self.n_negatives = n_negatives
+        self.class_balance = class_balance
+        self.device = device
+        self.random_state = random_state
+
+    # -- fitting -------------------------------------------------------------------------------
+    def _fit(self, Xe: pd.DataFrame, ye: np.ndarray) -> None:
+        if not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 0:
+            raise ValueError(f"n_steps must be an int >= 0, got {self.n_steps!r}.")
+        if not isinstance(self.n_negatives, (int, np.integer)) or self.n_negatives < 2 or self.n_negatives % 2:
+            raise ValueError(f"n_negatives must be an even int >= 2 (opposite pairs), got {self.n_negatives!r}.")
+        if self.class_balance not in ("proportional", "balanced"):
+            raise ValueError(f"class_balance must be 'proportional' or 'balanced', got {self.class_balance!r}.")
+        X = Xe.to_numpy(dtype=np.float64)
+        self.mean_ = X.mean(axis=0)
+        scale = X.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self._Z = (X - self.mean_) / self.scale_
+        self._ye = ye
+        rng = np.random.default_rng(self.random_state)
+        self.negatives_ = {c: self._corners(rng) for c in range(len(self.classes_))}
+        self._network = None  # loaded on first use; not pickled
+
+    def _corners(self, rng: np.random.Generator) -> np.ndarray:
+        """``n_negatives`` distinct hypercube corners in opposite pairs (fewer if the space is tiny)."""
+        p = self._Z.shape[1]
+        pairs: list[np.ndarray] = []
+        for _ in range(100 * self.n_negatives):
+            if 2 * len(pairs) >= self.n_negatives:
+                break
+            corner = rng.choice([-1.0, 1.0], size=p)
+            if not any(np.array_equal(corner, q) or np.array_equal(corner, -q) for q in pairs):
+                pairs.append(corner)
+        return self.negative_distance * np.concatenate([np.stack(pairs), -np.stack(pairs)])
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_network"] = None  # the weights are reloaded from the model spec, not pickled
+        return state
+
+    def network(self) -> torch.nn.Module:
+        """The TabPFN network that defines the energies (frozen; loaded once)."""
+        if getattr(self, "_network", None) is None:
+            from causalmix.model import load_classifier, resolve_device
+
+            clf = load_classifier(self.model, device=resolve_device(self.device), n_estimators=1)
+            clf._initialize_model_variables()
+            net = clf.models_[0].eval()
+            for p in net.parameters():
+                p.requires_grad_(False)
+            self._network = net
+        return self._network
+
+    # -- the energy and the dynamics ----------------------------------------------------------------
+    def _context(self, c: int) -> tuple[torch.Tensor, torch.Tensor]:
+        real = self._Z[self._ye == c]
+        X = np.concatenate([real, self.negatives_[c]])
+        y = np.concatenate([np.zeros(len(real)), np.ones(len(self.negatives_[c]))])
+        return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+
+    def energy(self, c: int, Z: torch.Tensor) -> torch.Tensor:
+        """The class-``c`` energy ``-logsumexp(f(z))`` of standardized rows ``Z`` (differentiable)."""
+        net = self.network()
+        device = next(net.parameters()).device
+        X_ctx, y_ctx = self._context(c)
+        x_RBF = torch.cat([X_ctx.to(device), Z.to(device)])[:, None, :]
+        logits_QBC = net(x_RBF, y_ctx.to(device)[:, None], only_return_standard_out=True)
+        return -torch.logsumexp(logits_QBC[:, 0, :2], dim=-1)
+
+    def langevin(self, c: int, n: int, rng: np.random.Generator, *, record: bool = False):
+        """``n`` SGLD chains for class ``c``; returns the final standardized rows (and, with
+        ``record``, the mean energy of the chains before every step and after the last)."""
+        real = self._Z[self._ye == c]
+        start = real[rng.integers(len(real), size=n)] + self.start_noise_std * rng.standard_normal((n, real.shape[1]))
+        g = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
+        z = torch.as_tensor(start, dtype=torch.float32)
+        energies = []
+        for _ in range(self.n_steps):
+            z = z.detach().requires_grad_(True)
+            e = self.energy(c, z)
+            (grad,) = torch.autograd.grad(e.sum(), z)
+            if record:
+                energies.append(float(e.detach().mean()))
+            z = z.detach() - self.step_size * grad + self.noise_std * torch.randn(z.shape, generator=g)
+        if record:
+            with torch.no_grad():
+                energies.append(float(self.energy(c, z).mean()))
+        out = z.detach().numpy().astype(np.float64)
+        return (out, energies) if record else out
+
+    def _sample(self, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+        weights = self.class_counts_ if self.class_balance == "proportional" else np.ones(len(self.classes_))
+        parts_Z, parts_y = [], []
+        for c, k in enumerate(allocate(n, weights)):
+            if k:
+                parts_Z.append(self.langevin(c, int(k), rng))
+                parts_y.append(np.full(int(k), c))
+        Z, y = np.concatenate(parts_Z), np.concatenate(parts_y)
+        perm = rng.permutation(len(y))
+        X = Z[perm] * self.scale_ + self.mean_
+        return pd.DataFrame(X, columns=list(self.feature_names_in_)), y[perm]
