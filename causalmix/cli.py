@@ -90,6 +90,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.model is not None:
         config = dataclasses.replace(config, model=args.model, out_dir=f"{config.out_dir}-{Path(args.model).stem}")
+    if args.plan:
+        from causalmix.experiment import plan_sweep
+
+        print(plan_sweep(config, out_dir=args.out, jobs=args.jobs, retry_failed=not args.keep_failed))
+        return 0
     summary = run_sweep(config, out_dir=args.out, jobs=args.jobs, progress=not args.quiet,
                         retry_failed=not args.keep_failed, claim_timeout_s=args.claim_timeout)
     print(summary)
@@ -234,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--model", default=None, help="override the config's model (results go to OUT_DIR-<model>)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
+    sweep.add_argument("--plan", action="store_true",
+                       help="print runs in total, recorded, failed and to run (per method and dataset) and an "
+                            "estimate of the hours, without running anything")
     sweep.add_argument("--claim-timeout", type=float, default=24 * 3600.0, metavar="SECONDS",
                        help="take over a run claimed by a sweep on another host after this long (default a day)")
     sweep.add_argument("--keep-failed", action="store_true",

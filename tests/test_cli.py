@@ -48,8 +48,14 @@ def test_sweep_then_results_prints_a_summary_per_method(untrained_checkpoint, tm
               "finetune": {"max_steps": 3, "eval_every": 1, "learning_rate": 3e-3, "n_estimators": 1}}
     path = tmp_path / "cli.yaml"
     path.write_text(yaml.safe_dump(config))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "res"), "--plan"]) == 0
+    plan = capsys.readouterr().out
+    assert "4 runs, 0 recorded, 0 failed (retried), 4 to run" in plan and not (tmp_path / "res").exists()
     assert main(["sweep", str(path), "--out", str(tmp_path / "res"), "--quiet"]) == 0
     assert "4 runs, 4 ok, 0 failed, 0 skipped" in capsys.readouterr().out
+    assert main(["sweep", str(path), "--out", str(tmp_path / "res"), "--plan"]) == 0
+    plan = capsys.readouterr().out
+    assert "4 runs, 4 recorded, 0 failed (retried), 0 to run" in plan and "this folder's 4 records" in plan
     assert main(["sweep", str(path), "--out", str(tmp_path / "res"), "--quiet"]) == 0
     assert "0 ok, 0 failed, 4 skipped" in capsys.readouterr().out
     assert main(["results", str(tmp_path / "res")]) == 0
