@@ -10,7 +10,8 @@ a flat YAML configuration (``configs/*.yaml``) into runs and executes those that
   next sweep retries it (``attempts`` counts executions; ``retry_failed=False`` keeps it);
 - fitted generators are cached under ``out_dir/generators/`` keyed by the split and the
   generator's identity, so the SCM is fitted once per split, not once per run;
-- ``jobs > 1`` runs in parallel local processes (spawn), each with ``cores // jobs`` torch threads;
+- ``jobs > 1`` runs in parallel local processes (spawn), each with ``cores // jobs`` torch threads
+  and, on a machine with several GPUs, its own GPU (round robin, :func:`worker_devices`);
 - warnings raised in runs are stored in their records; the sweep prints one line per category.
 
 >>> summary = run_sweep("configs/smoke.yaml", jobs=1)        # doctest: +SKIP
@@ -223,11 +224,34 @@ class SweepSummary:
         return "\n".join(lines)
 
 
-def _worker_init(threads: int) -> None:
+def worker_devices(jobs: int, n_gpus: int) -> list[str | None]:
+    """The GPU each of ``jobs`` local workers is pinned to (round robin; ``None``: no GPU).
+
+    >>> worker_devices(4, 2), worker_devices(2, 0)
+    (['0', '1', '0', '1'], [None, None])
+    """
+    return [str(i % n_gpus) if n_gpus else None for i in range(jobs)]
+
+
+def _worker_init(threads: int, counter, devices: list[str | None]) -> None:
+    """Runs first in every spawned worker: take the next slot's GPU (``CUDA_VISIBLE_DEVICES``, set
+    before CUDA starts, so the worker sees exactly one device as ``cuda``) and the torch threads."""
+    with counter.get_lock():
+        slot = counter.value
+        counter.value += 1
+    device = devices[slot % len(devices)]
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
+    os.environ.setdefault("TABPFN_DISABLE_TELEMETRY", "1")
     import torch
 
     torch.set_num_threads(threads)
-    os.environ.setdefault("TABPFN_DISABLE_TELEMETRY", "1")
+
+
+def _visible_gpus() -> int:
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def _claimed_run(spec_dict: dict[str, Any], out_dir: str, stale_after_s: float) -> RunRecord | None:
@@ -335,8 +359,9 @@ def run_sweep(
             torch.set_num_threads(before)
     else:
         ctx = multiprocessing.get_context("spawn")
+        n_gpus = _visible_gpus() if cfg.device in ("auto", "cuda") else 0
         with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                    initargs=(threads,)) as pool:
+                                    initargs=(threads, ctx.Value("i", 0), worker_devices(jobs, n_gpus))) as pool:
             futures = {pool.submit(_claimed_run, s.to_dict(), str(out), claim_timeout_s): s for s in todo}
             for fut in cf.as_completed(futures):
                 spec = futures[fut]

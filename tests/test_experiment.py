@@ -174,3 +174,23 @@ def test_sweep_killed_with_sigkill_and_restarted_neither_loses_nor_duplicates_ru
     frame = load_records(tmp_path / "out")
     assert len(frame) == len(expected) and frame["run_id"].is_unique and (frame["status"] == "ok").all()
     assert len(load_curves(tmp_path / "out")) == sum(1 if m == "pretrained" else 5 for m in frame["method"])
+
+
+def test_each_local_worker_is_pinned_to_its_own_gpu(monkeypatch):
+    import multiprocessing
+
+    from causalmix.experiment import _worker_init, worker_devices
+
+    assert worker_devices(4, 2) == ["0", "1", "0", "1"] and worker_devices(3, 4) == ["0", "1", "2"]
+    assert worker_devices(2, 0) == [None, None]
+    counter = multiprocessing.get_context("spawn").Value("i", 0)
+    seen = []
+    for _ in range(3):  # three workers starting one after the other, on a faked 2-GPU machine
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+        _worker_init(1, counter, worker_devices(3, 2))
+        seen.append(os.environ.get("CUDA_VISIBLE_DEVICES"))
+    assert seen == ["0", "1", "0"]
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    _worker_init(1, counter, worker_devices(2, 0))
+    assert "CUDA_VISIBLE_DEVICES" not in os.environ
+    torch.set_num_threads(1)
