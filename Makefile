@@ -17,7 +17,7 @@ export MPLBACKEND ?= Agg
 
 STAMP := $(VENV)/.causalmix-installed
 
-.PHONY: setup test reproduce notebooks book pretrain lock clean
+.PHONY: setup test reproduce notebooks book pretrain gpu-check lock clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,11 @@ reproduce: notebooks book
 
 pretrain: setup
 	$(BIN)/python -m causalmix.pretraining --config configs/pretrain.yaml --out-dir runs/pretrain --overwrite --export causalmix/weights/causalmix-tiny.ckpt
+
+# On a CUDA machine (after `make setup TORCH_INDEX=...`): the smoke sweep on the GPU, results in
+# benchmarks/results/gpu_check.md (seconds per step and run, peak memory, same-seed determinism).
+gpu-check: setup
+	$(BIN)/python benchmarks/gpu_check.py --out benchmarks/results/gpu_check.md
 
 lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v -i -e "^torch==" -e "^causalmix" > requirements.lock

@@ -31,18 +31,22 @@ __all__ = ["ContextEvaluator", "ensemble_size", "feature_cap", "make_classifier"
 
 
 def make_classifier(model: Any, *, n_estimators: int, seed: int, device: str, fit_mode: str,
-                    categorical_indices: Sequence[int] = ()):
+                    categorical_indices: Sequence[int] = (), mixed_precision: bool = False):
     """A ``TabPFNClassifier`` for a model spec (or a copy of a given classifier), its model loaded.
 
-    A given classifier is copied, never changed in place.
+    A given classifier is copied, never changed in place. ``mixed_precision``: tabpfn's autocast
+    (``inference_precision="autocast"``) instead of float32.
     """
     from causalmix.model import load_classifier
 
+    precision = "autocast" if mixed_precision else torch.float32
     if hasattr(model, "predict_proba") and hasattr(model, "fit_from_preprocessed"):
         clf = copy.deepcopy(model)
         clf.n_estimators, clf.random_state, clf.fit_mode, clf.device = n_estimators, seed, fit_mode, device
+        clf.inference_precision = precision
     else:
-        clf = load_classifier(model, device=device, n_estimators=n_estimators, fit_mode=fit_mode, random_state=seed)
+        clf = load_classifier(model, device=device, n_estimators=n_estimators, fit_mode=fit_mode, random_state=seed,
+                              inference_precision=precision)
     clf.categorical_features_indices = list(categorical_indices) or None
     clf.show_progress_bar = False
     clf._initialize_model_variables()  # loads the weights and the checkpoint's inference config
@@ -88,14 +92,16 @@ class ContextEvaluator:
         seed: seed of tabpfn's preprocessing ensemble.
         device: ``"cpu"`` or ``"cuda"``.
         chunk_rows: query rows per ``predict_proba`` call (bounds memory; no effect on numbers).
+        mixed_precision: tabpfn's autocast instead of float32 (GPU speed; numbers may differ).
     """
 
     def __init__(self, model: Any, X_context: np.ndarray, y_context: np.ndarray, *,
                  categorical_indices: Sequence[int] = (), n_estimators: int, seed: int, device: str = "cpu",
-                 chunk_rows: int = 4096):
+                 chunk_rows: int = 4096, mixed_precision: bool = False):
         self.chunk_rows = int(chunk_rows)
         self.classifier_ = make_classifier(model, n_estimators=n_estimators, seed=seed, device=device,
-                                           fit_mode="fit_preprocessors", categorical_indices=categorical_indices)
+                                           fit_mode="fit_preprocessors", categorical_indices=categorical_indices,
+                                           mixed_precision=mixed_precision)
         self.classifier_.fit(X_context, y_context)
 
     @torch.no_grad()

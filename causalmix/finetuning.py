@@ -91,6 +91,8 @@ class FinetuneConfig:
             raised the same way.
         eval_chunk_rows: query rows per forward pass in evaluations (4096; bounds memory).
         device: ``"auto"`` (CUDA when visible), ``"cpu"`` or ``"cuda"``.
+        mixed_precision: run steps and evaluations under tabpfn's autocast (half precision on a
+            GPU; False, the default: float32 everywhere, as the offline CPU runs).
     """
 
     max_steps: int = 50
@@ -111,6 +113,7 @@ class FinetuneConfig:
     n_estimators_eval: int | None = None
     eval_chunk_rows: int = 4096
     device: str = "auto"
+    mixed_precision: bool = False
 
     def __post_init__(self) -> None:
         def need(ok: bool, what: str) -> None:
@@ -385,7 +388,8 @@ def _run(
 
     device = resolve_device(config.device)
     torch.manual_seed(seed)
-    clf = make_classifier(model, n_estimators=config.n_estimators, seed=seed, device=device, fit_mode="batched")
+    clf = make_classifier(model, n_estimators=config.n_estimators, seed=seed, device=device, fit_mode="batched",
+                          mixed_precision=config.mixed_precision)
     columns = _usable_columns(train_columns, max_model_features(clf), seed)
     enc = _Encoder.fit(X_train[columns], y_train)
     Xtr, ytr = enc.X(X_train[columns], "X_train"), enc.y(y_train, "y_train")
@@ -424,7 +428,7 @@ def _run(
     t = time.perf_counter()
     evaluator = ContextEvaluator(model, Xtr, ytr, categorical_indices=enc.categorical_indices,
                                  n_estimators=n_members_eval, seed=seed, device=device,
-                                 chunk_rows=config.eval_chunk_rows)
+                                 chunk_rows=config.eval_chunk_rows, mixed_precision=config.mixed_precision)
     timings["eval"] += time.perf_counter() - t
 
     def evaluate(step: int, train_loss: float, lr: float) -> dict[str, float]:
