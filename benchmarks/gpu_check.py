@@ -66,11 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         for name, mixed in (("float32-a", False), ("float32-b", False), ("autocast", True)):
             records, row = sweep(config, Path(tmp) / name, mixed=mixed, device=args.device)
             rows.append({"sweep": name, **row})
-            frames.append(records.set_index("run_id"))
-    a, b = frames[0], frames[1]
-    same_ids = a.index.equals(b.index.sort_values()) or set(a.index) == set(b.index)
-    diff = float(np.nanmax(np.abs(a.loc[b.index, METRICS].to_numpy() - b[METRICS].to_numpy())))
-    mixed_diff = float(np.nanmax(np.abs(a.loc[frames[2].index, METRICS].to_numpy() - frames[2][METRICS].to_numpy())))
+            key = records["dataset"] + "/" + records["method"] + "/" + records["domain"].fillna("")
+            frames.append(records.set_index(key).sort_index())
+    a, b, mixed = frames
+    same_ids = set(a["run_id"]) == set(b["run_id"])
+    diff = float(np.nanmax(np.abs(a[METRICS].to_numpy() - b.loc[a.index, METRICS].to_numpy())))
+    mixed_diff = float(np.nanmax(np.abs(a[METRICS].to_numpy() - mixed.loc[a.index, METRICS].to_numpy())))
     table = pd.DataFrame(rows)
     text = (f"# GPU check: {args.config} on {hardware(args.device)} (device {args.device})\n\ncommit {git_commit(short=True)}; torch "
             f"{package_versions()['torch']}, tabpfn {package_versions()['tabpfn']}.\n\n"

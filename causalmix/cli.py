@@ -96,7 +96,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(plan_sweep(config, out_dir=args.out, jobs=args.jobs, retry_failed=not args.keep_failed))
         return 0
     summary = run_sweep(config, out_dir=args.out, jobs=args.jobs, progress=not args.quiet,
-                        retry_failed=not args.keep_failed, claim_timeout_s=args.claim_timeout)
+                        retry_failed=not args.keep_failed, claim_timeout_s=args.claim_timeout, backend=args.backend,
+                        address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
     print(summary)
     return 0 if summary.n_failed == 0 or args.allow_failures else 1
 
@@ -239,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--model", default=None, help="override the config's model (results go to OUT_DIR-<model>)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
+    sweep.add_argument("--backend", choices=["local", "ray"], default="local",
+                       help="local processes (--jobs) or Ray tasks (needs causalmix[ray]; default %(default)s)")
+    sweep.add_argument("--address", default=None,
+                       help="Ray cluster address ('auto', 'ray://host:port'); default: a local Ray instance")
+    sweep.add_argument("--gpus-per-run", type=float, default=0.0,
+                       help="Ray: GPUs per run, fractions share a GPU (default %(default)s)")
+    sweep.add_argument("--cpus-per-run", type=float, default=1.0,
+                       help="Ray: CPUs per run, also its torch threads (default %(default)s)")
     sweep.add_argument("--plan", action="store_true",
                        help="print runs in total, recorded, failed and to run (per method and dataset) and an "
                             "estimate of the hours, without running anything")

@@ -288,6 +288,10 @@ def run_sweep(
     progress: bool = True,
     retry_failed: bool = True,
     claim_timeout_s: float = STALE_AFTER_S,
+    backend: str = "local",
+    address: str | None = None,
+    gpus_per_run: float = 0.0,
+    cpus_per_run: float = 1.0,
 ) -> SweepSummary:
     """Run every run of ``config`` that has no ``ok`` record yet under ``out_dir``.
 
@@ -300,6 +304,9 @@ def run_sweep(
         retry_failed: rerun runs whose record says ``failed`` (default); ``False`` skips them.
         claim_timeout_s: a run claimed by a sweep on another host is taken over only after
             this many seconds (on this host: as soon as the claiming process is gone).
+        backend: ``"local"`` (processes on this machine) or ``"ray"`` (each run a Ray task,
+            :mod:`causalmix.distributed`; ``address``, ``gpus_per_run`` and ``cpus_per_run``
+            apply to it).
 
     Several sweeps on one folder (processes, or machines sharing it) split the runs through
     claims (:mod:`causalmix.claims`); the summary counts the runs done by others.
@@ -346,7 +353,23 @@ def run_sweep(
         bar.set_postfix(failed=len(failures))
         bar.update(1)
 
-    if jobs == 1:
+    if backend not in ("local", "ray"):
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}.")
+    if backend == "ray":
+        from causalmix.distributed import run_on_ray
+
+        def done(spec: dict[str, Any], record: RunRecord | None, error: str | None) -> None:
+            if error is not None:
+                failures[spec_ids[id(spec)]] = error
+                bar.update(1)
+            else:
+                account(record)
+
+        dicts = [s.to_dict() for s in todo]
+        spec_ids = {id(d): s.run_id for d, s in zip(dicts, todo)}
+        run_on_ray(dicts, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
+                   stale_after_s=claim_timeout_s, on_done=done)
+    elif jobs == 1:
         import torch
 
         before = torch.get_num_threads()
