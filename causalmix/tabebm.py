@@ -17,9 +17,12 @@ mapped back; categorical codes are rounded to the nearest level and clipped to t
 levels, whole-number columns rounded, and missing values re-inserted at the observed rate (the
 shared :class:`~causalmix.generators.Generator` decoding).
 
-When rows are drawn: every :meth:`sample` call runs fresh chains (during fine-tuning, once per
-``synthetic_pool_steps`` steps, like every generator); ``fit`` only standardizes the data, picks
-the surrogate negatives and loads the network.
+When rows are drawn: as the paper uses TabEBM — one synthetic set per fit. ``fit`` runs the chains
+for a pool of ``pool_size`` rows (seeded by ``random_state``); every :meth:`sample` call draws its
+rows from that pool (without replacement while the pool lasts), so fine-tuning steps see different
+subsets of one TabEBM sample. ``pool_size=None`` runs fresh chains at every :meth:`sample` call
+instead (SGLD through the network is the costly part: about 3 CPU-minutes per 1,000 rows with the
+shipped model at 256 training rows, see ``benchmarks/results/generators.md``).
 
 >>> gen = TabEBMGenerator(n_steps=50).fit(X_train, y_train)     # doctest: +SKIP
 >>> X_syn, y_syn = gen.sample(200, random_state=0)              # doctest: +SKIP
@@ -55,6 +58,8 @@ class TabEBMGenerator(Generator):
         n_negatives: surrogate negative rows per class (4: two opposite pairs of corners).
         class_balance: ``"proportional"`` (default) splits ``n`` in proportion to the real class
             counts, ``"balanced"`` evenly.
+        pool_size: rows drawn once at fit and then sampled from (1024); ``None``: fresh chains at
+            every sample call.
         device: ``"cpu"`` or ``"cuda"`` (``"auto"``: CUDA when visible).
         random_state: seeds the choice of the surrogate corners (default 0).
 
@@ -66,8 +71,8 @@ class TabEBMGenerator(Generator):
 
     def __init__(self, *, model: str = "causalmix-tiny", n_steps: int = 200, step_size: float = 0.1,
                  noise_std: float = 0.01, start_noise_std: float = 0.01, negative_distance: float = 5.0,
-                 n_negatives: int = 4, class_balance: str = "proportional", device: str = "cpu",
-                 random_state: int | None = 0):
+                 n_negatives: int = 4, class_balance: str = "proportional", pool_size: int | None = 1024,
+                 device: str = "cpu", random_state: int | None = 0):
         self.model = model
         self.n_steps = n_steps
         self.step_size = step_size
@@ -76,6 +81,7 @@ class TabEBMGenerator(Generator):
         self.negative_distance = negative_distance
         self.n_negatives = n_negatives
         self.class_balance = class_balance
+        self.pool_size = pool_size
         self.device = device
         self.random_state = random_state
 
@@ -96,6 +102,11 @@ class TabEBMGenerator(Generator):
         rng = np.random.default_rng(self.random_state)
         self.negatives_ = {c: self._corners(rng) for c in range(len(self.classes_))}
         self._network = None  # loaded on first use; not pickled
+        self.pool_ = None
+        if self.pool_size is not None:
+            if not isinstance(self.pool_size, (int, np.integer)) or self.pool_size < 1:
+                raise ValueError(f"pool_size must be an int >= 1 or None, got {self.pool_size!r}.")
+            self.pool_ = self._chains(int(self.pool_size), rng)
 
     def _corners(self, rng: np.random.Generator) -> np.ndarray:
         """``n_negatives`` distinct hypercube corners in opposite pairs (fewer if the space is tiny)."""
@@ -164,14 +175,22 @@ class TabEBMGenerator(Generator):
         out = z.detach().numpy().astype(np.float64)
         return (out, energies) if record else out
 
-    def _sample(self, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+    def _chains(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` rows over the classes (``class_balance``), each class's from its own chains."""
         weights = self.class_counts_ if self.class_balance == "proportional" else np.ones(len(self.classes_))
         parts_Z, parts_y = [], []
         for c, k in enumerate(allocate(n, weights)):
             if k:
                 parts_Z.append(self.langevin(c, int(k), rng))
                 parts_y.append(np.full(int(k), c))
-        Z, y = np.concatenate(parts_Z), np.concatenate(parts_y)
-        perm = rng.permutation(len(y))
+        return np.concatenate(parts_Z), np.concatenate(parts_y)
+
+    def _sample(self, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
+        if self.pool_ is None:
+            Z, y = self._chains(n, rng)
+            perm = rng.permutation(len(y))
+        else:
+            Z, y = self.pool_
+            perm = rng.choice(len(y), size=n, replace=n > len(y))
         X = Z[perm] * self.scale_ + self.mean_
         return pd.DataFrame(X, columns=list(self.feature_names_in_)), y[perm]

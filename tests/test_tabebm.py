@@ -23,7 +23,7 @@ def two_gaussians():
 
 def test_zero_steps_return_the_starting_points(two_gaussians):
     X, y = two_gaussians
-    gen = TabEBMGenerator(n_steps=0, start_noise_std=0.0).fit(X, y)
+    gen = TabEBMGenerator(n_steps=0, start_noise_std=0.0, pool_size=None).fit(X, y)
     X_syn, y_syn = gen.sample(30, random_state=1)
     for row, label in zip(X_syn.to_numpy(), y_syn):
         own = X[y == label].to_numpy()
@@ -32,7 +32,7 @@ def test_zero_steps_return_the_starting_points(two_gaussians):
 
 def test_the_energy_of_the_chains_goes_down(two_gaussians):
     X, y = two_gaussians
-    gen = TabEBMGenerator(n_steps=30, start_noise_std=1.0).fit(X, y)  # start off the data: room to descend
+    gen = TabEBMGenerator(n_steps=30, start_noise_std=1.0, pool_size=None).fit(X, y)  # start off the data
     for c in (0, 1):
         _, energies = gen.langevin(c, 40, np.random.default_rng(c), record=True)
         assert len(energies) == 31 and energies[-1] < energies[0]
@@ -40,7 +40,7 @@ def test_the_energy_of_the_chains_goes_down(two_gaussians):
 
 def test_samples_land_in_their_class_region(two_gaussians):
     X, y = two_gaussians
-    X_syn, y_syn = TabEBMGenerator(n_steps=30).fit(X, y).sample(60, random_state=0)
+    X_syn, y_syn = TabEBMGenerator(n_steps=30, pool_size=60).fit(X, y).sample(60, random_state=0)
     assert set(y_syn) == {"neg", "pos"}
     means = X_syn.groupby(y_syn.to_numpy()).mean()
     assert (means.loc["neg"] < -1).all() and (means.loc["pos"] > 1).all()
@@ -50,7 +50,7 @@ def test_seeds_schema_and_categoricals_on_real_data(data_dir):
     from causalmix.data import load_dataset, low_data_split
 
     split = low_data_split(load_dataset("credit-g"), n_train=64, seed=0, test_cap=10)
-    gen = make_generator("tabebm", n_steps=5).fit(split.X_train, split.y_train)
+    gen = make_generator("tabebm", n_steps=5, pool_size=100).fit(split.X_train, split.y_train)
     a, b = gen.sample(40, random_state=3), gen.sample(40, random_state=3)
     assert a[0].equals(b[0]) and a[1].equals(b[1])
     assert list(a[0].columns) == list(split.X_train.columns) and (a[0].dtypes == split.X_train.dtypes).all()
@@ -62,7 +62,19 @@ def test_a_tabebm_run_with_the_shipped_model(data_dir, tmp_path):
     from causalmix.runs import RunSpec, execute_run
 
     spec = RunSpec(dataset="diabetes", n_train=32, seed=0, method="tabebm", device="cpu", test_cap=50,
-                   finetune={"max_steps": 2, "eval_every": 1, "n_estimators": 1}, generator={"n_steps": 5})
+                   finetune={"max_steps": 2, "eval_every": 1, "n_estimators": 1},
+                   generator={"n_steps": 5, "pool_size": 64})
     record = execute_run(spec, out_dir=tmp_path)
     assert record.status == "ok", record.error
-    assert record.n_steps == 2 and record.spec["generator"] == {"n_steps": 5}
+    assert record.n_steps == 2 and record.spec["generator"] == {"n_steps": 5, "pool_size": 64}
+
+
+def test_the_pool_is_drawn_once_per_fit_and_sampled_from(two_gaussians):
+    X, y = two_gaussians
+    gen = TabEBMGenerator(n_steps=3, pool_size=50).fit(X, y)
+    Z, labels = gen.pool_
+    assert Z.shape == (50, 3)
+    X_syn, _ = gen.sample(20, random_state=0)
+    pool_rows = Z * gen.scale_ + gen.mean_
+    for row in X_syn.to_numpy():  # every sampled row is a row of the pool
+        assert np.abs(pool_rows - row).max(axis=1).min() < 1e-9
