@@ -1,6 +1,7 @@
 """GPU check (`make gpu-check`): the smoke sweep on CUDA with the shipped model, with mixed precision
 off and on: seconds per step and per run, peak GPU memory (process peak RSS on CPU), and whether the same seed gives the same
-records on CUDA (the smoke sweep twice in float32).
+records on CUDA (the smoke sweep twice in float32). On CUDA it also adds the measured seconds per
+run to ``benchmarks/results/run_times.csv``, which ``causalmix sweep CONFIG --plan`` reads.
 
     python benchmarks/gpu_check.py [--config configs/smoke.yaml] [--out benchmarks/results/gpu_check.md]
 """
@@ -68,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             rows.append({"sweep": name, **row})
             key = records["dataset"] + "/" + records["method"] + "/" + records["domain"].fillna("")
             frames.append(records.set_index(key).sort_index())
+            if name == "float32-a" and args.device == "cuda":  # GPU rows of the timings file `--plan` reads
+                sys.path.insert(0, str(Path(__file__).parent))
+                from run_times import main as write_run_times
+
+                write_run_times([str(Path(tmp) / name)])
     a, b, mixed = frames
     same_ids = set(a["run_id"]) == set(b["run_id"])
     diff = float(np.nanmax(np.abs(a[METRICS].to_numpy() - b.loc[a.index, METRICS].to_numpy())))
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     text = (f"# GPU check: {args.config} on {hardware(args.device)} (device {args.device})\n\ncommit {git_commit(short=True)}; torch "
             f"{package_versions()['torch']}, tabpfn {package_versions()['tabpfn']}.\n\n"
             + table.to_markdown(index=False, floatfmt=".3f")
-            + f"\n\nSame seed, same records on CUDA: run ids equal: {same_ids}; largest metric difference between "
+            + f"\n\nSame seed, same records on {args.device}: run ids equal: {same_ids}; largest metric difference between "
               f"the two float32 sweeps: {diff:.2e} ({'identical' if diff == 0 else 'not identical'}).\n"
               f"Largest metric difference float32 vs autocast: {mixed_diff:.2e}.\n")
     print(text)
