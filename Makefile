@@ -16,8 +16,11 @@ export TABPFN_DISABLE_TELEMETRY ?= 1
 export MPLBACKEND ?= Agg
 
 STAMP := $(VENV)/.causalmix-installed
+# CTGAN needs pandas < 3 (its rdt dependency): its tests run in a second environment with its own lock.
+CTGAN_VENV ?= .venv-ctgan
+CTGAN_STAMP := $(CTGAN_VENV)/.causalmix-installed
 
-.PHONY: setup test reproduce notebooks book pretrain gpu-check lock clean
+.PHONY: setup test test-ctgan reproduce notebooks book pretrain gpu-check lock clean
 
 setup: $(STAMP)
 
@@ -33,6 +36,20 @@ $(STAMP): requirements.lock pyproject.toml
 
 test: setup
 	$(BIN)/python -m pytest
+	$(MAKE) test-ctgan
+
+$(CTGAN_STAMP): requirements-ctgan.lock pyproject.toml
+	test -x $(CTGAN_VENV)/bin/python || $(PYTHON) -m venv $(CTGAN_VENV)
+	$(CTGAN_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CTGAN_VENV)/bin/python -m pip install -q $(TORCH_INDEX) "$(TORCH)"
+	echo "$(TORCH)" > $(CTGAN_VENV)/torch-constraint.txt
+	$(CTGAN_VENV)/bin/python -m pip install -q -r requirements-ctgan.lock -c $(CTGAN_VENV)/torch-constraint.txt
+	$(CTGAN_VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+# The CTGAN tests, in the ctgan environment (make test runs them after the main suite).
+test-ctgan: $(CTGAN_STAMP)
+	$(CTGAN_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_ctgan.py
 
 # papermill executes notebooks/0*.ipynb for $(CONFIG) into book/results/ (the sweep runs in 02_benchmark;
 # cached run records under results/<config>/ are reused).

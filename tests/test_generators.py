@@ -155,7 +155,7 @@ def test_allocate_sums_and_proportions():
 
 
 def test_registry_names_and_errors():
-    assert set(GENERATORS) == {"none", "causalmix", "smote", "mixup", "tableaugment", "gaussian_copula", "ctgan"}
+    assert set(GENERATORS) == {"none", "causalmix", "smote", "mixup", "tableaugment", "gaussian_copula", "ctgan", "tabebm"}
     for name in GENERATORS:
         assert isinstance(make_generator(name), Generator)
     with pytest.raises(ValueError, match="valid names: none, causalmix, smote"):
