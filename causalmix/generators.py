@@ -624,39 +624,18 @@ class CTGANGenerator(Generator):
         return df.astype(float), ye
 
 
-class _LazyCausalMix:
-    """Registry entry that imports the SCM generator (dowhy, causal-learn) only when used."""
-
-    name = "causalmix"
-
-    def __call__(self, **params):
-        from causalmix.scm import CausalMixGenerator
-
-        return CausalMixGenerator(**params)
-
-
-class _LazyTabEBM:
-    """Registry entry that imports TabEBM (torch, tabpfn) only when used."""
-
-    name = "tabebm"
-
-    def __call__(self, **params):
-        from causalmix.tabebm import TabEBMGenerator
-
-        return TabEBMGenerator(**params)
-
-
 GENERATORS: dict[str, Any] = {
     "none": NoneGenerator,
-    "causalmix": _LazyCausalMix(),
+    "causalmix": "causalmix.scm:CausalMixGenerator",  # imported on use (dowhy, causal-learn)
     "smote": SMOTEGenerator,
     "mixup": MixupGenerator,
     "tableaugment": TableAugmentGenerator,
     "gaussian_copula": GaussianCopulaGenerator,
     "ctgan": CTGANGenerator,
-    "tabebm": _LazyTabEBM(),
+    "tabebm": "causalmix.tabebm:TabEBMGenerator",  # imported on use (torch, tabpfn)
 }
-"""Method name -> generator class (or factory); call with the generator's keyword parameters."""
+"""Method name -> generator class, or ``"module:Class"`` for those whose imports are heavy (loaded on
+first use, so this module never imports them: no import cycle with the modules that build on it)."""
 
 
 def make_generator(name: str, **params: Any) -> Generator:
@@ -669,6 +648,11 @@ def make_generator(name: str, **params: Any) -> Generator:
         factory = GENERATORS[name]
     except (KeyError, TypeError):
         raise ValueError(f"Unknown generator {name!r}; valid names: {', '.join(GENERATORS)}.") from None
+    if isinstance(factory, str):
+        import importlib
+
+        module, cls = factory.split(":")
+        factory = getattr(importlib.import_module(module), cls)
     try:
         return factory(**params)
     except TypeError as err:

@@ -62,7 +62,10 @@ from tqdm.auto import tqdm
 
 from causalmix.generators import Generator, GeneratorFallbackWarning, allocate
 
-__all__ = ["CausalMixFallbackWarning", "CausalMixGenerator", "DiscoveryTimeoutError", "edge_support", "sample_dag"]
+__all__ = [
+    "CausalMixFallbackWarning", "CausalMixGenerator", "DiscoveryTimeoutError", "draw_rows", "edge_probabilities",
+    "edge_support", "fit_scm", "sample_dag", "sample_dags",
+]
 
 Algorithm = Literal["pc", "fci"]
 IndepTest = Literal["fisherz", "kci", "rcit", "fastkci", "chisq", "gsq"]
@@ -183,6 +186,177 @@ def _global_numpy_seed(seed: int):
         np.random.set_state(state)
 
 
+def edge_probabilities(
+    data: pd.DataFrame,
+    *,
+    algorithms: Sequence[Algorithm] = ("pc", "fci"),
+    indep_test: IndepTest = "fisherz",
+    alpha: float = 0.05,
+    n_bootstrap: int = 5,
+    time_budget: float | None = None,
+    random_state: int | np.random.Generator | None = 0,
+    progress: bool = False,
+    return_details: bool = False,
+):
+    """Step 1-2: the edge-probability matrix of ``data`` (all columns numeric: categorical ones as
+    codes, the label as one more column) from PC and/or FCI on ``n_bootstrap`` bootstrap resamples
+    each. ``P[i, j]`` = share of the runs whose graph supports ``i -> j`` (module docstring).
+
+    Returns a labelled DataFrame (rows: source, columns: target); with ``return_details``, also
+    ``(runs per algorithm, errors of failed runs)``. A failed resample is skipped and reported;
+    running past ``time_budget`` seconds raises :class:`DiscoveryTimeoutError`.
+
+    >>> rng = np.random.default_rng(0); a = rng.normal(size=300)
+    >>> P = edge_probabilities(pd.DataFrame({"a": a, "b": a + 0.1 * rng.normal(size=300)}), n_bootstrap=2)
+    >>> float(P.loc["a", "b"] + P.loc["b", "a"])   # adjacent in every run
+    1.0
+    """
+    from causallearn.search.ConstraintBased.FCI import fci
+    from causallearn.search.ConstraintBased.PC import pc
+
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    algorithms = (algorithms,) if isinstance(algorithms, str) else tuple(algorithms)
+    names = list(data.columns)
+    X = data.to_numpy(dtype=float)
+    m, d = X.shape
+    total = np.zeros((d, d))
+    runs = {a: 0 for a in algorithms}
+    errors: list[str] = []
+    if d >= 2:
+        # a tiny jitter keeps Fisher-z's correlation matrix invertible when a resample makes a
+        # column constant or two columns identical; it moves correlations by ~1e-12
+        scale = X.std(axis=0)
+        scale[scale == 0] = 1.0
+        start = time.perf_counter()
+        for b in tqdm(range(n_bootstrap), desc="CausalMix: discovery", disable=not progress, leave=False):
+            for algo in algorithms:
+                if time_budget is not None and time.perf_counter() - start > time_budget:
+                    raise DiscoveryTimeoutError(
+                        f"Causal discovery ran past time_budget={time_budget} s before its "
+                        f"{len(algorithms) * n_bootstrap} bootstrap runs were done. Raise time_budget, "
+                        f"lower n_bootstrap or max_features, or set time_budget=None."
+                    )
+                rows = rng.integers(m, size=m)
+                sample = X[rows] + 1e-6 * scale * rng.standard_normal((m, d))
+                try:
+                    with _quiet():
+                        if algo == "pc":
+                            graph = pc(sample, alpha=alpha, indep_test=indep_test, show_progress=False).G.graph
+                        else:
+                            graph, _ = fci(sample, independence_test_method=indep_test, alpha=alpha,
+                                           show_progress=False, verbose=False)
+                            graph = graph.graph
+                except Exception as err:  # a failed resample is skipped and reported, not fatal
+                    errors.append(f"{algo} bootstrap {b}: {type(err).__name__}: {err}")
+                    continue
+                total += edge_support(graph)
+                runs[algo] += 1
+        if sum(runs.values()) == 0:
+            raise RuntimeError(
+                "Every causal-discovery run failed; first error: " + (errors[0] if errors else "none recorded")
+                + ". Check the data for degenerate columns (constant, duplicated) or use fewer features."
+            )
+    P = pd.DataFrame(total / max(1, sum(runs.values())), index=pd.Index(names, name="source"),
+                     columns=pd.Index(names, name="target"))
+    return (P, runs, errors) if return_details else P
+
+
+def sample_dags(edge_probabilities: pd.DataFrame, n: int, random_state: int | np.random.Generator | None = 0
+                ) -> list[nx.DiGraph]:
+    """Step 3: ``n`` DAGs drawn from the edge probabilities (:func:`sample_dag` each)."""
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    return [sample_dag(edge_probabilities, rng) for _ in range(n)]
+
+
+def _selection_rows(subset: pd.DataFrame, node: str) -> pd.DataFrame:
+    """Rows of the classes with at least 5 members, for selecting a classifier mechanism.
+
+    dowhy scores each of its 5 stratified folds with the classes present in that fold and fails
+    when a rare class is absent from one; the mechanism itself is fitted on all rows, rare classes
+    included, afterwards.
+    """
+    counts = subset[node].value_counts()
+    keep = subset[node].isin(counts.index[counts >= 5])
+    return subset[keep] if not keep.all() and subset.loc[keep, node].nunique() >= 2 else subset
+
+
+def fit_scm(
+    dag: nx.DiGraph,
+    data: pd.DataFrame,
+    *,
+    quality: Quality = "good",
+    categorical: Sequence[str] = (),
+    selection_data: pd.DataFrame | None = None,
+    random_state: int = 0,
+    cache: dict | None = None,
+    on_fallback=None,
+):
+    """Step 4: an additive-noise SCM fitted on a copy of ``dag`` with ``dowhy.gcm``, node by node.
+
+    Roots get empirical distributions; every other node gets the mechanism that dowhy's automatic
+    assignment selects at ``quality`` *for its parents in this DAG* (regressors for numeric nodes,
+    classifiers for ``categorical`` ones, whose values must be strings), selected on
+    ``selection_data`` (default ``data``) and fitted on ``data``. ``cache`` (shared across the DAGs
+    of one fit) reuses a mechanism already fitted for the same node and parent set. When selection
+    fails, a linear (or logistic) mechanism is used and ``on_fallback(message)`` is told.
+
+    >>> scm = fit_scm(dag, frame, categorical=["label"], random_state=0)   # doctest: +SKIP
+    """
+    from dowhy import gcm
+    from dowhy.gcm.causal_mechanisms import AdditiveNoiseModel, ClassifierFCM
+    from dowhy.gcm.causal_models import PARENTS_DURING_FIT
+    from dowhy.gcm.ml import create_linear_regressor, create_logistic_regression_classifier
+
+    cache = {} if cache is None else cache
+    selection_data = data if selection_data is None else selection_data
+    level = {"good": gcm.auto.AssignmentQuality.GOOD, "better": gcm.auto.AssignmentQuality.BETTER}[quality]
+    scm = gcm.StructuralCausalModel(nx.DiGraph(dag))  # the model stores mechanisms on its graph: copy
+    with _quiet(), _global_numpy_seed(random_state):
+        for node in nx.topological_sort(scm.graph):
+            parents = tuple(sorted(scm.graph.predecessors(node)))
+            if (node, parents) in cache:
+                scm.set_causal_mechanism(node, cache[node, parents])
+                scm.graph.nodes[node][PARENTS_DURING_FIT] = list(parents)
+                continue
+            is_categorical = node in categorical
+            if not parents:
+                gcm.auto.assign_causal_mechanism_node(scm, node, selection_data, level)  # empirical
+            else:
+                try:
+                    rows = _selection_rows(selection_data, node) if is_categorical else selection_data
+                    gcm.auto.assign_causal_mechanism_node(scm, node, rows, level)
+                except ValueError as err:
+                    scm.set_causal_mechanism(
+                        node,
+                        ClassifierFCM(create_logistic_regression_classifier(max_iter=1000))
+                        if is_categorical else AdditiveNoiseModel(create_linear_regressor()),
+                    )
+                    if on_fallback is not None:
+                        on_fallback(f"Mechanism selection failed for {node!r} given {list(parents)} ({err}); used "
+                                    + ("logistic regression." if is_categorical else "a linear additive-noise model."))
+            gcm.fitting_sampling.fit_causal_model_of_target(scm, node, data)
+            cache[node, parents] = scm.causal_mechanism(node)
+    return scm
+
+
+def draw_rows(scms: Sequence, n: int, random_state: int | np.random.Generator | None = 0) -> pd.DataFrame:
+    """Step 5: ``n`` rows spread evenly over fitted SCMs: exogenous noise propagated through each,
+    numpy's global state seeded right before each draw (and restored), the rows shuffled."""
+    from dowhy import gcm
+
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    counts = allocate(n, np.ones(len(scms)))
+    seeds = rng.integers(2**31 - 1, size=len(scms))
+    parts = []
+    for scm, k, seed in zip(scms, counts, seeds):
+        if k == 0:
+            continue
+        with _quiet(), _global_numpy_seed(int(seed)):
+            parts.append(gcm.draw_samples(scm, num_samples=int(k)))
+    draws = pd.concat(parts, ignore_index=True)
+    return draws.iloc[rng.permutation(len(draws))].reset_index(drop=True)
+
+
 class CausalMixGenerator(Generator):
     """Synthetic rows from SCMs fitted to the data (CausalMixFT). See the module docstring.
 
@@ -196,10 +370,9 @@ class CausalMixGenerator(Generator):
         n_bootstrap: bootstrap resamples per algorithm. Default 5: with both algorithms, 10 runs
             give edge probabilities in steps of 0.05 for about 2 s of CPU at 256 rows x 21 nodes
             (PC 0.14 s, FCI 0.21 s per run, measured on credit-g).
-        n_dags: DAGs drawn and fitted. Default 3. Model selection runs once per node (see
-            ``_fit_scm``), so extra DAGs are cheap: at 256 rows x 21 nodes one DAG costs about
-            10.2 s of CPU in all and three DAGs 11.2 s, of which dowhy's model selection for the
-            13 categorical nodes is about 7 s; three DAGs already mix the uncertain orientations.
+        n_dags: DAGs drawn and fitted. Default 3: three DAGs already mix the uncertain
+            orientations. Model selection runs for each node of each DAG, on that node's parents
+            there (:func:`fit_scm`); a node whose parent set repeats across DAGs reuses its fit.
         quality: dowhy ``AssignmentQuality``, ``"good"`` (default, fast) or ``"better"`` (larger
             model zoo, several times slower). ``"best"`` needs AutoGluon and is not offered.
         max_features: most features kept in the SCM (by mutual information with the label); the
@@ -219,6 +392,14 @@ class CausalMixGenerator(Generator):
         random_state: seed of the bootstraps, DAG draws and mechanism fitting. Default 0.
         progress: show a tqdm bar over the discovery runs and the SCM fits. Default False (the
             generator is fitted once per split inside sweeps that have their own progress bars).
+        dag: a researcher's DAG (``networkx.DiGraph`` over the SCM columns and the label, named
+            as the label series or ``"label"``) used instead of discovery: every sampled DAG is it
+            (the label-isolation fallback aside). Default ``None``: discover.
+        edge_probabilities: a researcher's edge-probability matrix (DataFrame, source rows x
+            target columns, same node names) used instead of discovery. Default ``None``.
+
+    The steps are public functions a researcher can call one by one: :func:`edge_probabilities`
+    (discovery) -> :func:`sample_dags` -> :func:`fit_scm` -> :func:`draw_rows`.
 
     Fitted attributes: ``edge_probabilities_`` (DataFrame, source rows x target columns),
     ``dags_`` (tuple of ``networkx.DiGraph``), ``scms_`` (fitted ``gcm.StructuralCausalModel``),
@@ -245,6 +426,8 @@ class CausalMixGenerator(Generator):
         clip_to_range: bool = True,
         random_state: int | None = 0,
         progress: bool = False,
+        dag: nx.DiGraph | None = None,
+        edge_probabilities: pd.DataFrame | None = None,
     ):
         self.algorithms = algorithms
         self.indep_test = indep_test
@@ -259,6 +442,8 @@ class CausalMixGenerator(Generator):
         self.clip_to_range = clip_to_range
         self.random_state = random_state
         self.progress = progress
+        self.dag = dag
+        self.edge_probabilities = edge_probabilities
 
     # ------------------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -288,6 +473,8 @@ class CausalMixGenerator(Generator):
             raise ValueError(f"selection_rows must be an int >= 20 or None, got {self.selection_rows!r}.")
         if self.time_budget is not None and self.time_budget <= 0:
             raise ValueError(f"time_budget must be positive seconds or None, got {self.time_budget!r}.")
+        if self.dag is not None and self.edge_probabilities is not None:
+            raise ValueError("Give dag or edge_probabilities, not both.")
         self._algos = algos
 
     def _fallback(self, message: str) -> None:
@@ -305,15 +492,19 @@ class CausalMixGenerator(Generator):
         data = Xe[self._scm_columns].copy()
         data[self.label_node_] = ye.astype(float)
         t1 = time.perf_counter()
-        P = self._discover(data.to_numpy(dtype=float), rng)
-        self.edge_probabilities_ = pd.DataFrame(P, index=pd.Index(names, name="source"), columns=pd.Index(names, name="target"))
-        if len(names) > 1 and not P.any():
+        if self.dag is not None or self.edge_probabilities is not None:  # the researcher's graph
+            P = self._given_edge_probabilities(names)
+            self.n_discovery_runs_ = {}
+        else:
+            P = self._discover(data, rng)
+        self.edge_probabilities_ = P
+        if len(names) > 1 and not P.to_numpy().any():
             self._fallback(
                 "Discovery found no edges in any run: every DAG falls back to the naive-Bayes graph "
                 "label -> each feature."
             )
         t2 = time.perf_counter()
-        self.dags_ = tuple(self._draw_dag(P, names, rng) for _ in range(self.n_dags))
+        self.dags_ = tuple(self._draw_dag(P.to_numpy(), names, rng) for _ in range(self.n_dags))
         t3 = time.perf_counter()
         frame, cache = self._to_dowhy_frame(Xe, ye), {}
         if self.selection_rows is not None and len(frame) > self.selection_rows:
@@ -321,13 +512,42 @@ class CausalMixGenerator(Generator):
         else:
             subset = frame
         dags = tqdm(self.dags_, desc="CausalMix: fitting SCMs", disable=not self.progress, leave=False)
-        self.scms_ = tuple(self._fit_scm(dag, frame, subset, int(rng.integers(2**31 - 1)), cache) for dag in dags)
+        categorical = [*self._categorical, self.label_node_]
+        self.scms_ = tuple(
+            fit_scm(dag, frame, quality=self.quality, categorical=categorical, selection_data=subset,
+                    random_state=int(rng.integers(2**31 - 1)), cache=cache, on_fallback=self._fallback)
+            for dag in dags
+        )
         t4 = time.perf_counter()
         self._side = Xe[[c for c, r in self.column_roles_.items() if r != "scm"]].to_numpy(dtype=float)
         self._side_cols = [c for c, r in self.column_roles_.items() if r != "scm"]
         self._ye = ye
         self.fallbacks_ = tuple(self._fallbacks)
         self.fit_seconds_ = {"roles": t1 - t0, "discovery": t2 - t1, "dags": t3 - t2, "mechanisms": t4 - t3}
+
+    def _given_edge_probabilities(self, names: list[str]) -> pd.DataFrame:
+        """The researcher's ``dag`` (as 0/1 probabilities) or ``edge_probabilities``, over the SCM's nodes."""
+        label_aliases = {str(self._y_name) if self._y_name is not None else "target", "label", self.label_node_}
+        if self.dag is not None:
+            dag = nx.DiGraph(self.dag)
+            if not nx.is_directed_acyclic_graph(dag):
+                raise ValueError("dag must be acyclic (a networkx.DiGraph without directed cycles).")
+            given = pd.DataFrame(0.0, index=list(dag.nodes), columns=list(dag.nodes))
+            for a, b in dag.edges:
+                given.loc[a, b] = 1.0
+        else:
+            given = pd.DataFrame(self.edge_probabilities).astype(float)
+        rename = {n: self.label_node_ for n in given.index if n in label_aliases and n not in self._scm_columns}
+        given = given.rename(index=rename, columns=rename)
+        unknown = sorted(set(given.index) - set(names))
+        if unknown:
+            raise ValueError(f"The given graph names {unknown}, which are not SCM nodes {names} (the label node is "
+                             f"{self.label_node_!r}; side and constant columns are not nodes: see column_roles_).")
+        P = given.reindex(index=names, columns=names, fill_value=0.0)
+        if ((P < 0) | (P > 1)).to_numpy().any():
+            raise ValueError("edge probabilities must lie in [0, 1].")
+        P.index.name, P.columns.name = "source", "target"
+        return P
 
     # -- 0. column roles ------------------------------------------------------------------
     def _assign_roles(self, Xe: pd.DataFrame, ye: np.ndarray, rng: np.random.Generator) -> None:
@@ -364,58 +584,15 @@ class CausalMixGenerator(Generator):
         self._scm_columns = [c for c, r in roles.items() if r == "scm"]
 
     # -- 1-2. discovery and edge probabilities --------------------------------------------
-    def _discover(self, data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        from causallearn.search.ConstraintBased.FCI import fci
-        from causallearn.search.ConstraintBased.PC import pc
-
-        m, d = data.shape
-        total = np.zeros((d, d))
-        runs = {a: 0 for a in self._algos}
-        if d < 2:
-            self.n_discovery_runs_ = runs
-            return total
-        # a tiny jitter keeps Fisher-z's correlation matrix invertible when a resample makes a
-        # column constant or two columns identical; it moves correlations by ~1e-12
-        scale = data.std(axis=0)
-        scale[scale == 0] = 1.0
-        start = time.perf_counter()
-        for b in tqdm(range(self.n_bootstrap), desc="CausalMix: discovery", disable=not self.progress, leave=False):
-            for algo in self._algos:
-                if self.time_budget is not None and time.perf_counter() - start > self.time_budget:
-                    raise DiscoveryTimeoutError(
-                        f"Causal discovery ran past time_budget={self.time_budget} s before its "
-                        f"{len(self._algos) * self.n_bootstrap} bootstrap runs were done. Raise time_budget, "
-                        f"lower n_bootstrap or max_features, or set time_budget=None."
-                    )
-                rows = rng.integers(m, size=m)
-                sample = data[rows] + 1e-6 * scale * rng.standard_normal((m, d))
-                try:
-                    with _quiet():
-                        if algo == "pc":
-                            graph = pc(sample, alpha=self.alpha, indep_test=self.indep_test, show_progress=False).G.graph
-                        else:
-                            graph, _ = fci(sample, independence_test_method=self.indep_test, alpha=self.alpha,
-                                           show_progress=False, verbose=False)
-                            graph = graph.graph
-                except Exception as err:  # a failed resample is skipped and recorded, not fatal
-                    self.discovery_errors_.append(f"{algo} bootstrap {b}: {type(err).__name__}: {err}")
-                    continue
-                total += edge_support(graph)
-                runs[algo] += 1
-        self.n_discovery_runs_ = runs
-        n_runs = sum(runs.values())
-        if n_runs == 0:
-            raise RuntimeError(
-                "Every causal-discovery run failed; first error: "
-                + (self.discovery_errors_[0] if self.discovery_errors_ else "none recorded")
-                + ". Try indep_test='fisherz' or check the data for degenerate columns."
-            )
-        if n_runs < len(self._algos) * self.n_bootstrap:
-            self._fallback(
-                f"Discovery used {n_runs} of {len(self._algos) * self.n_bootstrap} bootstrap runs "
-                f"({len(self.discovery_errors_)} failed)."
-            )
-        return total / n_runs
+    def _discover(self, data: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        P, runs, errors = edge_probabilities(
+            data, algorithms=self._algos, indep_test=self.indep_test, alpha=self.alpha, n_bootstrap=self.n_bootstrap,
+            time_budget=self.time_budget, random_state=rng, progress=self.progress, return_details=True)
+        self.n_discovery_runs_, self.discovery_errors_ = runs, errors
+        if sum(runs.values()) < len(self._algos) * self.n_bootstrap:
+            self._fallback(f"Discovery used {sum(runs.values())} of {len(self._algos) * self.n_bootstrap} bootstrap "
+                           f"runs ({len(errors)} failed).")
+        return P
 
     # -- 3. DAG sampling ------------------------------------------------------------------
     def _draw_dag(self, P: np.ndarray, names: list[str], rng: np.random.Generator) -> nx.DiGraph:
@@ -447,80 +624,9 @@ class CausalMixGenerator(Generator):
         cols[self.label_node_] = np.array([f"k{int(k)}" for k in ye], dtype=object)
         return pd.DataFrame(cols)
 
-    def _fit_scm(self, dag: nx.DiGraph, data: pd.DataFrame, subset: pd.DataFrame, seed: int, cache: dict):
-        """Fit one SCM on a copy of ``dag``, node by node, with dowhy's automatic assignment.
-
-        Two savings over calling ``assign_causal_mechanisms`` + ``fit`` per DAG, both shared through
-        ``cache`` across the DAGs of one fit: a mechanism already fitted for the same node and
-        parent set is reused as is; and dowhy's model selection (cross-validating the quality's
-        model zoo, the bulk of the cost) runs once per non-root node, on its parents in the first
-        DAG where it has any, later DAGs fitting a fresh clone of the selected model class.
-        """
-        from dowhy import gcm
-        from dowhy.gcm.causal_mechanisms import AdditiveNoiseModel, ClassifierFCM
-        from dowhy.gcm.causal_models import PARENTS_DURING_FIT
-        from dowhy.gcm.ml import create_linear_regressor, create_logistic_regression_classifier
-
-        quality = {"good": gcm.auto.AssignmentQuality.GOOD, "better": gcm.auto.AssignmentQuality.BETTER}[self.quality]
-        scm = gcm.StructuralCausalModel(nx.DiGraph(dag))  # the model stores mechanisms on its graph: copy
-        with _quiet(), _global_numpy_seed(seed):
-            for node in nx.topological_sort(scm.graph):
-                parents = tuple(sorted(scm.graph.predecessors(node)))
-                if (node, parents) in cache:
-                    scm.set_causal_mechanism(node, cache[node, parents])
-                    scm.graph.nodes[node][PARENTS_DURING_FIT] = list(parents)
-                    continue
-                if parents and ("selected", node) in cache:
-                    scm.set_causal_mechanism(node, cache["selected", node].clone())
-                elif not parents:
-                    gcm.auto.assign_causal_mechanism_node(scm, node, subset, quality)  # empirical
-                else:
-                    categorical = node == self.label_node_ or node in self._categorical
-                    try:
-                        rows = self._selection_rows(subset, node) if categorical else subset
-                        gcm.auto.assign_causal_mechanism_node(scm, node, rows, quality)
-                    except ValueError as err:
-                        scm.set_causal_mechanism(
-                            node,
-                            ClassifierFCM(create_logistic_regression_classifier(max_iter=1000))
-                            if categorical
-                            else AdditiveNoiseModel(create_linear_regressor()),
-                        )
-                        self._fallback(
-                            f"Mechanism selection failed for {node!r} given {list(parents)} ({err}); used "
-                            + ("logistic regression." if categorical else "a linear additive-noise model.")
-                        )
-                    cache["selected", node] = scm.causal_mechanism(node)
-                gcm.fitting_sampling.fit_causal_model_of_target(scm, node, data)
-                cache[node, parents] = scm.causal_mechanism(node)
-        return scm
-
-    @staticmethod
-    def _selection_rows(subset: pd.DataFrame, node: str) -> pd.DataFrame:
-        """Rows of the classes with at least 5 members, for selecting a classifier mechanism.
-
-        dowhy scores each of its 5 stratified folds with the classes present in that fold and
-        fails when a rare class is absent from one; the mechanism itself is fitted on all rows,
-        rare classes included, afterwards.
-        """
-        counts = subset[node].value_counts()
-        keep = subset[node].isin(counts.index[counts >= 5])
-        return subset[keep] if not keep.all() and subset.loc[keep, node].nunique() >= 2 else subset
-
     # -- 5. sampling ----------------------------------------------------------------------
     def _sample(self, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
-        from dowhy import gcm
-
-        counts = allocate(n, np.ones(len(self.scms_)))
-        seeds = rng.integers(2**31 - 1, size=len(self.scms_))
-        parts = []
-        for scm, k, seed in zip(self.scms_, counts, seeds):
-            if k == 0:
-                continue
-            with _quiet(), _global_numpy_seed(int(seed)):
-                parts.append(gcm.draw_samples(scm, num_samples=int(k)))
-        draws = pd.concat(parts, ignore_index=True)
-        draws = draws.iloc[rng.permutation(len(draws))].reset_index(drop=True)
+        draws = draw_rows(self.scms_, n, rng)
         ye = np.array([int(str(v)[1:]) for v in draws[self.label_node_]], dtype=np.int64)
         out = {}
         specs = {s.name: s for s in self.columns_}

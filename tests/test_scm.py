@@ -232,3 +232,55 @@ def test_no_scm_features_left():
     Xs, ys = gen.sample(40, random_state=0)
     id_to_label = dict(zip(X["id"].astype(str), y))
     assert all(id_to_label[i] == lab for i, lab in zip(Xs["id"].astype(str), ys))  # same-label donors
+
+
+def test_the_pipeline_steps_one_by_one():
+    # edge probabilities -> DAGs -> an SCM per DAG -> rows, each step public and seeded
+    from causalmix.scm import draw_rows, edge_probabilities, fit_scm, sample_dags
+
+    X, y = known_scm(400, seed=1)
+    numeric = X[["a", "b", "f", "g", "d", "e"]].assign(label=(y == "pos").astype(float))
+    P = edge_probabilities(numeric, n_bootstrap=2, random_state=0)
+    assert list(P.index) == list(P.columns) == list(numeric.columns)
+    assert adjacency(P, "a", "b") == 1.0 and P.equals(edge_probabilities(numeric, n_bootstrap=2, random_state=0))
+    dags = sample_dags(P, 2, random_state=0)
+    assert len(dags) == 2 and all(nx.is_directed_acyclic_graph(g) for g in dags)
+    frame = numeric.assign(label=np.where(y == "pos", "k1", "k0"))
+    scms = [fit_scm(g, frame, categorical=["label"], random_state=0) for g in dags]
+    rows = draw_rows(scms, 50, random_state=3)
+    assert rows.shape == (50, 7) and set(rows["label"]) <= {"k0", "k1"}
+    assert rows.equals(draw_rows(scms, 50, random_state=3))
+
+
+def test_a_researchers_dag_replaces_discovery():
+    X, y = known_scm(300, seed=2)
+    X = X[["a", "b", "d"]]
+    graph = nx.DiGraph([("a", "b"), ("b", "label"), ("label", "d")])
+    gen = CausalMixGenerator(dag=graph, n_dags=2, random_state=0).fit(X, y)
+    assert gen.n_discovery_runs_ == {}
+    for dag in gen.dags_:
+        assert set(dag.edges) == {("a", "b"), ("b", "label"), ("label", "d")}
+    X_syn, y_syn = gen.sample(100, random_state=0)
+    assert len(X_syn) == 100 and set(y_syn) <= {"neg", "pos"}
+    with pytest.raises(ValueError, match="not SCM nodes"):
+        CausalMixGenerator(dag=nx.DiGraph([("a", "zz")])).fit(X, y)
+    P = pd.DataFrame(0.0, index=["a", "b", "d", "label"], columns=["a", "b", "d", "label"])
+    P.loc["a", "label"] = 1.0
+    given = CausalMixGenerator(edge_probabilities=P, n_dags=1, random_state=0).fit(X, y)
+    assert ("a", "label") in given.dags_[0].edges
+
+
+def test_model_selection_runs_for_each_dag_on_its_own_parents():
+    from dowhy.gcm.causal_models import PARENTS_DURING_FIT
+
+    X, y = known_scm(300, seed=3)
+    X = X[["a", "b", "d"]]
+    P = pd.DataFrame(0.0, index=["a", "b", "d", "label"], columns=["a", "b", "d", "label"])
+    P.loc["a", "b"] = P.loc["b", "a"] = 0.5  # either orientation
+    P.loc["b", "label"] = 1.0
+    gen = CausalMixGenerator(edge_probabilities=P, n_dags=6, random_state=0).fit(X, y)
+    orientations = {("a", "b") in dag.edges for dag in gen.dags_}
+    assert orientations == {True, False}  # both orientations drawn
+    for dag, scm in zip(gen.dags_, gen.scms_):
+        for node in dag.nodes:  # every mechanism was fitted on its parents in this DAG
+            assert sorted(scm.graph.nodes[node].get(PARENTS_DURING_FIT, [])) == sorted(dag.predecessors(node))
