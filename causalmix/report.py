@@ -929,8 +929,9 @@ def plot_pairwise(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.Data
 
 def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, Any], *, n: int, seed: int,
                    causalmix=None, generators: Sequence[str] | None = None) -> tuple[pd.DataFrame, str]:
-    """Every registered generator (except ``none``) fitted on the split's training rows, ``n`` rows
-    drawn, scored against the held-out ``real`` rows with :func:`causalmix.fidelity.fidelity_report`.
+    """Every generator of the configuration's methods (or ``generators``) fitted on the split's
+    training rows, ``n`` rows drawn, scored against the held-out ``real`` rows with
+    :func:`causalmix.fidelity.fidelity_report`.
 
     Returns the table (one row per generator) and a markdown note naming the generators that
     could not run, with the reason. ``causalmix`` reuses an already fitted CausalMix generator.
@@ -938,9 +939,11 @@ def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, A
     import time
 
     from causalmix import fidelity
-    from causalmix.generators import GENERATORS, make_generator
+    from causalmix.generators import make_generator
+    from causalmix.runs import METHODS
 
-    names = list(generators) if generators else [g for g in GENERATORS if g != "none"]
+    names = list(generators) if generators else list(dict.fromkeys(
+        METHODS[m] for m in cfg.get("methods", METHODS) if METHODS.get(m)))
     params = cfg.get("generators") or {}
     rows, notes = {}, []
     # Reference: the real training rows scored like a generator's output (what "as close as real
@@ -962,7 +965,7 @@ def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, A
         scores = fidelity.fidelity_report(real, synthetic, random_state=seed)
         rows[method_label(name)] = {**scores.summary(), "fit (s)": fit_s}
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("generator")
-    note = "\n".join(notes) if notes else "Every registered generator ran."
+    note = "\n".join(notes) if notes else "Every generator of the configuration ran."
     legend = (
         "Columns: `marginal_mean`/`marginal_max` — mean/max over columns of the Kolmogorov–Smirnov "
         "statistic (numeric) or total-variation distance (categorical) between real and synthetic "
