@@ -200,6 +200,7 @@ def _cmd_add_dataset(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from causalmix.model import DEFAULT_MODEL
     from causalmix.runs import METHODS
 
     parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
@@ -215,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--n-train", type=int, default=256, help="training rows (default %(default)s)")
     run.add_argument("--n-val", type=int, default=None, help="validation rows (default n_train // 4, >= 2 per class)")
     run.add_argument("--seed", type=int, default=0, help="split seed (default %(default)s)")
-    run.add_argument("--model", default="causalmix-tiny", help="shipped checkpoint name, 'tabpfn-v2' or a path")
+    run.add_argument("--model", default=DEFAULT_MODEL, help="shipped checkpoint name, 'tabpfn-v2' or a path (default %(default)s)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
     run.add_argument("--max-steps", type=int, default=None, help="fine-tuning steps (FinetuneConfig default 50)")
     run.add_argument("--learning-rate", type=float, default=None,

@@ -46,6 +46,7 @@ import pandas as pd
 
 from causalmix.claims import STALE_AFTER_S, release, try_claim
 from causalmix.data import DEFAULT_TEST_CAP
+from causalmix.model import DEFAULT_MODEL
 from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, atomic_write, check_writable,
                             execute_run, write_record)
 
@@ -85,7 +86,7 @@ class SweepConfig:
     """
 
     name: str = "sweep"
-    model: str = "causalmix-tiny"
+    model: str = DEFAULT_MODEL
     device: str = "auto"
     datasets: tuple[str, ...] = ()
     n_train: tuple[int, ...] = (128,)

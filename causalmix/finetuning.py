@@ -46,6 +46,7 @@ import torch
 
 from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier, max_model_features
 from causalmix.metrics import classification_metrics
+from causalmix.model import DEFAULT_MODEL
 from causalmix.seeds import stream
 
 __all__ = ["CausalMixFinetunedClassifier", "FinetuneConfig", "FinetuneResult", "finetune"]
@@ -610,7 +611,7 @@ class CausalMixFinetunedClassifier:
     step, which takes the encoded rows), ``generator_``, ``feature_names_in_``.
     """
 
-    def __init__(self, *, model: Any = "causalmix-tiny", generator: Any = None,
+    def __init__(self, *, model: Any = DEFAULT_MODEL, generator: Any = None,
                  generator_params: dict[str, Any] | None = None, config: FinetuneConfig | None = None,
                  random_state: int = 0):
         self.model = model

@@ -19,8 +19,6 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import torch
-
 from causalmix.provenance import file_sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -41,6 +39,8 @@ class ModelNotAvailableError(FileNotFoundError):
 def resolve_device(device: Device | str = "auto") -> str:
     """``"auto"`` becomes ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
     if device == "auto":
+        import torch
+
         return "cuda" if torch.cuda.is_available() else "cpu"
     return str(device)
 
@@ -172,6 +172,8 @@ def load_classifier(
     from tabpfn import TabPFNClassifier
 
     kwargs.setdefault("ignore_pretraining_limits", True)
+    import torch
+
     kwargs.setdefault("inference_precision", torch.float32)
     return TabPFNClassifier(
         model_path=str(resolve_model_path(model)),
@@ -186,7 +188,7 @@ def load_classifier(
 # --- building and saving v2-architecture checkpoints (used by pretraining and tests) ---
 
 
-def build_architecture(config: dict[str, Any]) -> tuple[torch.nn.Module, dict[str, Any]]:
+def build_architecture(config: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """A freshly initialised TabPFN-v2-architecture model and its full config dict.
 
     >>> model, cfg = build_architecture({"emsize": 64, "nlayers": 2, "nhead": 2})
@@ -203,7 +205,7 @@ def build_architecture(config: dict[str, Any]) -> tuple[torch.nn.Module, dict[st
 
 
 def save_checkpoint(
-    model: torch.nn.Module,
+    model: Any,
     config: dict[str, Any],
     path: str | os.PathLike,
     *,
@@ -220,6 +222,8 @@ def save_checkpoint(
     state_dict = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
     checkpoint = {"state_dict": state_dict, "config": config, "architecture_name": "tabpfn_v2", **(extra or {})}
     tmp = path.with_name(path.name + ".tmp")
+    import torch
+
     torch.save(checkpoint, tmp)
     tmp.replace(path)
     return path

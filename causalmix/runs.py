@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from causalmix.data import DEFAULT_TEST_CAP
+from causalmix.model import DEFAULT_MODEL
 from causalmix.provenance import file_sha256, git_commit, hardware, package_versions, result_versions
 
 __all__ = [
@@ -118,7 +119,7 @@ class RunSpec:
     seed: int
     method: str
     n_val: int | None = None
-    model: str = "causalmix-tiny"
+    model: str = DEFAULT_MODEL
     device: str = "auto"
     finetune: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     generator: Mapping[str, Any] = dataclasses.field(default_factory=dict)

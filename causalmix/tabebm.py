@@ -38,6 +38,7 @@ import torch
 
 from causalmix.data import allocate
 from causalmix.generators import Generator
+from causalmix.model import DEFAULT_MODEL
 
 __all__ = ["TabEBMGenerator"]
 
@@ -69,7 +70,7 @@ class TabEBMGenerator(Generator):
 
     name = "tabebm"
 
-    def __init__(self, *, model: str = "causalmix-tiny", n_steps: int = 200, step_size: float = 0.1,
+    def __init__(self, *, model: str = DEFAULT_MODEL, n_steps: int = 200, step_size: float = 0.1,
                  noise_std: float = 0.01, start_noise_std: float = 0.01, negative_distance: float = 5.0,
                  n_negatives: int = 4, class_balance: str = "proportional", pool_size: int | None = 1024,
                  device: str = "cpu", random_state: int | None = 0):
