@@ -284,3 +284,21 @@ def test_model_selection_runs_for_each_dag_on_its_own_parents():
     for dag, scm in zip(gen.dags_, gen.scms_):
         for node in dag.nodes:  # every mechanism was fitted on its parents in this DAG
             assert sorted(scm.graph.nodes[node].get(PARENTS_DURING_FIT, [])) == sorted(dag.predecessors(node))
+
+
+def test_a_nominal_label_is_seen_through_its_middle_code_with_onehot_blocks():
+    import importlib.util
+    from pathlib import Path
+
+    from causalmix.scm import edge_probabilities
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "nominal_discovery.py"
+    spec = importlib.util.spec_from_file_location("nominal_discovery", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    data = bench.known(256, seed=0)  # x2 -> label acts through the middle code "b"
+    adj = {c: edge_probabilities(data, n_bootstrap=2, random_state=0, nominal=["label"], nominal_coding=c)
+           for c in ("ordinal", "onehot")}
+    assert adjacency(adj["onehot"], "x2", "label") > 0.5 > adjacency(adj["ordinal"], "x2", "label")
+    assert adjacency(adj["onehot"], "x5", "label") < 0.5  # no edge invented
+    assert list(adj["onehot"].index) == list(data.columns)  # one node per variable
