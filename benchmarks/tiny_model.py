@@ -1,4 +1,5 @@
-"""Zero-shot ROC-AUC of the shipped ``causalmix-tiny`` model beside scikit-learn baselines.
+"""Zero-shot ROC-AUC of a TabPFN-architecture checkpoint (default: the shipped ``causalmix-tiny``)
+beside scikit-learn baselines.
 
 For every dataset in ``CAUSALMIX_DATA_DIR`` (default: the shared folder), every ``n_train`` and
 every seed: a stratified low-data split (``causalmix.data.low_data_split``; the test set capped
@@ -95,11 +96,11 @@ def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators
     categorical = [c for c in ds.X.columns if c in ds.categorical_features]
     numeric = [c for c in ds.X.columns if c not in ds.categorical_features]
     rows = []
-    for label in (["causalmix-tiny"] if model else []) + list(baselines):
+    for label in ([model_label(model)] if model else []) + list(baselines):
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if label == "causalmix-tiny":
+            if label not in BASELINES:
                 clf = load_classifier(model, device="cpu", n_estimators=n_estimators, random_state=seed)
             else:
                 clf = _sklearn_model(label, categorical, numeric, seed)
@@ -144,22 +145,28 @@ def run(
     return pd.DataFrame(rows)
 
 
+def model_label(model: str) -> str:
+    """The model's column name: a shipped name as is, a checkpoint path by its file stem."""
+    return Path(str(model)).stem
+
+
 def summarise(results: pd.DataFrame) -> str:
     """Markdown: per-dataset mean ROC-AUC per model, per n_train, and the median over datasets."""
-    order = [m for m in ("causalmix-tiny", *BASELINES) if m in set(results["model"])]
+    models = sorted(set(results["model"]) - set(BASELINES))
+    order = [*models, *[m for m in BASELINES if m in set(results["model"])]]
     parts = []
     for n_train, group in results.groupby("n_train"):
         table = group.pivot_table(index="dataset", columns="model", values="roc_auc", aggfunc="mean")[order]
         table.loc["**median**"] = table.median()
         table.loc["**mean**"] = table.iloc[:-1].mean()
-        both = {"causalmix-tiny", "logreg"} <= set(order)
-        wins = (table.iloc[:-2]["causalmix-tiny"] >= table.iloc[:-2]["logreg"]).sum() if both else None
+        both = bool(models) and "logreg" in order
+        wins = (table.iloc[:-2][models[0]] >= table.iloc[:-2]["logreg"]).sum() if both else None
         lines = [f"### n_train = {n_train}", "", "| dataset | " + " | ".join(order) + " |",
                  "|---|" + "---|" * len(order)]
         for idx, row in table.iterrows():
             lines.append(f"| {idx} | " + " | ".join(f"{v:.3f}" for v in row.to_numpy()) + " |")
         if wins is not None:
-            lines += ["", f"causalmix-tiny >= logreg on {wins} of {len(table) - 2} datasets."]
+            lines += ["", f"{models[0]} >= logreg on {wins} of {len(table) - 2} datasets."]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
