@@ -23,7 +23,8 @@ Configuration keys (flat; unknown keys are an error; :class:`SweepConfig` valida
 default), ``seeds`` (list), ``methods`` (list), ``finetune`` (FinetuneConfig fields),
 ``generators`` (method -> generator params), ``test_cap``, ``domain_shift`` (list of
 ``{dataset, column, values | between, n_train, seeds, methods}``), ``out_dir`` (default
-``results/<name>``), ``threads`` (null = cores // jobs).
+``results/<name>``), ``threads`` (null = cores // jobs), ``variants`` (name -> ``{method,
+generator, finetune}``: a method with other settings, listed in ``methods`` by its name — ablations).
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class SweepConfig:
     domain_shift: tuple[Mapping[str, Any], ...] = ()
     out_dir: str | None = None
     threads: int | None = None
+    variants: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen: normalise once here
@@ -108,7 +110,13 @@ class SweepConfig:
         set_("generators", {k: dict(v or {}) for k, v in (self.generators or {}).items()})
         set_("domain_shift", tuple(dict(b) for b in (self.domain_shift or ())))
         set_("out_dir", str(self.out_dir or Path("results") / self.name))
-        bad_methods = sorted(set(self.methods) - set(METHODS))
+        set_("variants", {k: dict(v or {}) for k, v in (self.variants or {}).items()})
+        for name, v in self.variants.items():
+            bad = sorted(set(v) - {"method", "generator", "finetune"})
+            if name in METHODS or v.get("method") not in METHODS or bad:
+                raise ValueError(f"variants[{name!r}]: needs a name that is not a method, `method` (one of "
+                                 f"{', '.join(METHODS)}) and optionally `generator` and `finetune`; unknown keys {bad}.")
+        bad_methods = sorted(set(self.methods) - set(METHODS) - set(self.variants))
         if bad_methods:
             raise ValueError(f"methods: unknown {bad_methods}; valid: {', '.join(METHODS)}.")
         unknown_gen = sorted(set(self.generators) - set(METHODS))
@@ -164,12 +172,21 @@ def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> list[
     cfg = load_config(config)
     common = dict(model=cfg.model, device=cfg.device, finetune=dict(cfg.finetune), test_cap=cfg.test_cap)
 
+    def settings(name: str) -> dict[str, Any]:
+        variant = cfg.variants.get(name)
+        if variant is None:
+            return dict(method=name, generator=dict(cfg.generators.get(name) or {}), **common)
+        base = variant["method"]
+        return dict(common, method=base, variant=name,
+                    generator={**(cfg.generators.get(base) or {}), **(variant.get("generator") or {})},
+                    finetune={**common["finetune"], **(variant.get("finetune") or {})})
+
     def runs(dataset, n_trains, seeds, methods, n_val, domain=None):
         for n in n_trains:
             for seed in seeds:
                 for method in methods:
-                    yield RunSpec(dataset=dataset, n_train=int(n), seed=int(seed), method=method, n_val=n_val,
-                                  generator=dict(cfg.generators.get(method) or {}), domain=domain, **common)
+                    yield RunSpec(dataset=dataset, n_train=int(n), seed=int(seed), n_val=n_val, domain=domain,
+                                  **settings(method))
 
     specs = [s for d in cfg.datasets for s in runs(d, cfg.n_train, cfg.seeds, cfg.methods, cfg.n_val)]
     for block in cfg.domain_shift:

@@ -976,3 +976,53 @@ def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, A
         "fitting time. CausalMix's fit time is that of the fit above."
     )
     return table, f"{note}\n\n{legend}"
+
+
+# --- ablations (notebook 07) ---------------------------------------------------------------
+
+#: One factor at a time around the configuration's CausalMixFT settings: (section, key, values).
+ABLATION_FACTORS: dict[str, tuple[str, str, tuple[Any, ...]]] = {
+    "synthetic ratio": ("finetune", "synthetic_ratio", (0.0, 0.5, 2.0)),
+    "synthetic rows in the query": ("finetune", "synthetic_query", (True,)),
+    "DAGs": ("generator", "n_dags", (1, 5)),
+    "bootstraps per algorithm": ("generator", "n_bootstrap", (1, 5)),
+    "SCM feature cap (rest: side columns)": ("generator", "max_features", (5, None)),
+    "mechanism quality": ("generator", "quality", ("better",)),
+    "nominal variables in discovery": ("generator", "nominal_coding", ("ordinal",)),
+}
+BASELINE_VARIANT = "CausalMixFT as configured"
+
+
+def ablation_config(config: str | Path, *, out_dir: str | Path | None = None, seeds: Sequence[int] | None = None,
+                    ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The ablation sweep of a configuration: its datasets and training sizes (no domain shift), its
+    first seed unless ``seeds`` say otherwise, CausalMixFT as configured plus one variant per value
+    of :data:`ABLATION_FACTORS` that differs from the configured one. Records go to
+    ``<results folder>/ablation``. Returns the sweep configuration and variant -> label."""
+    from causalmix.finetuning import FinetuneConfig
+    from causalmix.generators import make_generator
+
+    cfg = load_config(config)
+    current = {"generator": make_generator("causalmix", **(cfg["generators"].get("causalmix") or {})).get_params(),
+               "finetune": FinetuneConfig.from_dict(cfg["finetune"]).to_dict()}
+    variants, labels = {}, {"causalmix": BASELINE_VARIANT}
+    for factor, (section, key, values) in ABLATION_FACTORS.items():
+        for value in values:
+            if current[section].get(key) == value:
+                continue
+            name = f"cm-{key}-{value}".replace("_", "-")
+            variants[name] = {"method": "causalmix", section: {key: value}}
+            labels[name] = f"{factor}: {value}"
+    folder = results_dir(config, out_dir) / "ablation"
+    sweep = {**cfg, "name": cfg["name"], "methods": ["causalmix", *variants], "variants": variants,
+             "domain_shift": [], "seeds": list(seeds) if seeds else cfg["seeds"][:1], "out_dir": str(folder)}
+    return sweep, labels
+
+
+def ablation_records(records: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The ablation runs with ``method`` set to their variant's label (so every table of the main
+    results applies unchanged)."""
+    out = records.copy()
+    key = out["variant"].fillna(out["method"]) if "variant" in out else out["method"]
+    out["method"] = key.map(labels).fillna(key)
+    return out

@@ -112,7 +112,8 @@ class RunSpec:
     """One run. ``finetune``/``generator`` hold :class:`~causalmix.finetuning.FinetuneConfig` fields
     and generator parameters; ``domain`` (``{"column": "sex", "values": ["Female"]}`` or
     ``{"column": "age", "between": [17, 35]}``) makes it a domain-shift run, tested in-domain
-    (``test``) and out-of-domain (``test_ood``)."""
+    (``test``) and out-of-domain (``test_ood``); ``variant`` names a configuration's variant of the
+    method (an ablation: the method with other settings)."""
 
     dataset: str
     n_train: int
@@ -126,10 +127,13 @@ class RunSpec:
     domain: Mapping[str, Any] | None = None
     test_cap: int = DEFAULT_TEST_CAP
     target: str | None = None
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         from causalmix.data import check_name
 
+        if self.variant is not None:
+            check_name(self.variant, "variant name")
         if self.method not in METHODS:
             raise ValueError(f"Unknown method {self.method!r}; valid: {', '.join(METHODS)}.")
         if self.is_file:
@@ -197,7 +201,7 @@ class RunSpec:
     @property
     def run_id(self) -> str:
         tag = "" if self.domain is None else f"-{self.domain['column']}"
-        return f"{self.name}-{self.method}-n{self.n_train}-s{self.seed}{tag}-{self.config_hash[:8]}"
+        return f"{self.name}-{self.variant or self.method}-n{self.n_train}-s{self.seed}{tag}-{self.config_hash[:8]}"
 
 
 _METRIC_FIELDS = [
@@ -227,6 +231,7 @@ class RunRecord:
     model: str
     domain: str | None
     status: str  # "ok" | "failed"
+    variant: str | None = None
     error: str | None = None
     attempts: int = 1
     best_step: int | None = None
@@ -440,7 +445,8 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
     identity = spec.identity()
     base = dict(
         run_id=spec.run_id, dataset=spec.name, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
-        method=spec.method, model=spec.model, domain=None, config_hash=spec.config_hash, attempts=attempts,
+        method=spec.method, variant=spec.variant, model=spec.model, domain=None, config_hash=spec.config_hash,
+        attempts=attempts,
         code_hash=identity["code"], dataset_sha256=identity["dataset_sha256"],
         model_sha256=identity["model_sha256"], git_commit=git_commit(), versions=package_versions(),
         spec=spec.to_dict(),

@@ -15,7 +15,8 @@ from _smoke_book import CONFIG_NAME, execute_all
 from causalmix.report import PAPER_LABEL, REPO_ROOT
 
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
-RESULTS = ["02_benchmark", "03_median_improvement", "04_ranks", "05_validation_reliability", "06_adult_low_resource"]
+RESULTS = ["02_benchmark", "03_median_improvement", "04_ranks", "05_validation_reliability", "06_adult_low_resource",
+           "07_ablations"]
 
 
 def toc_files(toc: dict) -> list[str]:
