@@ -200,8 +200,11 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
+        return self._run_id(self.config_hash)
+
+    def _run_id(self, config_hash: str) -> str:
         tag = "" if self.domain is None else f"-{self.domain['column']}"
-        return f"{self.name}-{self.variant or self.method}-n{self.n_train}-s{self.seed}{tag}-{self.config_hash[:8]}"
+        return f"{self.name}-{self.variant or self.method}-n{self.n_train}-s{self.seed}{tag}-{config_hash[:8]}"
 
 
 _METRIC_FIELDS = [
@@ -387,14 +390,14 @@ def atomic_write(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _generator(spec: RunSpec, split, cache_dir: Path | None):
+def _generator(spec: RunSpec, identity: dict[str, Any], split, cache_dir: Path | None):
     """The fitted generator of an augmenting method and the warnings its fit raised, from the
     cache when this split has it. Returns ``(generator, warnings, fit_seconds, cached)``.
 
     Its ``random_state`` (unless the spec sets one) comes from the run's ``generator_fit``
     stream (:mod:`causalmix.seeds`); a generator built on a TabPFN network (TabEBM) uses the
-    run's model. The cache key is the run identity minus the method-
-    independent fine-tuning settings, so every run of a split shares one fit.
+    run's model. The cache key is the run ``identity`` minus the fine-tuning settings and the
+    method or variant name, so every run of a split with the same generator shares one fit.
     """
     from causalmix.generators import make_generator
     from causalmix.seeds import stream_seed
@@ -407,10 +410,8 @@ def _generator(spec: RunSpec, split, cache_dir: Path | None):
     if missing:
         params.update(missing)
         probe = make_generator(name, **params)
-    identity = spec.identity()
-    identity.pop("finetune")
-    identity.pop("model_learning_rate", None)
-    identity.update(method=None, generator_name=name, generator=params)
+    identity = {k: v for k, v in identity.items() if k not in ("finetune", "model_learning_rate")}
+    identity.update(method=None, variant=None, generator_name=name, generator=params)
     path = None if cache_dir is None else cache_dir / f"{name}-{_hash(identity)}.pkl"
     if path is not None and path.is_file():
         try:
@@ -442,10 +443,11 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
 
     t0 = time.perf_counter()
     out = None if out_dir is None else check_writable(out_dir)
-    identity = spec.identity()
+    identity = spec.identity()  # once: it hashes the data file and reads the model's sidecar
+    config_hash = _hash(identity)
     base = dict(
-        run_id=spec.run_id, dataset=spec.name, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
-        method=spec.method, variant=spec.variant, model=spec.model, domain=None, config_hash=spec.config_hash,
+        run_id=spec._run_id(config_hash), dataset=spec.name, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
+        method=spec.method, variant=spec.variant, model=spec.model, domain=None, config_hash=config_hash,
         attempts=attempts,
         code_hash=identity["code"], dataset_sha256=identity["dataset_sha256"],
         model_sha256=identity["model_sha256"], git_commit=git_commit(), versions=package_versions(),
@@ -471,7 +473,8 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             config = FinetuneConfig.from_dict(params)
             gen, gen_seconds, cached = None, 0.0, None
             if METHODS[spec.method] is not None:
-                gen, fit_warnings, gen_seconds, cached = _generator(spec, split, None if out is None else out / "generators")
+                gen, fit_warnings, gen_seconds, cached = _generator(spec, identity, split,
+                                                                    None if out is None else out / "generators")
                 raised.extend(fit_warnings)
             test_sets = {"test": (split.X_test, split.y_test)}
             if split.X_test_ood is not None:
