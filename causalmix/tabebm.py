@@ -141,18 +141,19 @@ class TabEBMGenerator(Generator):
 
     # -- the energy and the dynamics ----------------------------------------------------------------
     def _context(self, c: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Class ``c``'s context on the network's device: its real rows (label 0), then its negatives (1)."""
+        device = next(self.network().parameters()).device
         real = self._Z[self._ye == c]
         X = np.concatenate([real, self.negatives_[c]])
         y = np.concatenate([np.zeros(len(real)), np.ones(len(self.negatives_[c]))])
-        return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+        return torch.as_tensor(X, dtype=torch.float32, device=device), torch.as_tensor(y, dtype=torch.float32, device=device)
 
-    def energy(self, c: int, Z: torch.Tensor) -> torch.Tensor:
-        """The class-``c`` energy ``-logsumexp(f(z))`` of standardized rows ``Z`` (differentiable)."""
-        net = self.network()
-        device = next(net.parameters()).device
-        X_ctx, y_ctx = self._context(c)
-        x_RBF = torch.cat([X_ctx.to(device), Z.to(device)])[:, None, :]
-        logits_QBC = net(x_RBF, y_ctx.to(device)[:, None], only_return_standard_out=True)
+    def energy(self, c: int, Z: torch.Tensor, context: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        """The class-``c`` energy ``-logsumexp(f(z))`` of standardized rows ``Z`` (differentiable);
+        ``context``: :meth:`_context` of ``c``, when the caller evaluates many times."""
+        X_ctx, y_ctx = context or self._context(c)
+        x_RBF = torch.cat([X_ctx, Z.to(X_ctx.device)])[:, None, :]
+        logits_QBC = self.network()(x_RBF, y_ctx[:, None], only_return_standard_out=True)
         return -torch.logsumexp(logits_QBC[:, 0, :2], dim=-1)
 
     def langevin(self, c: int, n: int, rng: np.random.Generator, *, record: bool = False):
@@ -162,17 +163,18 @@ class TabEBMGenerator(Generator):
         start = real[rng.integers(len(real), size=n)] + self.start_noise_std * rng.standard_normal((n, real.shape[1]))
         g = torch.Generator().manual_seed(int(rng.integers(2**31 - 1)))
         z = torch.as_tensor(start, dtype=torch.float32)
+        context = self._context(c)  # fixed over the chain: built once, not at every step
         energies = []
         for _ in range(self.n_steps):
             z = z.detach().requires_grad_(True)
-            e = self.energy(c, z)
+            e = self.energy(c, z, context)
             (grad,) = torch.autograd.grad(e.sum(), z)
             if record:
                 energies.append(float(e.detach().mean()))
             z = z.detach() - self.step_size * grad + self.noise_std * torch.randn(z.shape, generator=g)
         if record:
             with torch.no_grad():
-                energies.append(float(self.energy(c, z).mean()))
+                energies.append(float(self.energy(c, z, context).mean()))
         out = z.detach().numpy().astype(np.float64)
         return (out, energies) if record else out
 
