@@ -11,7 +11,10 @@ share one folder. ``ray`` is an optional extra (``pip install causalmix[ray]``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from causalmix.runs import RunSpec
 
 __all__ = ["run_on_ray"]
 
@@ -25,9 +28,9 @@ def _task(spec_dict: dict[str, Any], out_dir: str, stale_after_s: float, threads
     return _claimed_run(spec_dict, out_dir, stale_after_s)
 
 
-def run_on_ray(spec_dicts: Sequence[dict[str, Any]], out_dir: str, *, address: str | None, gpus_per_run: float,
-               cpus_per_run: float, stale_after_s: float, on_done: Callable[[dict[str, Any], Any, str | None], None]) -> None:
-    """Run every spec as a Ray task; ``on_done(spec_dict, record_or_None, error)`` as each finishes.
+def run_on_ray(specs: Sequence[RunSpec], out_dir: str, *, address: str | None, gpus_per_run: float,
+               cpus_per_run: float, stale_after_s: float, on_done: Callable[[RunSpec, Any, str | None], None]) -> None:
+    """Run every spec as a Ray task; ``on_done(spec, record_or_None, error)`` as each finishes.
 
     ``address``: a running cluster (``"auto"`` or ``"ray://host:port"``); ``None`` starts a local
     Ray instance for this sweep and stops it afterwards. ``gpus_per_run`` may be a fraction (several
@@ -44,7 +47,7 @@ def run_on_ray(spec_dicts: Sequence[dict[str, Any]], out_dir: str, *, address: s
     try:
         remote = ray.remote(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)(_task)
         threads = max(1, int(cpus_per_run))
-        pending = {remote.remote(d, out_dir, stale_after_s, threads): d for d in spec_dicts}
+        pending = {remote.remote(s.to_dict(), out_dir, stale_after_s, threads): s for s in specs}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
             spec = pending.pop(done[0])

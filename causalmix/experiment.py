@@ -288,7 +288,7 @@ def _claimed_run(spec_dict: dict[str, Any], out_dir: str, stale_after_s: float) 
     return dataclasses.replace(record, curve=None)
 
 
-def _previous_attempts(out: Path) -> dict[str, str]:
+def _recorded_status(out: Path) -> dict[str, str]:
     """run_id -> status of the records already under ``out``."""
     done = {}
     for path in (out / "records").glob("*.json"):
@@ -342,7 +342,7 @@ def run_sweep(
     resolve_model_path(cfg.model)  # "tabpfn-v2" not cached: fail now, with what to do
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
-    previous = _previous_attempts(out)
+    previous = _recorded_status(out)
     todo = [s for s in specs if s.run_id not in previous or (retry_failed and previous[s.run_id] != "ok")]
     n_retried = sum(1 for s in todo if s.run_id in previous)
     check_writable(out)
@@ -371,22 +371,19 @@ def run_sweep(
         bar.set_postfix(failed=len(failures))
         bar.update(1)
 
+    def lost(spec: RunSpec, error: str) -> None:
+        """A run whose process died before it recorded anything: counted, rerun by the next sweep."""
+        failures[spec.run_id] = error
+        bar.update(1)
+
     if backend not in ("local", "ray"):
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}.")
     if backend == "ray":
         from causalmix.distributed import run_on_ray
 
-        def done(spec: dict[str, Any], record: RunRecord | None, error: str | None) -> None:
-            if error is not None:
-                failures[spec_ids[id(spec)]] = error
-                bar.update(1)
-            else:
-                account(record)
-
-        dicts = [s.to_dict() for s in todo]
-        spec_ids = {id(d): s.run_id for d, s in zip(dicts, todo)}
-        run_on_ray(dicts, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
-                   stale_after_s=claim_timeout_s, on_done=done)
+        run_on_ray(todo, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
+                   stale_after_s=claim_timeout_s,
+                   on_done=lambda spec, record, error: account(record) if error is None else lost(spec, error))
     elif jobs == 1:
         import torch
 
@@ -409,8 +406,7 @@ def run_sweep(
                 try:
                     account(fut.result())
                 except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
-                    failures[spec.run_id] = f"worker crashed: {type(err).__name__}: {err}"
-                    bar.update(1)
+                    lost(spec, f"worker crashed: {type(err).__name__}: {err}")
     bar.close()
     return SweepSummary(
         name=cfg.name, out_dir=str(out), n_total=len(specs), n_ok=n_ok, n_failed=len(failures),
@@ -463,7 +459,7 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
     cfg = load_config(config)
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
-    previous = _previous_attempts(out)
+    previous = _recorded_status(out)
     device = "cuda" if resolve_device(cfg.device).startswith("cuda") else "cpu"
     measured, source = pd.DataFrame(columns=["method", "n_train", "seconds"]), "no timings"
     path = Path(timings) if timings else RUN_TIMES
