@@ -200,6 +200,8 @@ def _cmd_add_dataset(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from causalmix.claims import STALE_AFTER_S
+    from causalmix.data import DEFAULT_TEST_CAP
     from causalmix.model import DEFAULT_MODEL
     from causalmix.runs import METHODS
 
@@ -225,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--patience", type=int, default=None, help="evaluations without improvement (default 4)")
     run.add_argument("--set", action="append", metavar="KEY=VALUE", help="any FinetuneConfig field, repeatable")
     run.add_argument("--gen", action="append", metavar="KEY=VALUE", help="a generator parameter, repeatable")
-    run.add_argument("--test-cap", type=int, default=None, help="most test rows (default 5000, as sweeps)")
+    run.add_argument("--test-cap", type=int, default=None, help=f"most test rows (default {DEFAULT_TEST_CAP}, as sweeps)")
     run.add_argument("--domain-column", help="domain-shift run: train inside this column's domain")
     run.add_argument("--domain-values", nargs="+", help="categorical domain values")
     run.add_argument("--domain-between", nargs=2, type=float, metavar=("LOW", "HIGH"), help="numeric domain [low, high)")
@@ -252,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--plan", action="store_true",
                        help="print runs in total, recorded, failed and to run (per method and dataset) and an "
                             "estimate of the hours, without running anything")
-    sweep.add_argument("--claim-timeout", type=float, default=24 * 3600.0, metavar="SECONDS",
+    sweep.add_argument("--claim-timeout", type=float, default=STALE_AFTER_S, metavar="SECONDS",
                        help="take over a run claimed by a sweep on another host after this long (default a day)")
     sweep.add_argument("--keep-failed", action="store_true",
                        help="do not retry runs whose record says failed (default: retry them)")

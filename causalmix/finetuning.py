@@ -366,7 +366,7 @@ def _run(
     seed: int,
     progress: bool,
 ):
-    """The loop; returns ``(FinetuneResult, evaluator at the best step, encoder)``."""
+    """The loop; returns ``(FinetuneResult, evaluator at the best step, encoder, columns used)``."""
     from causalmix.model import recommended_learning_rate, resolve_device
 
     t_start = time.perf_counter()
