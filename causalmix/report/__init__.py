@@ -1,0 +1,88 @@
+"""What the book's notebooks and ``causalmix results`` share, one module per concern:
+
+- :mod:`~causalmix.report.paper` — the paper's reference numbers and the methods' names;
+- :mod:`~causalmix.report.records` — configurations, run records, provenance captions;
+- :mod:`~causalmix.report.stats` — per-run frames, ranks, paired tests, bootstrap intervals;
+- :mod:`~causalmix.report.scoreboard` — the paper's claims with our interval and a verdict;
+- :mod:`~causalmix.report.tables` and :mod:`~causalmix.report.figures` — what the pages show;
+- :mod:`~causalmix.report.anatomy` — the SCM anatomy page.
+
+The notebooks stay thin: each table and figure of the book is one call here, and every one carries a
+provenance caption (configuration, model, datasets, number of runs, git commit). Definitions are
+SPEC.md's and live in :mod:`causalmix.metrics`; this package only applies them.
+
+>>> from causalmix import report
+>>> report.method_label("causalmix")
+'CausalMixFT'
+"""
+
+from causalmix.report.anatomy import (  # noqa: F401
+    dag_summary,
+    fidelity_table,
+    fit_causalmix,
+    held_out,
+    plot_dags,
+    plot_edge_probabilities,
+    plot_marginals,
+    plot_pairwise,
+)
+from causalmix.report.figures import (  # noqa: F401
+    plot_cd_diagram,
+    plot_correlations,
+    plot_domain_shift,
+    plot_example_curves,
+    plot_improvement_strip,
+    plot_low_resource,
+    plot_regret,
+    stamp,
+)
+from causalmix.report.paper import (  # noqa: F401
+    METHOD_LABELS,
+    METHOD_ORDER,
+    PAPER_CITATION,
+    PAPER_LABEL,
+    PAPER_RESULTS,
+    method_label,
+)
+from causalmix.report.records import (  # noqa: F401
+    ABLATION_FACTORS,
+    BASELINE_VARIANT,
+    CONFIG_DIR,
+    REPO_ROOT,
+    Provenance,
+    ablation_config,
+    ablation_records,
+    caption,
+    environment_table,
+    in_sweep,
+    load_config,
+    load_results,
+    low_resource_config,
+    ok_runs,
+    provenance,
+    resolve_config,
+    results_dir,
+    sweep_overview,
+    sweep_summary_text,
+    with_pretrained,
+)
+from causalmix.report.stats import (  # noqa: F401
+    RankTest,
+    cliques,
+    domain_shift_frame,
+    improvement_frame,
+    nemenyi_critical_difference,
+    rank_test,
+    reliability_frame,
+)
+from causalmix.report.tables import (  # noqa: F401
+    domain_shift_description,
+    domain_shift_table,
+    domain_shift_verdict,
+    low_resource_table,
+    median_improvement_table,
+    per_dataset_improvement,
+    rank_summary_table,
+    reliability_table,
+    styled,
+)

@@ -1,0 +1,216 @@
+"""The SCM anatomy page (notebook 01): a fitted CausalMixFT generator, its edge probabilities, DAGs and
+synthetic rows against real ones."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from causalmix.report.paper import method_label
+
+
+def held_out(split, n: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Up to ``n`` random test rows of a split: the real rows synthetic ones are compared with."""
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.permutation(len(split.X_test))[:n])
+    return split.X_test.iloc[rows].reset_index(drop=True), split.y_test.iloc[rows].reset_index(drop=True)
+
+
+def fit_causalmix(split, params: dict[str, Any] | None = None):
+    """A :class:`causalmix.scm.CausalMixGenerator` fitted on a split's training rows."""
+    from causalmix.generators import make_generator
+
+    return make_generator("causalmix", **(params or {})).fit(split.X_train, split.y_train)
+
+
+def plot_edge_probabilities(gen):
+    """Heatmap of the fitted generator's edge probabilities (row = source, column = target)."""
+    import matplotlib.pyplot as plt
+
+    P = gen.edge_probabilities_
+    k = len(P)
+    fig, ax = plt.subplots(figsize=(2.5 + 0.35 * k, 1.8 + 0.32 * k))
+    im = ax.imshow(P.to_numpy(), vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(k), P.columns, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(k), P.index, fontsize=8)
+    ax.set_xlabel("target (effect)")
+    ax.set_ylabel("source (cause)")
+    if k <= 14:
+        for i in range(k):
+            for j in range(k):
+                if P.iat[i, j] > 0:
+                    ax.text(j, i, f"{P.iat[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                            color="white" if P.iat[i, j] < 0.6 else "black")
+    fig.colorbar(im, ax=ax, label="edge probability P[source → target]", shrink=0.8)
+    ax.set_title(f"Edge probabilities from {sum(gen.n_discovery_runs_.values())} discovery runs "
+                 f"({', '.join(f'{a.upper()} × {n}' for a, n in gen.n_discovery_runs_.items())})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_dags(gen, n: int = 3):
+    """The first ``n`` sampled DAGs, on a shared circular layout; label node in red, edge width
+    proportional to the edge probability."""
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    dags = gen.dags_[:n]
+    nodes = list(gen.edge_probabilities_.index)
+    pos = nx.circular_layout(nodes)
+    P = gen.edge_probabilities_
+    fig, axes = plt.subplots(1, len(dags), figsize=(4.6 * len(dags), 4.6), squeeze=False)
+    for i, (ax, dag) in enumerate(zip(axes[0], dags)):
+        colors = ["tab:red" if v == gen.label_node_ else "tab:blue" for v in dag.nodes]
+        widths = [0.5 + 2.5 * float(P.at[u, v]) for u, v in dag.edges]
+        nx.draw_networkx_nodes(dag, pos, ax=ax, node_color=colors, node_size=260, alpha=0.85)
+        nx.draw_networkx_edges(dag, pos, ax=ax, width=widths, arrowsize=12, alpha=0.7, node_size=260)
+        nx.draw_networkx_labels(dag, pos, ax=ax, font_size=7)
+        ax.set_title(f"DAG {i + 1}: {dag.number_of_edges()} edges", fontsize=9)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def dag_summary(gen) -> pd.DataFrame:
+    """One row per sampled DAG: edges, the label's parents and children, whether it is acyclic."""
+    import networkx as nx
+
+    rows = []
+    for i, dag in enumerate(gen.dags_, 1):
+        label = gen.label_node_
+        rows.append({
+            "DAG": i,
+            "edges": dag.number_of_edges(),
+            "acyclic": nx.is_directed_acyclic_graph(dag),
+            "label parents": ", ".join(map(str, dag.predecessors(label))) or "–",
+            "label children": ", ".join(map(str, dag.successors(label))) or "–",
+        })
+    return pd.DataFrame(rows).set_index("DAG")
+
+
+def _encoded(X: pd.DataFrame, y: pd.Series, classes: Sequence) -> pd.DataFrame:
+    """Numbers for correlations: numeric as is, categorical as level codes, the label as its class index."""
+    out = {}
+    for c in X.columns:
+        s = X[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            out[c] = s.cat.codes.where(s.notna()).astype(float)
+        elif pd.api.types.is_numeric_dtype(s.dtype):
+            out[c] = s.astype(float)
+        else:
+            out[c] = s.astype("category").cat.codes.astype(float)
+    index = {c: i for i, c in enumerate(classes)}
+    out[y.name or "label"] = y.map(index).astype(float)
+    return pd.DataFrame(out)
+
+
+def plot_marginals(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.DataFrame, pd.Series], *, label: str = "label", max_columns: int = 8):
+    """Real vs synthetic marginals: histograms (numeric) or level shares (categorical), label last."""
+    import matplotlib.pyplot as plt
+
+    Xr, yr = real
+    Xs, ys = synthetic
+    cols = list(Xr.columns[:max_columns])
+    n_panels = len(cols) + 1
+    ncols = min(3, n_panels)
+    nrows = math.ceil(n_panels / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.8 * nrows), squeeze=False)
+    panels = [(c, Xr[c], Xs[c]) for c in cols] + [(f"{label} (label)", yr.astype(str), ys.astype(str))]
+    for ax, (name, r, s) in zip(axes.flat, panels):
+        if pd.api.types.is_numeric_dtype(r.dtype) and not isinstance(r.dtype, pd.CategoricalDtype):
+            both = pd.concat([r, s]).dropna().astype(float)
+            bins = np.histogram_bin_edges(both, bins=20) if both.nunique() > 1 else 5
+            ax.hist(r.dropna().astype(float), bins=bins, alpha=0.55, density=True, label="real (held out)")
+            ax.hist(s.dropna().astype(float), bins=bins, alpha=0.55, density=True, label="CausalMix")
+        else:
+            shares = pd.DataFrame({"real (held out)": r.astype(str).value_counts(normalize=True),
+                                   "CausalMix": s.astype(str).value_counts(normalize=True)}).fillna(0)
+            shares = shares.sort_values("real (held out)", ascending=False).head(8)
+            x = np.arange(len(shares))
+            ax.bar(x - 0.2, shares["real (held out)"], width=0.4, label="real (held out)")
+            ax.bar(x + 0.2, shares["CausalMix"], width=0.4, label="CausalMix")
+            ax.set_xticks(x, [str(v)[:12] for v in shares.index], rotation=30, ha="right", fontsize=7)
+        ax.set_title(name, fontsize=9)
+    for ax in list(axes.flat)[n_panels:]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pairwise(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.DataFrame, pd.Series], *, max_columns: int = 15):
+    """Spearman correlation matrices of the real and synthetic rows, and their difference."""
+    import matplotlib.pyplot as plt
+
+    Xr, yr = real
+    Xs, ys = synthetic
+    classes = sorted(set(yr.astype(str)) | set(ys.astype(str)))
+    cols = list(Xr.columns[:max_columns])
+    cr = _encoded(Xr[cols], yr.astype(str), classes).corr(method="spearman")
+    cs = _encoded(Xs[cols], ys.astype(str), classes).corr(method="spearman")
+    k = len(cr)
+    fig, axes = plt.subplots(1, 3, figsize=(3 * (2.2 + 0.3 * k), 1.5 + 0.3 * k))
+    for ax, (title, m, cmap, lim) in zip(axes, (("real (held out)", cr, "RdBu_r", 1), ("CausalMix", cs, "RdBu_r", 1),
+                                                ("CausalMix − real", cs - cr, "PuOr_r", 1))):
+        im = ax.imshow(m.to_numpy(), vmin=-lim, vmax=lim, cmap=cmap)
+        ax.set_xticks(range(k), m.columns, rotation=70, ha="right", fontsize=7)
+        ax.set_yticks(range(k), m.index if ax is axes[0] else [""] * k, fontsize=7)
+        ax.set_title(f"{title}\nmean |diff| {np.nanmean(np.abs((cs - cr).to_numpy())):.3f}" if "−" in title else title, fontsize=9)
+        fig.colorbar(im, ax=ax, shrink=0.7)
+    fig.tight_layout()
+    return fig
+
+
+def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, Any], *, n: int, seed: int,
+                   causalmix=None, generators: Sequence[str] | None = None) -> tuple[pd.DataFrame, str]:
+    """Every generator of the configuration's methods (or ``generators``) fitted on the split's
+    training rows, ``n`` rows drawn, scored against the held-out ``real`` rows with
+    :func:`causalmix.fidelity.fidelity_report`.
+
+    Returns the table (one row per generator) and a markdown note naming the generators that
+    could not run, with the reason. ``causalmix`` reuses an already fitted CausalMix generator.
+    """
+    import time
+
+    from causalmix import fidelity
+    from causalmix.generators import make_generator
+    from causalmix.runs import METHODS
+
+    names = list(generators) if generators else list(dict.fromkeys(
+        METHODS[m] for m in cfg.get("methods", METHODS) if METHODS.get(m)))
+    params = cfg.get("generators") or {}
+    rows, notes = {}, []
+    # Reference: the real training rows scored like a generator's output (what "as close as real
+    # data" looks like on these measures).
+    reference = fidelity.fidelity_report(real, (split.X_train, split.y_train), random_state=seed)
+    rows["real training rows (reference)"] = {**reference.summary(), "fit (s)": np.nan}
+    for name in names:
+        try:
+            t0 = time.perf_counter()
+            if name == "causalmix" and causalmix is not None:
+                gen = causalmix
+            else:
+                gen = make_generator(name, **params.get(name, {})).fit(split.X_train, split.y_train)
+            fit_s = time.perf_counter() - t0
+            synthetic = gen.sample(n, random_state=seed)
+        except ImportError as err:
+            notes.append(f"- **{method_label(name)}** not run: {err}")
+            continue
+        scores = fidelity.fidelity_report(real, synthetic, random_state=seed)
+        rows[method_label(name)] = {**scores.summary(), "fit (s)": fit_s}
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("generator")
+    note = "\n".join(notes) if notes else "Every generator of the configuration ran."
+    legend = (
+        "Columns: `marginal_mean`/`marginal_max` — mean/max over columns of the Kolmogorov–Smirnov "
+        "statistic (numeric) or total-variation distance (categorical) between real and synthetic "
+        "marginals (0 = identical); `association_diff` — mean absolute difference of the pairwise "
+        "association matrices (Spearman, Cramér's V, correlation ratio); `c2st_auc` — ROC-AUC of a "
+        "classifier telling real from synthetic rows (0.5 = indistinguishable); `tstr_auc` — ROC-AUC on "
+        "the held-out real rows of a logistic regression trained on the synthetic rows; `fit (s)` — "
+        "fitting time. CausalMix's fit time is that of the fit above."
+    )
+    return table, f"{note}\n\n{legend}"

@@ -1,0 +1,261 @@
+"""Configurations, run records and their provenance: what every table and figure is built from."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from causalmix.provenance import git_commit
+from causalmix.report.paper import _method_sort_key, method_label
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+CONFIG_DIR = REPO_ROOT / "configs"
+
+
+def resolve_config(config: str | Path) -> Path:
+    """A configuration name (``"quick"``) or path -> the YAML file's path.
+
+    >>> resolve_config("quick").name
+    'quick.yaml'
+    """
+    path = Path(config)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path.resolve()
+    named = CONFIG_DIR / f"{config}.yaml"
+    if named.is_file():
+        return named
+    known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    raise FileNotFoundError(f"No configuration {str(config)!r}: not a YAML file and not one of {known} in {CONFIG_DIR}.")
+
+
+def load_config(config: str | Path) -> dict[str, Any]:
+    """The sweep configuration as :class:`causalmix.experiment.SweepConfig` validates and completes
+    it (``out_dir`` defaults to ``results/<name>``), as a dict."""
+    from causalmix.experiment import load_config as load_sweep_config
+
+    return load_sweep_config(resolve_config(config)).to_dict()
+
+
+def results_dir(config: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Where a configuration's run records live: ``out_dir``, else the config's, else ``results/<name>``.
+
+    Relative paths are taken from the repository root, so notebooks find the same records
+    whatever their working directory.
+    """
+    if out_dir is None:
+        cfg = load_config(config)
+        out_dir = cfg.get("out_dir") or f"results/{cfg['name']}"
+    path = Path(out_dir)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def load_results(config: str | Path, out_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(records, curves)`` of a finished sweep (see :mod:`causalmix.experiment`).
+
+    Raises FileNotFoundError, naming the command to run, when the sweep has no records yet.
+    """
+    from causalmix.experiment import load_curves, load_records
+
+    where = results_dir(config, out_dir)
+    if not (where / "records").is_dir() or not any((where / "records").iterdir()):
+        raise FileNotFoundError(
+            f"No run records under {where}/records. Run the sweep first: notebook 02_benchmark, "
+            f"`make notebooks CONFIG={config}` or `causalmix sweep {config}`."
+        )
+    return load_records(where), load_curves(where)
+
+
+def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
+    """The records of the configuration's own grid (datasets × n_train × seeds × methods and its
+    domain-shift blocks) made by the current code, data and weights (run ids cover them), leaving
+    out extra runs that share the folder, such as the low-resource extension of notebook 02."""
+    from causalmix.experiment import expand_config
+
+    ids = {spec.run_id for spec in expand_config(config if isinstance(config, Mapping) else resolve_config(config))}
+    return records[records["run_id"].isin(ids)]
+
+
+def low_resource_config(config: str | Path, *, dataset: str, n_train: Sequence[int], seeds: Sequence[int],
+                        methods: Sequence[str]) -> dict[str, Any]:
+    """The configuration restricted to one dataset at extra training sizes (no domain shift): the
+    low-resource study of notebook 06. Same model, fine-tuning and generator settings, same
+    ``out_dir``, so runs it shares with the main grid are recorded once."""
+    cfg = load_config(config)
+    return {**cfg, "datasets": [dataset], "n_train": [int(n) for n in n_train], "seeds": [int(s) for s in seeds],
+            "methods": list(methods), "domain_shift": []}
+
+
+def ok_runs(records: pd.DataFrame, *, domain: bool | None = False) -> pd.DataFrame:
+    """Successful runs; ``domain=False`` keeps the plain low-data runs, ``True`` the domain-shift
+    runs, ``None`` both."""
+    out = records[records["status"] == "ok"]
+    if domain is not None and "domain" in out:
+        has_domain = out["domain"].notna() & (out["domain"].astype(str) != "")
+        out = out[has_domain if domain else ~has_domain]
+    return out.copy()
+
+
+def with_pretrained(records: pd.DataFrame, metric: str = "test_roc_auc") -> pd.DataFrame:
+    """``records`` plus ``pretrained`` rows taken from step 0 of the fine-tuning runs, when the
+    sweep ran no ``pretrained`` method (step 0 *is* the pre-trained model on the same split)."""
+    if (records["method"] == "pretrained").any():
+        return records
+    keys = [k for k in ("dataset", "n_train", "seed", "domain") if k in records]
+    first = records.sort_values("method").drop_duplicates(keys).copy()
+    first["method"] = "pretrained"
+    for col in [c for c in records if c.endswith("_step0")]:
+        first[col.removesuffix("_step0")] = first[col]
+    return pd.concat([records, first], ignore_index=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    """What produced a table or figure."""
+
+    config: str
+    models: tuple[str, ...]
+    datasets: tuple[str, ...]
+    n_runs: int
+    commits: tuple[str, ...]
+    code_hashes: dict[str, int] = dataclasses.field(default_factory=dict)  # result-code hash -> records
+
+    def caption(self, max_datasets: int = 6) -> str:
+        names = ", ".join(self.datasets[:max_datasets]) + (", …" if len(self.datasets) > max_datasets else "")
+        commits = ", ".join(self.commits) or "unknown"
+        code = ", ".join(f"{h}" + (f" ({n} runs)" if len(self.code_hashes) > 1 else "")
+                         for h, n in self.code_hashes.items()) or "unknown"
+        mixed = " · WARNING: records of several code versions" if len(self.code_hashes) > 1 else ""
+        return (
+            f"configuration {self.config} · model {', '.join(self.models) or 'unknown'} · "
+            f"{len(self.datasets)} dataset{'s' if len(self.datasets) != 1 else ''} ({names}) · "
+            f"{self.n_runs} run{'s' if self.n_runs != 1 else ''} · git {commits} · result code {code}{mixed}"
+        )
+
+
+def provenance(records: pd.DataFrame, *, config: str) -> Provenance:
+    """The provenance of a table built from ``records`` (the rows actually used)."""
+    def unique(col: str) -> tuple[str, ...]:
+        if col not in records:
+            return ()
+        return tuple(sorted({str(v) for v in records[col].dropna()}))
+
+    commits = tuple(sorted({c[:7] + ("-dirty" if c.endswith("dirty") else "") for c in unique("git_commit")}))
+    return Provenance(
+        config=str(config),
+        models=unique("model"),
+        datasets=unique("dataset"),
+        n_runs=int(records["run_id"].nunique()) if "run_id" in records else len(records),
+        commits=commits or (git_commit(short=True),),
+        code_hashes=(records["code_hash"].fillna("unknown").value_counts().to_dict() if "code_hash" in records else {}),
+    )
+
+
+def caption(records: pd.DataFrame, *, config: str) -> str:
+    """One line: configuration, model, datasets, number of runs, git commit(s) of the runs."""
+    return provenance(records, config=config).caption()
+
+
+def _caption_of(what: pd.DataFrame | Provenance | str, config: str | None) -> str:
+    if isinstance(what, str):
+        return what
+    if isinstance(what, Provenance):
+        return what.caption()
+    if config is None:
+        raise TypeError("config= is needed to caption a records frame.")
+    return caption(what, config=config)
+
+
+def sweep_overview(records: pd.DataFrame) -> pd.DataFrame:
+    """Runs per method: ok and failed counts, datasets, median wall time and best step."""
+    g = records.groupby("method")
+    table = pd.DataFrame({
+        "runs": g.size(),
+        "ok": g["status"].apply(lambda s: int((s == "ok").sum())),
+        "failed": g["status"].apply(lambda s: int((s != "ok").sum())),
+        "datasets": g["dataset"].nunique(),
+        "median wall time (s)": g["wall_time_s"].median(),
+        "median best step": g["best_step"].median(),
+    })
+    table = table.loc[sorted(table.index, key=_method_sort_key)]
+    return table.rename(index=method_label).rename_axis("method")
+
+
+def sweep_summary_text(summary: Any) -> str:
+    """A finished sweep's summary (``SweepSummary``: counts, wall time, failure reasons) as markdown."""
+    return f"\n\n```text\n{summary}\n```\n"
+
+
+def environment_table(records: pd.DataFrame) -> pd.DataFrame:
+    """The distinct devices, hardware, models, commits and package versions the runs recorded."""
+    rows: dict[str, str] = {}
+    for col in ("device", "hardware", "model", "git_commit", "config_hash"):
+        if col in records:
+            rows[col] = ", ".join(sorted({str(v) for v in records[col].dropna()}))
+    if "versions" in records:
+        versions: dict[str, set[str]] = {}
+        for entry in records["versions"].dropna():
+            entry = json.loads(entry) if isinstance(entry, str) else entry
+            for name, version in (entry.items() if isinstance(entry, dict) else []):
+                versions.setdefault(str(name), set()).add(str(version))
+        for name in sorted(versions):
+            rows[f"version: {name}"] = ", ".join(sorted(versions[name]))
+    if "wall_time_s" in records:
+        rows["total wall time of the runs (min)"] = f"{records['wall_time_s'].sum() / 60:.1f}"
+    return pd.DataFrame({"value": rows}).rename_axis("recorded")
+
+
+#: One factor at a time around the configuration's CausalMixFT settings: (section, key, values).
+ABLATION_FACTORS: dict[str, tuple[str, str, tuple[Any, ...]]] = {
+    "synthetic ratio": ("finetune", "synthetic_ratio", (0.0, 0.5, 2.0)),
+    "synthetic rows in the query": ("finetune", "synthetic_query", (True,)),
+    "DAGs": ("generator", "n_dags", (1, 5)),
+    "bootstraps per algorithm": ("generator", "n_bootstrap", (1, 5)),
+    "SCM feature cap (rest: side columns)": ("generator", "max_features", (5, None)),
+    "mechanism quality": ("generator", "quality", ("better",)),
+    "nominal variables in discovery": ("generator", "nominal_coding", ("ordinal",)),
+}
+
+
+BASELINE_VARIANT = "CausalMixFT as configured"
+
+
+def ablation_config(config: str | Path, *, out_dir: str | Path | None = None, seeds: Sequence[int] | None = None,
+                    ) -> tuple[dict[str, Any], dict[str, str]]:
+    """The ablation sweep of a configuration: its datasets and training sizes (no domain shift), its
+    first seed unless ``seeds`` say otherwise, CausalMixFT as configured plus one variant per value
+    of :data:`ABLATION_FACTORS` that differs from the configured one. Records go to
+    ``<results folder>/ablation``. Returns the sweep configuration and variant -> label."""
+    from causalmix.finetuning import FinetuneConfig
+    from causalmix.generators import make_generator
+
+    cfg = load_config(config)
+    current = {"generator": make_generator("causalmix", **(cfg["generators"].get("causalmix") or {})).get_params(),
+               "finetune": FinetuneConfig.from_dict(cfg["finetune"]).to_dict()}
+    variants, labels = {}, {"causalmix": BASELINE_VARIANT}
+    for factor, (section, key, values) in ABLATION_FACTORS.items():
+        for value in values:
+            if current[section].get(key) == value:
+                continue
+            name = f"cm-{key}-{value}".replace("_", "-")
+            variants[name] = {"method": "causalmix", section: {key: value}}
+            labels[name] = f"{factor}: {value}"
+    folder = results_dir(config, out_dir) / "ablation"
+    sweep = {**cfg, "name": cfg["name"], "methods": ["causalmix", *variants], "variants": variants,
+             "domain_shift": [], "seeds": list(seeds) if seeds else cfg["seeds"][:1], "out_dir": str(folder)}
+    return sweep, labels
+
+
+def ablation_records(records: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """The ablation runs with ``method`` set to their variant's label (so every table of the main
+    results applies unchanged)."""
+    out = records.copy()
+    key = out["variant"].fillna(out["method"]) if "variant" in out else out["method"]
+    out["method"] = key.map(labels).fillna(key)
+    return out

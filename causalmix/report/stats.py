@@ -1,0 +1,141 @@
+"""The statistics behind the book: per-run frames (improvement, reliability, domain shift), ranks with
+the Friedman test and the Nemenyi critical difference."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from causalmix.metrics import (
+    HIGHER_IS_BETTER,
+    early_stopping_regret,
+    missing_methods,
+    normalized_improvement,
+    rank_table,
+    validation_test_correlation,
+)
+from causalmix.report.paper import method_label
+
+
+def improvement_frame(records: pd.DataFrame, metric: str = "test_roc_auc") -> pd.DataFrame:
+    """One row per fine-tuning run with ``improvement``: the SPEC's normalized improvement (percent)
+    of ``metric`` over the pre-trained model on the same split (the run's step 0).
+
+    The ``pretrained`` method is left out (its improvement is 0 by definition).
+    """
+    base = metric.removeprefix("test_ood_").removeprefix("test_")
+    higher = HIGHER_IS_BETTER.get(base, True)
+    runs = records[records["method"] != "pretrained"].copy()
+    runs["improvement"] = normalized_improvement(runs[metric], runs[f"{metric}_step0"], higher_is_better=higher)
+    return runs
+
+
+@dataclasses.dataclass(frozen=True)
+class RankTest:
+    """Average ranks, the Friedman test over datasets and the Nemenyi critical difference."""
+
+    average_ranks: pd.Series  # method -> average rank (1 = best), sorted
+    n_datasets: int
+    friedman_statistic: float
+    friedman_pvalue: float
+    critical_difference: float
+    alpha: float
+    unranked: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # dataset -> methods it lacks
+
+    def summary(self) -> str:
+        k = len(self.average_ranks)
+        text = (
+            f"Friedman test over {self.n_datasets} datasets and {k} methods: chi² = {self.friedman_statistic:.2f}, "
+            f"p = {self.friedman_pvalue:.3g}. Nemenyi post-hoc critical difference at α = {self.alpha}: "
+            f"{self.critical_difference:.2f} ranks (two methods whose average ranks differ by less are not "
+            "significantly different)."
+        )
+        if self.unranked:
+            text += (f" Not ranked: {len(self.unranked)} dataset(s) lacking a method ("
+                     + "; ".join(f"{d}: no {', '.join(map(method_label, m))}" for d, m in self.unranked.items()) + ").")
+        return text
+
+
+def nemenyi_critical_difference(k: int, n_datasets: int, alpha: float = 0.05) -> float:
+    """Demšar (2006): ``q_α / √2 · √(k(k+1) / (6N))``, ``q_α`` from the studentized range (df = ∞).
+
+    >>> round(nemenyi_critical_difference(5, 33), 3)
+    1.062
+    """
+    if k < 2 or n_datasets < 1:
+        return float("nan")
+    q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / math.sqrt(2)
+    return float(q * math.sqrt(k * (k + 1) / (6 * n_datasets)))
+
+
+def rank_test(records: pd.DataFrame, value: str = "test_roc_auc", *, alpha: float = 0.05, higher_is_better: bool = True) -> RankTest:
+    """Rank methods per dataset by mean ``value`` (SPEC), then the Friedman test and Nemenyi CD.
+
+    The Friedman statistic is NaN with fewer than 3 methods or 2 datasets (the test needs them).
+    """
+    ranks = rank_table(records, value, higher_is_better=higher_is_better)
+    avg = ranks.mean(axis=0).sort_values().rename("average_rank")
+    n, k = ranks.shape
+    stat = pval = float("nan")
+    if k >= 3 and n >= 2:
+        means = records.groupby(["dataset", "method"])[value].mean().unstack("method").loc[ranks.index, ranks.columns]
+        if means.nunique(axis=1).gt(1).any():
+            res = stats.friedmanchisquare(*[means[c].to_numpy() for c in means.columns])
+            stat, pval = float(res.statistic), float(res.pvalue)
+    return RankTest(avg, n, stat, pval, nemenyi_critical_difference(k, n, alpha), alpha,
+                    missing_methods(records, value))
+
+
+def cliques(average_ranks: pd.Series, cd: float) -> list[tuple[str, ...]]:
+    """Maximal groups of methods (in rank order) whose average ranks lie within ``cd`` of each
+    other: the bars of a critical-difference diagram. Single methods are not reported."""
+    names, values = list(average_ranks.index), average_ranks.to_numpy()
+    groups: list[tuple[int, int]] = []
+    for i in range(len(values)):
+        j = i
+        while j + 1 < len(values) and values[j + 1] - values[i] < cd:
+            j += 1
+        if j > i and not any(a <= i and j <= b for a, b in groups):
+            groups.append((i, j))
+    return [tuple(names[a:b + 1]) for a, b in groups]
+
+
+def reliability_frame(records: pd.DataFrame, curves: pd.DataFrame, *, val: str = "val_roc_auc", test: str = "test_roc_auc") -> pd.DataFrame:
+    """Per fine-tuning run: the SPEC's validation–test Spearman correlation over its curve, the gap
+    (1 − correlation), and the early-stopping regret (best test score minus the test score at the
+    validation-selected step), with the number of evaluation steps."""
+    keep = records[records["method"] != "pretrained"].set_index("run_id")
+    rows = []
+    for run_id, curve in curves[curves["run_id"].isin(keep.index)].groupby("run_id", sort=False):
+        curve = curve.sort_values("step")
+        best = keep.at[run_id, "best_step"]
+        hit = np.flatnonzero(curve["step"].to_numpy() == best)
+        corr = validation_test_correlation(curve[val], curve[test])
+        rows.append({
+            "run_id": run_id,
+            "dataset": keep.at[run_id, "dataset"],
+            "method": keep.at[run_id, "method"],
+            "n_train": keep.at[run_id, "n_train"],
+            "seed": keep.at[run_id, "seed"],
+            "n_points": len(curve),
+            "correlation": corr,
+            "gap": 1 - corr,
+            "regret": early_stopping_regret(curve[test], int(hit[0])) if len(hit) else np.nan,
+        })
+    return pd.DataFrame(rows, columns=["run_id", "dataset", "method", "n_train", "seed", "n_points", "correlation", "gap", "regret"])
+
+
+def domain_shift_frame(records: pd.DataFrame) -> pd.DataFrame:
+    """Per domain-shift run: in-domain and out-of-domain accuracy and ROC-AUC, the drop
+    (in-domain − out-of-domain), and the change of the drop against the pre-trained model on the
+    same split (step 0): negative = the method shrinks the drop."""
+    runs = records.copy()
+    for metric in ("accuracy", "roc_auc"):
+        runs[f"drop_{metric}"] = runs[f"test_{metric}"] - runs[f"test_ood_{metric}"]
+        runs[f"drop_{metric}_step0"] = runs[f"test_{metric}_step0"] - runs[f"test_ood_{metric}_step0"]
+        runs[f"drop_{metric}_change"] = runs[f"drop_{metric}"] - runs[f"drop_{metric}_step0"]
+    return runs
