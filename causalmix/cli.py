@@ -36,7 +36,7 @@ def _key_values(items: list[str] | None, what: str) -> dict[str, Any]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from causalmix.runs import RunSpec, execute_run
+    from causalmix.runs import METRIC_NAMES, RunSpec, execute_run
 
     domain = None
     if args.domain_column:
@@ -69,9 +69,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     rows = []
     for s in ("val", "test", "test_ood"):
         for suffix, label in (("_step0", "pre-trained"), ("", "best step")):
-            values = [getattr(record, f"{s}_{m}{suffix}") for m in ("roc_auc", "accuracy", "log_loss")]
-            if not all(np.isnan(values)):
-                rows.append({"set": s, "model": label, "roc_auc": values[0], "accuracy": values[1], "log_loss": values[2]})
+            values = {m: getattr(record, f"{s}_{m}{suffix}") for m in METRIC_NAMES}
+            if not all(np.isnan(list(values.values()))):
+                rows.append({"set": s, "model": label, **values})
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"learning rate {record.learning_rate:g}, ensemble {record.n_estimators} (train) / "
           f"{record.n_estimators_eval} (evaluation) members, {record.n_features_used} features")

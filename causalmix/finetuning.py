@@ -51,7 +51,7 @@ from causalmix.seeds import stream
 
 __all__ = ["CausalMixFinetunedClassifier", "FinetuneConfig", "FinetuneResult", "finetune"]
 
-METRICS = ("roc_auc", "accuracy", "log_loss")
+METRICS = ("roc_auc", "accuracy", "balanced_accuracy", "log_loss")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

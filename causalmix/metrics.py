@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn import metrics as skm
 
-HIGHER_IS_BETTER = {"roc_auc": True, "accuracy": True, "log_loss": False}
+HIGHER_IS_BETTER = {"roc_auc": True, "accuracy": True, "balanced_accuracy": True, "log_loss": False}
 
 
 def _check(y_true, proba, classes) -> tuple[np.ndarray, np.ndarray, list]:
@@ -50,6 +50,29 @@ def accuracy(y_true, proba, classes: Sequence) -> float:
     return float(np.mean(np.asarray(classes, dtype=object)[p.argmax(axis=1)] == y))
 
 
+def balanced_accuracy(y_true, proba, classes: Sequence) -> float:
+    """Mean over the classes present in ``y_true`` of the share of their rows predicted right
+    (recall); a majority-class guess scores 1 / (number of classes).
+
+    >>> balanced_accuracy(["a", "a", "a", "b"], [[1, 0], [1, 0], [1, 0], [1, 0]], ["a", "b"])
+    0.5
+    """
+    y, p, classes = _check(y_true, proba, classes)
+    predicted = np.asarray(classes, dtype=object)[p.argmax(axis=1)]
+    return float(np.mean([np.mean(predicted[y == c] == c) for c in classes if (y == c).any()]))
+
+
+def majority_accuracy(y_train, y_test) -> float:
+    """Accuracy on ``y_test`` of always predicting the most frequent class of ``y_train``: the
+    baseline any accuracy must beat.
+
+    >>> majority_accuracy(["a", "a", "b"], ["a", "b", "b", "b"])
+    0.25
+    """
+    values, counts = np.unique(np.asarray(y_train), return_counts=True)
+    return float(np.mean(np.asarray(y_test) == values[counts.argmax()]))
+
+
 def log_loss(y_true, proba, classes: Sequence) -> float:
     """Cross-entropy of the predicted probabilities (clipped at 1e-15, rows renormalised)."""
     y, p, classes = _check(y_true, proba, classes)
@@ -60,9 +83,10 @@ def log_loss(y_true, proba, classes: Sequence) -> float:
 
 
 def classification_metrics(y_true, proba, classes: Sequence) -> dict[str, float]:
-    """``{"roc_auc", "accuracy", "log_loss"}`` of one set of predictions."""
+    """``{"roc_auc", "accuracy", "balanced_accuracy", "log_loss"}`` of one set of predictions."""
     return {name: fn(y_true, proba, classes) for name, fn in
-            (("roc_auc", roc_auc), ("accuracy", accuracy), ("log_loss", log_loss))}
+            (("roc_auc", roc_auc), ("accuracy", accuracy), ("balanced_accuracy", balanced_accuracy),
+             ("log_loss", log_loss))}
 
 
 def normalized_improvement(score, pretrained, *, higher_is_better: bool = True):

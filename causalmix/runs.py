@@ -46,6 +46,7 @@ import pandas as pd
 from causalmix.data import DEFAULT_TEST_CAP
 from causalmix.model import DEFAULT_MODEL
 from causalmix.provenance import file_sha256, git_commit, hardware, package_versions, result_versions
+from causalmix.metrics import majority_accuracy
 
 __all__ = [
     "METHODS", "RESULT_MODULES", "RunRecord", "RunSpec", "capture_warnings", "execute_run", "result_code_hash",
@@ -75,7 +76,7 @@ MIN_N_TRAIN = {"causalmix": 20}
 DEFAULT_MIN_N_TRAIN = 8
 
 TEST_SETS = ("test", "test_ood")
-METRIC_NAMES = ("roc_auc", "accuracy", "log_loss")
+METRIC_NAMES = ("roc_auc", "accuracy", "balanced_accuracy", "log_loss")
 
 
 def _hash(obj: Any, n: int = 16) -> str:
@@ -207,6 +208,7 @@ class RunSpec:
         return f"{self.name}-{self.variant or self.method}-n{self.n_train}-s{self.seed}{tag}-{config_hash[:8]}"
 
 
+_BASELINE_FIELDS = ("test_majority_accuracy", "test_ood_majority_accuracy")
 _METRIC_FIELDS = [
     f"{s}_{m}{suffix}" for suffix in ("", "_step0") for s in ("val", *TEST_SETS) for m in METRIC_NAMES
 ]
@@ -217,7 +219,7 @@ class RunRecord:
     """Everything a run produced: the :class:`~causalmix.finetuning.FinetuneResult`, the warnings
     it raised, and provenance.
 
-    Metric fields ``{val,test,test_ood}_{roc_auc,accuracy,log_loss}`` are at the best validation
+    Metric fields ``{val,test,test_ood}_{roc_auc,accuracy,balanced_accuracy,log_loss}`` are at the best validation
     step, ``..._step0`` the pre-trained model on the same split (NaN when not measured, e.g.
     ``test_ood_*`` outside domain-shift runs or any metric of a failed run). ``warnings`` lists
     ``{"category", "message", "count"}`` of every warning raised during the run (generator
@@ -260,24 +262,35 @@ class RunRecord:
     spec: dict[str, Any] = dataclasses.field(default_factory=dict)
     traceback: str | None = None
     curve: pd.DataFrame | None = dataclasses.field(default=None, compare=False, repr=False)
+    # test-set sizes and the majority-class baseline's accuracy (the training set's most frequent class)
+    n_test: int | None = None
+    n_test_ood: int | None = None
+    test_majority_accuracy: float = math.nan
+    test_ood_majority_accuracy: float = math.nan
     # metrics at the best validation step, then at step 0
     val_roc_auc: float = math.nan
     val_accuracy: float = math.nan
+    val_balanced_accuracy: float = math.nan
     val_log_loss: float = math.nan
     test_roc_auc: float = math.nan
     test_accuracy: float = math.nan
+    test_balanced_accuracy: float = math.nan
     test_log_loss: float = math.nan
     test_ood_roc_auc: float = math.nan
     test_ood_accuracy: float = math.nan
+    test_ood_balanced_accuracy: float = math.nan
     test_ood_log_loss: float = math.nan
     val_roc_auc_step0: float = math.nan
     val_accuracy_step0: float = math.nan
+    val_balanced_accuracy_step0: float = math.nan
     val_log_loss_step0: float = math.nan
     test_roc_auc_step0: float = math.nan
     test_accuracy_step0: float = math.nan
+    test_balanced_accuracy_step0: float = math.nan
     test_log_loss_step0: float = math.nan
     test_ood_roc_auc_step0: float = math.nan
     test_ood_accuracy_step0: float = math.nan
+    test_ood_balanced_accuracy_step0: float = math.nan
     test_ood_log_loss_step0: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
@@ -294,7 +307,7 @@ class RunRecord:
     def from_dict(cls, d: Mapping[str, Any], curve: pd.DataFrame | None = None) -> RunRecord:
         names = {f.name for f in dataclasses.fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
-        for k in (*_METRIC_FIELDS, "wall_time_s"):
+        for k in (*_METRIC_FIELDS, *_BASELINE_FIELDS, "wall_time_s"):
             if kw.get(k, 0) is None:
                 kw[k] = math.nan
         return cls(**kw, curve=curve)
@@ -479,6 +492,9 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             test_sets = {"test": (split.X_test, split.y_test)}
             if split.X_test_ood is not None:
                 test_sets["test_ood"] = (split.X_test_ood, split.y_test_ood)
+            for name, (_, y_test) in test_sets.items():
+                base[f"n_{name}"] = len(y_test)
+                base[f"{name}_majority_accuracy"] = majority_accuracy(split.y_train, y_test)
             result = finetune(spec.model, split.X_train, split.y_train, split.X_val, split.y_val, test_sets=test_sets,
                               generator=gen, config=config, seed=spec.seed, progress=progress)
         timings = {**result.timings, "generator_fit": round(gen_seconds, 4)}
