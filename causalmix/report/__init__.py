@@ -66,12 +66,27 @@ from causalmix.report.records import (  # noqa: F401
     sweep_summary_text,
     with_pretrained,
 )
+from causalmix.report.scoreboard import (  # noqa: F401
+    CLAIMS,
+    UNITS_NOTE,
+    VERDICT_RULE,
+    Claim,
+    ClaimResult,
+    scoreboard,
+    scoreboard_table,
+    verdict,
+    verdict_counts,
+)
 from causalmix.report.stats import (  # noqa: F401
+    Interval,
     RankTest,
     cliques,
+    cluster_bootstrap,
     domain_shift_frame,
+    holm,
     improvement_frame,
     nemenyi_critical_difference,
+    paired_tests,
     rank_test,
     reliability_frame,
 )

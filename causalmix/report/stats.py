@@ -1,10 +1,13 @@
 """The statistics behind the book: per-run frames (improvement, reliability, domain shift), ranks with
-the Friedman test and the Nemenyi critical difference."""
+the Friedman test and the Nemenyi critical difference, paired Wilcoxon tests with Holm's correction,
+and bootstrap intervals that resample datasets."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -139,3 +142,98 @@ def domain_shift_frame(records: pd.DataFrame) -> pd.DataFrame:
         runs[f"drop_{metric}_step0"] = runs[f"test_{metric}_step0"] - runs[f"test_ood_{metric}_step0"]
         runs[f"drop_{metric}_change"] = runs[f"drop_{metric}"] - runs[f"drop_{metric}_step0"]
     return runs
+
+
+# --- intervals and paired tests ------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Interval:
+    """A statistic with its percentile bootstrap interval."""
+
+    estimate: float
+    low: float
+    high: float
+    level: float = 0.95
+    n_clusters: int = 0  # what was resampled: datasets (or seeds, on one dataset)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def format(self, digits: int = 2, unit: str = "") -> str:
+        if math.isnan(self.estimate):
+            return "–"
+        return f"{self.estimate:+.{digits}f}{unit} [{self.low:+.{digits}f}, {self.high:+.{digits}f}]"
+
+
+def cluster_bootstrap(clusters: Sequence[Any], statistic: Callable[[Sequence[Any]], float], *,
+                      n_resamples: int = 2000, level: float = 0.95, seed: int = 0) -> Interval:
+    """Percentile bootstrap interval of ``statistic`` resampling whole clusters with replacement.
+
+    ``clusters`` are per-dataset payloads (arrays of that dataset's cells or runs, seeds already
+    averaged inside); ``statistic`` maps a list of payloads to a number. Resampling datasets, not
+    runs, is what makes the interval speak about datasets like these rather than these datasets.
+    Replicates whose statistic is NaN are dropped; with fewer than two clusters the interval is
+    NaN (nothing to resample).
+
+    >>> iv = cluster_bootstrap([np.array([1.0]), np.array([2.0]), np.array([3.0])],
+    ...                        lambda cs: float(np.median(np.concatenate(cs))), n_resamples=200)
+    >>> iv.estimate, 1.0 <= iv.low <= iv.high <= 3.0
+    (2.0, True)
+    """
+    clusters = list(clusters)
+    estimate = float(statistic(clusters)) if clusters else float("nan")
+    if len(clusters) < 2:
+        return Interval(estimate, float("nan"), float("nan"), level, len(clusters))
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(clusters), size=(n_resamples, len(clusters)))
+    values = np.array([statistic([clusters[i] for i in row]) for row in draws], dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return Interval(estimate, float("nan"), float("nan"), level, len(clusters))
+    low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return Interval(estimate, float(low), float(high), level, len(clusters))
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values (NaN stays NaN and is not counted).
+
+    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    order = ok[np.argsort(p[ok])]
+    running = 0.0
+    for i, j in enumerate(order):
+        running = max(running, min(1.0, (len(order) - i) * p[j]))
+        out[j] = running
+    return out
+
+
+def paired_tests(records: pd.DataFrame, value: str = "test_roc_auc", *, reference: str = "causalmix",
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """Paired Wilcoxon signed-rank tests of ``reference`` against every other method over datasets
+    (per dataset the mean over seeds and sizes), Holm-corrected over the comparisons.
+
+    Columns: datasets, the median per-dataset difference (reference − other), wins/ties/losses of
+    the reference, the two-sided p-value, the Holm-adjusted p-value and ``significant`` at ``alpha``.
+    """
+    means = records.groupby(["dataset", "method"])[value].mean().unstack("method")
+    if reference not in means:
+        return pd.DataFrame()
+    rows = {}
+    for method in [m for m in means.columns if m != reference]:
+        pair = means[[reference, method]].dropna()
+        diff = (pair[reference] - pair[method]).to_numpy()
+        p = float("nan")
+        if len(diff) >= 2 and np.any(diff != 0):
+            p = float(stats.wilcoxon(diff, zero_method="zsplit").pvalue)
+        rows[method] = {"datasets": len(diff), "median difference": float(np.median(diff)) if len(diff) else np.nan,
+                        "wins": int((diff > 0).sum()), "ties": int((diff == 0).sum()), "losses": int((diff < 0).sum()),
+                        "p": p}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table["p (Holm)"] = holm(table["p"])
+    table["significant"] = table["p (Holm)"] < alpha
+    return table
