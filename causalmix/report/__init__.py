@@ -4,7 +4,8 @@
 - :mod:`~causalmix.report.records` — configurations, run records, provenance captions;
 - :mod:`~causalmix.report.stats` — per-run frames, ranks, paired tests, bootstrap intervals;
 - :mod:`~causalmix.report.scoreboard` — the paper's claims with our interval and a verdict;
-- :mod:`~causalmix.report.tables` and :mod:`~causalmix.report.figures` — what the pages show;
+- :mod:`~causalmix.report.tables` and :mod:`~causalmix.report.figures` — what the pages show, and
+  :mod:`~causalmix.report.page` — their numbers, captions, alt text and data links;
 - :mod:`~causalmix.report.anatomy` — the SCM anatomy page.
 
 The notebooks stay thin: each table and figure of the book is one call here, and every one carries a
@@ -34,7 +35,13 @@ from causalmix.report.figures import (  # noqa: F401
     plot_improvement_strip,
     plot_low_resource,
     plot_regret,
-    stamp,
+)
+from causalmix.report.page import (  # noqa: F401
+    Page,
+    relative_to_repo,
+    repository_url,
+    setup_notebook,
+    source_url,
 )
 from causalmix.report.paper import (  # noqa: F401
     METHOD_LABELS,
@@ -84,9 +91,13 @@ from causalmix.report.stats import (  # noqa: F401
     cluster_bootstrap,
     domain_shift_frame,
     holm,
+    improvement_cells,
     improvement_frame,
+    median_improvement_interval,
     nemenyi_critical_difference,
     paired_tests,
+    per_dataset,
+    pooled_median,
     rank_test,
     reliability_frame,
 )
@@ -99,5 +110,6 @@ from causalmix.report.tables import (  # noqa: F401
     per_dataset_improvement,
     rank_summary_table,
     reliability_table,
+    separated_comparison,
     styled,
 )

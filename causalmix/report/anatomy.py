@@ -33,28 +33,29 @@ def plot_edge_probabilities(gen):
 
     P = gen.edge_probabilities_
     k = len(P)
-    fig, ax = plt.subplots(figsize=(2.5 + 0.35 * k, 1.8 + 0.32 * k))
+    side = min(7.0, 2.8 + 0.34 * k)
+    fig, ax = plt.subplots(figsize=(side, side - 0.6))
     im = ax.imshow(P.to_numpy(), vmin=0, vmax=1, cmap="viridis")
-    ax.set_xticks(range(k), P.columns, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(k), P.index, fontsize=8)
+    ax.set_xticks(range(k), P.columns, rotation=60, ha="right")
+    ax.set_yticks(range(k), P.index)
     ax.set_xlabel("target (effect)")
     ax.set_ylabel("source (cause)")
-    if k <= 14:
+    if k <= 10:  # the probabilities as text only while they fit at 9 points
         for i in range(k):
             for j in range(k):
                 if P.iat[i, j] > 0:
-                    ax.text(j, i, f"{P.iat[i, j]:.2f}", ha="center", va="center", fontsize=6,
+                    ax.text(j, i, f"{P.iat[i, j]:.2f}", ha="center", va="center", fontsize=9,
                             color="white" if P.iat[i, j] < 0.6 else "black")
     fig.colorbar(im, ax=ax, label="edge probability P[source → target]", shrink=0.8)
-    ax.set_title(f"Edge probabilities from {sum(gen.n_discovery_runs_.values())} discovery runs "
-                 f"({', '.join(f'{a.upper()} × {n}' for a, n in gen.n_discovery_runs_.items())})", fontsize=9)
+    ax.set_title(f"{sum(gen.n_discovery_runs_.values())} discovery runs "
+                 f"({', '.join(f'{a.upper()} × {n}' for a, n in gen.n_discovery_runs_.items())})")
     fig.tight_layout()
     return fig
 
 
-def plot_dags(gen, n: int = 3):
-    """The first ``n`` sampled DAGs, on a shared circular layout; label node in red, edge width
-    proportional to the edge probability."""
+def plot_dags(gen, n: int = 2):
+    """The first ``n`` sampled DAGs, two a row on a shared circular layout; label node in red, edge
+    width proportional to the edge probability."""
     import matplotlib.pyplot as plt
     import networkx as nx
 
@@ -62,14 +63,21 @@ def plot_dags(gen, n: int = 3):
     nodes = list(gen.edge_probabilities_.index)
     pos = nx.circular_layout(nodes)
     P = gen.edge_probabilities_
-    fig, axes = plt.subplots(1, len(dags), figsize=(4.6 * len(dags), 4.6), squeeze=False)
-    for i, (ax, dag) in enumerate(zip(axes[0], dags)):
+    ncols = min(2, len(dags))
+    nrows = math.ceil(len(dags) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0, 3.6 * nrows), squeeze=False)
+    for ax in axes.flat[len(dags):]:
+        ax.axis("off")
+    for i, (ax, dag) in enumerate(zip(axes.flat, dags)):
         colors = ["tab:red" if v == gen.label_node_ else "tab:blue" for v in dag.nodes]
         widths = [0.5 + 2.5 * float(P.at[u, v]) for u, v in dag.edges]
-        nx.draw_networkx_nodes(dag, pos, ax=ax, node_color=colors, node_size=260, alpha=0.85)
-        nx.draw_networkx_edges(dag, pos, ax=ax, width=widths, arrowsize=12, alpha=0.7, node_size=260)
-        nx.draw_networkx_labels(dag, pos, ax=ax, font_size=7)
-        ax.set_title(f"DAG {i + 1}: {dag.number_of_edges()} edges", fontsize=9)
+        nx.draw_networkx_nodes(dag, pos, ax=ax, node_color=colors, node_size=120, alpha=0.6)
+        nx.draw_networkx_edges(dag, pos, ax=ax, width=widths, arrowsize=10, alpha=0.7, node_size=120)
+        labels = {v: str(v)[:14] for v in dag.nodes}
+        nx.draw_networkx_labels(dag, {v: (x * 1.0, y * 1.0 + 0.09) for v, (x, y) in pos.items()}, labels=labels,
+                                ax=ax, font_size=9)
+        ax.set_title(f"DAG {i + 1}: {dag.number_of_edges()} edges")
+        ax.margins(0.18)
         ax.axis("off")
     fig.tight_layout()
     return fig
@@ -116,9 +124,9 @@ def plot_marginals(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.Dat
     Xs, ys = synthetic
     cols = list(Xr.columns[:max_columns])
     n_panels = len(cols) + 1
-    ncols = min(3, n_panels)
+    ncols = min(2, n_panels)
     nrows = math.ceil(n_panels / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.8 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0, 2.5 * nrows + 0.5), squeeze=False)
     panels = [(c, Xr[c], Xs[c]) for c in cols] + [(f"{label} (label)", yr.astype(str), ys.astype(str))]
     for ax, (name, r, s) in zip(axes.flat, panels):
         if pd.api.types.is_numeric_dtype(r.dtype) and not isinstance(r.dtype, pd.CategoricalDtype):
@@ -133,17 +141,19 @@ def plot_marginals(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.Dat
             x = np.arange(len(shares))
             ax.bar(x - 0.2, shares["real (held out)"], width=0.4, label="real (held out)")
             ax.bar(x + 0.2, shares["CausalMix"], width=0.4, label="CausalMix")
-            ax.set_xticks(x, [str(v)[:12] for v in shares.index], rotation=30, ha="right", fontsize=7)
-        ax.set_title(name, fontsize=9)
+            ax.set_xticks(x, [str(v)[:12] for v in shares.index], rotation=30, ha="right")
+        ax.set_title(name)
     for ax in list(axes.flat)[n_panels:]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.tight_layout()
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.4 / fig.get_figheight(), 1, 1))
+    fig.legend(handles, names, loc="lower center", ncol=2, frameon=False)
     return fig
 
 
-def plot_pairwise(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.DataFrame, pd.Series], *, max_columns: int = 15):
-    """Spearman correlation matrices of the real and synthetic rows, and their difference."""
+def plot_pairwise(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.DataFrame, pd.Series], *, max_columns: int = 12):
+    """Spearman correlation matrices of the real and synthetic rows (first row) and their difference
+    (second row)."""
     import matplotlib.pyplot as plt
 
     Xr, yr = real
@@ -153,14 +163,15 @@ def plot_pairwise(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.Data
     cr = _encoded(Xr[cols], yr.astype(str), classes).corr(method="spearman")
     cs = _encoded(Xs[cols], ys.astype(str), classes).corr(method="spearman")
     k = len(cr)
-    fig, axes = plt.subplots(1, 3, figsize=(3 * (2.2 + 0.3 * k), 1.5 + 0.3 * k))
-    for ax, (title, m, cmap, lim) in zip(axes, (("real (held out)", cr, "RdBu_r", 1), ("CausalMix", cs, "RdBu_r", 1),
-                                                ("CausalMix − real", cs - cr, "PuOr_r", 1))):
-        im = ax.imshow(m.to_numpy(), vmin=-lim, vmax=lim, cmap=cmap)
-        ax.set_xticks(range(k), m.columns, rotation=70, ha="right", fontsize=7)
-        ax.set_yticks(range(k), m.index if ax is axes[0] else [""] * k, fontsize=7)
-        ax.set_title(f"{title}\nmean |diff| {np.nanmean(np.abs((cs - cr).to_numpy())):.3f}" if "−" in title else title, fontsize=9)
-        fig.colorbar(im, ax=ax, shrink=0.7)
+    fig, axes = plt.subplots(2, 2, figsize=(7.0, 7.2))
+    axes[1, 1].axis("off")
+    for ax, (title, m, cmap) in zip(axes.flat, (("real (held out)", cr, "RdBu_r"), ("CausalMix", cs, "RdBu_r"),
+                                                ("CausalMix − real", cs - cr, "PuOr_r"))):
+        im = ax.imshow(m.to_numpy(), vmin=-1, vmax=1, cmap=cmap)
+        ax.set_xticks(range(k), [str(c)[:14] for c in m.columns], rotation=70, ha="right")
+        ax.set_yticks(range(k), [str(c)[:14] for c in m.index])
+        ax.set_title(f"{title}, mean |diff| {np.nanmean(np.abs((cs - cr).to_numpy())):.3f}" if "−" in title else title)
+        fig.colorbar(im, ax=ax, shrink=0.8)
     fig.tight_layout()
     return fig
 

@@ -29,7 +29,10 @@ from causalmix.report.stats import (
     Interval,
     cluster_bootstrap,
     domain_shift_frame,
-    improvement_frame,
+    improvement_cells,
+    median_improvement_interval,
+    per_dataset,
+    pooled_median,
     reliability_frame,
 )
 
@@ -137,30 +140,12 @@ CLAIMS: tuple[Claim, ...] = (
 )
 
 
-def _per_dataset(frame: pd.DataFrame, value: str) -> list[np.ndarray]:
-    return [g[value].dropna().to_numpy() for _, g in frame.groupby("dataset")]
-
-
-def _median_of(clusters: Sequence[np.ndarray]) -> float:
-    values = np.concatenate(clusters) if clusters else np.array([])
-    return float(np.median(values)) if len(values) else float("nan")
-
-
-def _cells(records: pd.DataFrame, method: str) -> pd.DataFrame:
-    frame = improvement_frame(records)
-    frame = frame[frame["method"] == method]
-    return frame.groupby(["dataset", "n_train"], as_index=False)["improvement"].mean()
-
-
 def _improvement(records: pd.DataFrame, method: str, seed: int) -> Interval | None:
-    cells = _cells(records, method)
-    if cells.empty:
-        return None
-    return cluster_bootstrap(_per_dataset(cells, "improvement"), _median_of, seed=seed)
+    return median_improvement_interval(records, method, seed=seed)
 
 
 def _variability(records: pd.DataFrame, seed: int) -> Interval | None:
-    a, b = _cells(records, "finetune"), _cells(records, "causalmix")
+    a, b = improvement_cells(records, "finetune"), improvement_cells(records, "causalmix")
     both = sorted(set(a["dataset"]) & set(b["dataset"]))
     if len(both) < 2:
         return None
@@ -190,7 +175,7 @@ def _reliability_median(frame: pd.DataFrame, method: str, column: str, seed: int
     part = frame[frame["method"] == method]
     if part[column].notna().sum() == 0:
         return None
-    return cluster_bootstrap(_per_dataset(part, column), _median_of, seed=seed)
+    return cluster_bootstrap(per_dataset(part, column), pooled_median, seed=seed)
 
 
 def _gap_difference(frame: pd.DataFrame, seed: int) -> Interval | None:
@@ -202,7 +187,7 @@ def _gap_difference(frame: pd.DataFrame, seed: int) -> Interval | None:
                 for d in both]
 
     def difference(cs: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
-        return _median_of([c[0] for c in cs]) - _median_of([c[1] for c in cs])
+        return pooled_median([c[0] for c in cs]) - pooled_median([c[1] for c in cs])
 
     return cluster_bootstrap(clusters, difference, seed=seed)
 

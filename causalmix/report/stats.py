@@ -37,6 +37,34 @@ def improvement_frame(records: pd.DataFrame, metric: str = "test_roc_auc") -> pd
     return runs
 
 
+def improvement_cells(records: pd.DataFrame, method: str, metric: str = "test_roc_auc") -> pd.DataFrame:
+    """One row per (dataset, n_train) of ``method``: its normalized improvement, mean over seeds."""
+    frame = improvement_frame(records, metric)
+    frame = frame[frame["method"] == method]
+    return frame.groupby(["dataset", "n_train"], as_index=False)["improvement"].mean()
+
+
+def per_dataset(frame: pd.DataFrame, value: str) -> list[np.ndarray]:
+    """``frame[value]`` split by dataset: the clusters :func:`cluster_bootstrap` resamples."""
+    return [g[value].dropna().to_numpy() for _, g in frame.groupby("dataset")]
+
+
+def pooled_median(clusters: Sequence[np.ndarray]) -> float:
+    """The median of all clusters' values together (NaN when there are none)."""
+    values = np.concatenate(clusters) if len(clusters) else np.array([])
+    return float(np.median(values)) if len(values) else float("nan")
+
+
+def median_improvement_interval(records: pd.DataFrame, method: str, metric: str = "test_roc_auc", *,
+                                seed: int = 0) -> Interval | None:
+    """The SPEC median improvement of ``method`` (over its (dataset, n_train) cells) with a 95 %
+    bootstrap interval resampling datasets; None when the method has no runs."""
+    cells = improvement_cells(records, method, metric)
+    if cells.empty:
+        return None
+    return cluster_bootstrap(per_dataset(cells, "improvement"), pooled_median, seed=seed)
+
+
 @dataclasses.dataclass(frozen=True)
 class RankTest:
     """Average ranks, the Friedman test over datasets and the Nemenyi critical difference."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,13 +10,20 @@ import pandas as pd
 
 from causalmix.metrics import aggregate
 from causalmix.report.paper import (
-    PAPER_LABEL,
     PAPER_RESULTS,
     _method_sort_key,
     method_label,
 )
 from causalmix.report.records import Provenance, _caption_of, caption, with_pretrained
-from causalmix.report.stats import RankTest, domain_shift_frame, improvement_frame
+from causalmix.report.stats import (
+    RankTest,
+    cluster_bootstrap,
+    domain_shift_frame,
+    improvement_frame,
+    median_improvement_interval,
+    per_dataset,
+    pooled_median,
+)
 
 
 def styled(table: pd.DataFrame, title: str, what: pd.DataFrame | Provenance | str, *, config: str | None = None, precision: int = 3):
@@ -38,30 +44,37 @@ _COUNT_WORDS = {"n_datasets", "n_runs", "runs", "ok", "failed", "datasets", "see
                 "n_synthetic", "edges", "n_points", "position"}
 
 
-def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc", *, with_paper: bool = True) -> pd.DataFrame:
+def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc", *, with_paper: bool = True,
+                             seed: int = 0) -> pd.DataFrame:
     """Per method (SPEC aggregation, :func:`causalmix.metrics.aggregate`): the mean normalized
-    improvement over seeds per (dataset, n_train), then the median across datasets — pooled over
-    every (dataset, n_train) cell and, with several sizes, per n_train (``median_n<N>``) — the
-    standard deviation across the cells (the paper's "variability"), the IQR, and the numbers
-    of datasets and runs; the paper's median and variability beside them.
+    improvement (%) over seeds per (dataset, n_train), then the median across datasets — pooled over
+    every (dataset, n_train) cell with its 95 % bootstrap interval (resampling datasets) and, with
+    several sizes, per n_train — the standard deviation across the cells (the paper's
+    "variability"), the IQR, and the numbers of datasets and runs; the paper's median and
+    variability beside them (``with_paper``).
     """
     frame = improvement_frame(records, metric)
     table = aggregate(frame, "improvement")
-    table["n_runs"] = frame.groupby("method")["improvement"].size()
+    table["runs"] = frame.groupby("method")["improvement"].size()
+    intervals = {m: median_improvement_interval(records, m, metric, seed=seed) for m in table.index}
+    table["95 % interval"] = [f"[{iv.low:+.2f}, {iv.high:+.2f}]" if iv is not None and not math.isnan(iv.low) else "–"
+                              for iv in intervals.values()]
     if with_paper:
         paper = PAPER_RESULTS["median_improvement"]
         for method in paper:
             if method not in table.index:
                 table.loc[method] = np.nan
-        table[f"{PAPER_LABEL}: median"] = [paper.get(m, (np.nan, None))[0] for m in table.index]
-        table[f"{PAPER_LABEL}: variability"] = [
+                table.loc[method, "95 % interval"] = "not run"
+        table["paper: median"] = [paper.get(m, (np.nan, None))[0] for m in table.index]
+        table["paper: variability"] = [
             (paper.get(m, (np.nan, None))[1] if paper.get(m, (np.nan, None))[1] is not None else np.nan) for m in table.index
         ]
     table = table.loc[sorted(table.index, key=lambda m: (math.isnan(table.at[m, "median"]), -np.nan_to_num(table.at[m, "median"], nan=0)))]
     table.index = pd.Index([method_label(m) for m in table.index], name="method")
-    per_size = [c for c in table if c.startswith("median_n")]
-    return table[["median", *per_size, "std", "q25", "q75", "iqr", "n_datasets", "n_runs",
-                  *[c for c in table if c.startswith(PAPER_LABEL)]]]
+    per_size = {c: f"median, n_train {c.removeprefix('median_n')}" for c in table if c.startswith("median_n")}
+    table = table.rename(columns={**per_size, "std": "variability (std)", "iqr": "IQR", "n_datasets": "datasets"})
+    return table[["median", "95 % interval", *per_size.values(), "variability (std)", "IQR", "datasets", "runs",
+                  *[c for c in table if c.startswith("paper")]]]
 
 
 def per_dataset_improvement(records: pd.DataFrame, metric: str = "test_roc_auc", *, labels: bool = True) -> pd.DataFrame:
@@ -78,62 +91,96 @@ def rank_summary_table(test: RankTest) -> pd.DataFrame:
     return pd.DataFrame({
         "average rank": test.average_ranks,
         "our position": range(1, len(test.average_ranks) + 1),
-        f"{PAPER_LABEL}: position": [paper.get(m, np.nan) for m in test.average_ranks.index],
+        "paper: position": [paper.get(m, np.nan) for m in test.average_ranks.index],
     }).rename(index=method_label).rename_axis("method")
 
 
-def reliability_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per method: median correlation and gap over runs (SPEC), median and mean regret, the runs
-    with a defined correlation and the flat curves (validation or test constant over the curve,
-    so no correlation: counted here, left out of the medians), and the paper's median gap."""
+def reliability_table(frame: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Per method: median correlation and gap over runs (SPEC) with the gap's 95 % bootstrap interval
+    (resampling datasets), median and mean regret, the runs with a defined correlation and the flat
+    curves (validation or test constant over the curve, so no correlation: counted here, left out of
+    the medians), and the paper's median gap."""
     grouped = frame.groupby("method")
+    gaps = {m: cluster_bootstrap(per_dataset(g, "gap"), pooled_median, seed=seed) for m, g in grouped}
     table = pd.DataFrame({
         "median correlation": grouped["correlation"].median(),
         "median gap": grouped["gap"].median(),
+        "gap: 95 % interval": pd.Series({m: f"[{iv.low:.2f}, {iv.high:.2f}]" if not math.isnan(iv.low) else "–"
+                                         for m, iv in gaps.items()}),
         "median regret": grouped["regret"].median(),
         "mean regret": grouped["regret"].mean(),
         "runs with a correlation": grouped["correlation"].count(),
-        "flat curves (no correlation)": grouped["correlation"].apply(lambda c: int(c.isna().sum())),
+        "flat curves": grouped["correlation"].apply(lambda c: int(c.isna().sum())),
         "runs": grouped.size(),
     })
-    table[f"{PAPER_LABEL}: median gap"] = [PAPER_RESULTS["correlation_gap"].get(m, np.nan) for m in table.index]
+    table["paper: median gap"] = [PAPER_RESULTS["correlation_gap"].get(m, np.nan) for m in table.index]
     table = table.loc[sorted(table.index, key=_method_sort_key)]
     return table.rename(index=method_label).rename_axis("method")
 
 
-def low_resource_table(records: pd.DataFrame, *, dataset: str = "adult", metrics: Sequence[str] = ("test_accuracy", "test_roc_auc")) -> pd.DataFrame:
-    """Per method and ``n_train``: mean and standard deviation over seeds of the test metrics,
-    with the number of seeds (plain low-data runs of ``dataset``)."""
+def _mean_pm(values: pd.Series, digits: int = 3) -> str:
+    """``mean ± half-width`` of the normal 95 % interval over runs (``mean`` alone for one run)."""
+    values = values.dropna()
+    if values.empty:
+        return "–"
+    if len(values) < 2:
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {1.96 * values.std(ddof=1) / math.sqrt(len(values)):.{digits}f}"
+
+
+def _majority_row(runs: pd.DataFrame, prefix: str = "test") -> dict[str, Any]:
+    return {"accuracy": _mean_pm(runs[f"{prefix}_majority_accuracy"]) if f"{prefix}_majority_accuracy" in runs else "–"}
+
+
+def low_resource_table(records: pd.DataFrame, *, dataset: str = "adult") -> pd.DataFrame:
+    """Per method and ``n_train`` (plain low-data runs of ``dataset``): test accuracy, balanced accuracy
+    and ROC-AUC as mean ± 95 % interval over seeds, the seeds, the test rows and the standard error
+    of one run's accuracy (binomial, from the test size); the majority-class baseline first."""
     runs = with_pretrained(records[records["dataset"] == dataset])
     if runs.empty:
         raise ValueError(f"No runs on {dataset!r} in these records.")
-    agg = runs.groupby(["method", "n_train"])[list(metrics)].agg(["mean", "std"])
-    agg.columns = [f"{m} {s}" for m, s in agg.columns]
-    agg["seeds"] = runs.groupby(["method", "n_train"])["seed"].nunique()
-    agg = agg.reindex(sorted(agg.index, key=lambda t: (_method_sort_key(t[0]), t[1])))
-    agg.index = agg.index.set_levels([method_label(m) for m in agg.index.levels[0]], level=0)
-    return agg
+    rows = []
+    for n_train, part in runs.groupby("n_train"):
+        first = part.drop_duplicates("seed")
+        rows.append({"method": "majority class", "n_train": n_train, **_majority_row(first),
+                     "balanced accuracy": "–", "ROC-AUC": "–", "seeds": first["seed"].nunique()})
+        for method in sorted(part["method"].unique(), key=_method_sort_key):
+            m = part[part["method"] == method]
+            acc = m["test_accuracy"].mean()
+            n_test = m["n_test"].mean() if "n_test" in m else np.nan
+            rows.append({
+                "method": method_label(method), "n_train": n_train, "accuracy": _mean_pm(m["test_accuracy"]),
+                "balanced accuracy": _mean_pm(m["test_balanced_accuracy"]) if "test_balanced_accuracy" in m else "–",
+                "ROC-AUC": _mean_pm(m["test_roc_auc"]), "seeds": m["seed"].nunique(),
+                "test rows": n_test, "SE of one run's accuracy": math.sqrt(acc * (1 - acc) / n_test) if n_test else np.nan,
+            })
+    return pd.DataFrame(rows).set_index(["n_train", "method"])
 
 
 def domain_shift_table(records: pd.DataFrame) -> pd.DataFrame:
-    """Per domain and method (mean over seeds and sizes): in-domain ("in") and out-of-domain
-    ("out") accuracy and ROC-AUC, the drop (in − out), and its change Δ against the pre-trained
-    model on the same split (negative: the method shrinks the drop)."""
+    """Per domain split and method (mean ± 95 % interval over runs): in-domain and out-of-domain
+    accuracy, the drop (in − out), worst-group accuracy (the lower of the two per run), out-of-domain
+    balanced accuracy and ROC-AUC; the majority-class baseline (the training set's most frequent
+    class: its accuracy is that class's share in each group) first."""
     runs = domain_shift_frame(with_pretrained(records))
-    cols = {
-        "test_accuracy": "accuracy in",
-        "test_ood_accuracy": "accuracy out",
-        "drop_accuracy": "accuracy drop",
-        "drop_accuracy_change": "accuracy drop Δ",
-        "test_roc_auc": "ROC-AUC in",
-        "test_ood_roc_auc": "ROC-AUC out",
-        "drop_roc_auc": "ROC-AUC drop",
-        "drop_roc_auc_change": "ROC-AUC drop Δ",
-    }
-    table = runs.groupby(["domain", "method"])[list(cols)].mean().rename(columns=cols)
-    table["runs"] = runs.groupby(["domain", "method"]).size()
-    table = table.reindex(sorted(table.index, key=lambda t: (t[0], _method_sort_key(t[1]))))
-    return table.rename(index=method_label, level=1)
+    runs["worst_group_accuracy"] = runs[["test_accuracy", "test_ood_accuracy"]].min(axis=1)
+    rows = []
+    for domain, part in runs.groupby("domain"):
+        first = part.drop_duplicates(["n_train", "seed"])
+        rows.append({"split": domain, "method": "majority class",
+                     "accuracy in": _mean_pm(first["test_majority_accuracy"]) if "test_majority_accuracy" in first else "–",
+                     "accuracy out": _mean_pm(first["test_ood_majority_accuracy"]) if "test_ood_majority_accuracy" in first else "–"})
+        for method in sorted(part["method"].unique(), key=_method_sort_key):
+            m = part[part["method"] == method]
+            rows.append({
+                "split": domain, "method": method_label(method),
+                "accuracy in": _mean_pm(m["test_accuracy"]), "accuracy out": _mean_pm(m["test_ood_accuracy"]),
+                "drop (in − out)": _mean_pm(m["drop_accuracy"]),
+                "worst-group accuracy": _mean_pm(m["worst_group_accuracy"]),
+                "balanced accuracy out": _mean_pm(m["test_ood_balanced_accuracy"]) if "test_ood_balanced_accuracy" in m else "–",
+                "ROC-AUC out": _mean_pm(m["test_ood_roc_auc"]), "runs": len(m),
+            })
+    return pd.DataFrame(rows).set_index(["split", "method"]).fillna("–")
 
 
 def domain_shift_description(cfg: dict[str, Any]) -> str:
@@ -157,28 +204,44 @@ def domain_shift_description(cfg: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _interval(values: pd.Series) -> tuple[float, float, float]:
+    values = values.dropna()
+    mean = float(values.mean())
+    half = 1.96 * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
+    return mean, mean - half, mean + half
+
+
+def separated_comparison(runs: pd.DataFrame, value: str, *, higher_is_better: bool = True, what: str = "") -> str:
+    """The best method by mean ``value`` and the methods whose 95 % interval (over runs) lies entirely
+    below (or above, for lower-is-better) the best one's: only those it is called better than."""
+    stats = {m: _interval(g[value]) for m, g in runs.groupby("method") if g[value].notna().any()}
+    if not stats:
+        return f"no runs with {what or value}"
+    best = (max if higher_is_better else min)(stats, key=lambda m: stats[m][0])
+    mean, low, high = stats[best]
+    beaten = [m for m, (_, lo, hi) in stats.items() if m != best and (hi < low if higher_is_better else lo > high)]
+    tied = [m for m in stats if m != best and m not in beaten]
+    text = f"**{method_label(best)}** has the {'highest' if higher_is_better else 'lowest'} {what or value} ({mean:.3f}"
+    text += f", 95 % interval [{low:.3f}, {high:.3f}])" if not math.isnan(low) else ")"
+    if beaten:
+        text += "; its interval excludes " + ", ".join(method_label(m) for m in sorted(beaten, key=_method_sort_key))
+    if tied:
+        text += ("; it is **not** better than " + ", ".join(method_label(m) for m in sorted(tied, key=_method_sort_key))
+                 + " (intervals overlap)")
+    return text
+
+
 def domain_shift_verdict(records: pd.DataFrame, *, config: str) -> str:
-    """Per domain and metric: the best out-of-domain method and the method that shrinks the drop most."""
+    """Per domain split: which method is best out of domain and with the smallest drop, called better
+    than another only where their 95 % intervals (over runs) do not overlap."""
     if records.empty:
         return "No domain-shift runs in these records."
     runs = domain_shift_frame(with_pretrained(records))
     lines = []
     for domain, part in runs.groupby("domain"):
-        means = part.groupby("method")[[
-            "test_ood_accuracy", "test_ood_roc_auc", "drop_accuracy_change", "drop_roc_auc_change"]].mean()
-        for metric, name in (("accuracy", "accuracy"), ("roc_auc", "ROC-AUC")):
-            best = means[f"test_ood_{metric}"].idxmax()
-            tuned = means.drop(index="pretrained", errors="ignore")[f"drop_{metric}_change"]
-            shrink = tuned.idxmin() if len(tuned) else None
-            text = (f"- *{domain}*, {name}: highest out-of-domain {name} **{method_label(best)}** "
-                    f"({means.at[best, f'test_ood_{metric}']:.3f} vs pre-trained {means.at['pretrained', f'test_ood_{metric}']:.3f})")
-            if shrink is not None and tuned[shrink] < 0:
-                text += (f"; the in-domain − out-of-domain drop shrinks most with **{method_label(shrink)}** "
-                         f"({tuned[shrink]:+.3f} against the pre-trained model's drop)")
-            elif shrink is not None:
-                text += (f"; no method shrinks the in-domain − out-of-domain drop, it grows least with "
-                         f"**{method_label(shrink)}** ({tuned[shrink]:+.3f} against the pre-trained model's drop)")
-            lines.append(text + ".")
-    lines.append(f"\n({caption(runs, config=config)}; means over runs — with few seeds, differences "
-                 "of a few thousandths are within noise.)")
+        lines.append(f"- *shift by {domain}*: " + separated_comparison(part, "test_ood_accuracy",
+                                                                       what="out-of-domain accuracy") + ".")
+        lines.append(f"- *shift by {domain}*: " + separated_comparison(part, "drop_accuracy", higher_is_better=False,
+                                                                       what="accuracy drop (in − out)") + ".")
+    lines.append(f"\n({caption(runs, config=config)}; intervals are mean ± 1.96 standard errors over runs.)")
     return "\n".join(lines)
