@@ -105,6 +105,23 @@ def _log_sweep_status(config: str | Path, out_dir: str | Path | None, log) -> No
         f"{todo} to run in notebook 02_benchmark (plus its low-resource extension).", flush=True)
 
 
+def _tidy(executed: Path) -> list[int]:
+    """Remove papermill's injected-parameters cell from the page (the parameters are in the
+    captions and the configuration) and return the numbers of cells that wrote to stderr."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    noisy = []
+    for i, cell in enumerate(nb.cells):
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        if any(o.get("name") == "stderr" for o in cell.get("outputs", [])):
+            noisy.append(i)
+    nbformat.write(nb, executed)
+    return noisy
+
+
 def run_notebooks(
     config: str | Path = "quick",
     *,
@@ -151,6 +168,9 @@ def run_notebooks(
                 f"The executed copy with the error marked: {target}"
             ) from err
         seconds[nb.stem] = time.perf_counter() - t0
+        noisy = _tidy(target)
+        if noisy:
+            log(f"[{i}/{len(todo)}] {nb.stem}: WARNING: cells {noisy} wrote to stderr; the book shows it", flush=True)
         log(f"[{i}/{len(todo)}] {nb.stem}: done in {seconds[nb.stem]:.1f} s", flush=True)
     log(f"All {len(todo)} notebooks executed in {time.perf_counter() - start:.1f} s into {output_dir}", flush=True)
     return seconds

@@ -1,5 +1,7 @@
 """The book builds with `jupyter-book build -W` from the smoke-executed notebooks; its pages exist and
-hold their figures and tables; headless Chromium renders the results page to a non-blank PNG."""
+hold their figures and tables; headless Chromium renders the results page to a non-blank PNG and checks
+every page of the table of contents: tables fit the article column, images load and have alt text,
+no stderr, warning or traceback is shown (see tests/_browser.py)."""
 
 import os
 import re
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import _browser
 from _smoke_book import CONFIG_NAME, execute_all
 from causalmix.report import PAPER_LABEL, REPO_ROOT
 
@@ -38,10 +41,10 @@ def test_config_renders_only_and_offline():
 
 def test_toc_lists_every_page_and_notebook():
     files = toc_files(yaml.safe_load((REPO_ROOT / "_toc.yml").read_text()))
-    for page in ("book/intro", "book/method", "book/reproduce", "book/own_dataset", "book/limitations"):
+    for page in ("book/method", "book/reproduce", "book/own_dataset", "book/limitations"):
         assert page in files and (REPO_ROOT / f"{page}.md").is_file()
     notebooks = sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("0*.ipynb"))
-    assert [f.removeprefix("book/results/") for f in files if f.startswith("book/results/")] == notebooks
+    assert sorted(f.removeprefix("book/results/") for f in files if f.startswith("book/results/")) == notebooks
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +73,14 @@ def test_result_pages_hold_their_figures_tables_and_provenance(built_book, stem)
     assert "<table" in html
     assert f"configuration {CONFIG_NAME}" in html
     if stem != "02_benchmark":
-        images = re.findall(r'<img[^>]+src="([^"]+\.png)"', html)
+        # Figures are PNG files beside the book or inline data: URIs (e.g. SVG in a <figure>).
+        images = re.findall(r'<img\b[^>]*?\ssrc="([^"]+)"', html)
         assert images, f"{stem} has no figure"
         for src in images:
-            assert (page.parent / src).resolve().is_file(), src
+            if src.startswith("data:"):
+                assert src.startswith("data:image/"), src[:80]
+            else:
+                assert src.endswith(".png") and (page.parent / src).resolve().is_file(), src
     assert "Traceback" not in html
     if stem in ("03_median_improvement", "05_validation_reliability"):
         assert PAPER_LABEL in html, "the paper's numbers, labelled as the paper's"
@@ -110,3 +117,36 @@ def test_chromium_renders_the_results_page_non_blank(built_book, tmp_path):
     assert pixels.std() > 0.05
     dark = (pixels.mean(axis=2) < 0.5).mean()
     assert 0.002 < dark < 0.9, f"share of dark pixels {dark:.4f}"
+
+
+@pytest.fixture(scope="module")
+def page_reports(built_book, tmp_path_factory) -> dict[str, dict]:
+    """Every page of the table of contents rendered by headless Chromium at 1280 px; its report."""
+    browser = chromium()
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    pages = {name: built_book / f"{name}.html" for name in toc_files(toc)}
+    reports, errors, seconds = _browser.check_pages(browser, pages, tmp_path_factory.mktemp("chromium-profile"))
+    print(f"chromium checked {len(pages)} pages in {seconds:.1f} s")
+    for name, report in reports.items():
+        assert report is not None, f"{name}: no report in Chromium's DOM dump:\n{errors[name][-2000:]}"
+        assert "script_error" not in report, f"{name}: the check script failed: {report['script_error']}"
+        assert report["window"][0] == 1280 and report["article"], f"{name}: {report['window']}, {report['article']}"
+    return reports
+
+
+@pytest.mark.slow
+def test_every_page_has_tables_that_fit_the_article_column(page_reports):
+    problems = [p for name, report in page_reports.items() for p in _browser.table_problems(name, report)]
+    assert not problems, "tables wider than the article column at a 1280 px window:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_every_page_has_loaded_images_with_alt_text(page_reports):
+    problems = [p for name, report in page_reports.items() for p in _browser.image_problems(name, report)]
+    assert not problems, "images:\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_no_page_shows_stderr_warnings_or_tracebacks(page_reports):
+    problems = [p for name, report in page_reports.items() for p in _browser.output_problems(name, report)]
+    assert not problems, "stderr, warnings or tracebacks shown:\n" + "\n".join(problems)

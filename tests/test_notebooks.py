@@ -9,7 +9,7 @@ from causalmix.reproduce import NOTEBOOK_DIR, NOTEBOOK_PARAMETERS, main, noteboo
 from _smoke_book import CONFIG, CONFIG_NAME, STEMS, execute
 
 EXPECTED = ["01_scm_anatomy", "02_benchmark", "03_median_improvement", "04_ranks",
-            "05_validation_reliability", "06_adult_low_resource", "07_ablations"]
+            "05_validation_reliability", "06_adult_low_resource", "07_ablations", "08_overview"]
 
 
 def test_the_notebooks_exist_in_order():
@@ -68,8 +68,14 @@ def test_notebook_executes_in_the_smoke_configuration(stem, tmp_path_factory):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and f'config = "{CONFIG}"' in injected[0].source
+    assert "remove-cell" in injected[0].metadata["tags"], "the page does not show papermill's injected cell"
+    noisy = [o.get("text", "")[:200] for o in outputs if o.get("name") == "stderr"]
+    assert not noisy, f"no stderr on the page (warnings belong in the run records): {noisy}"
     html = "".join(json.dumps(o.get("data", {})) for o in outputs)
     assert f"configuration {CONFIG_NAME}" in html, "every table and figure states its provenance"
-    if stem != "02_benchmark":
-        assert any("image/png" in o.get("data", {}) for o in outputs), "a figure"
+    if stem not in ("02_benchmark", "08_overview"):
+        figures = [o["data"]["text/html"] for o in outputs if "causalmix-figure" in o.get("data", {}).get("text/html", "")]
+        assert figures, "a figure"
+        assert all("data:image/svg+xml;base64," in f and 'alt="' in f and "<figcaption" in f for f in figures)
+        assert all(f"configuration {CONFIG_NAME}" in f for f in figures), "provenance in every figure's caption"
     assert "<table" in html, "a table"

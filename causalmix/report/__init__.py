@@ -28,6 +28,7 @@ from causalmix.report.anatomy import (  # noqa: F401
     plot_pairwise,
 )
 from causalmix.report.figures import (  # noqa: F401
+    example_runs,
     plot_cd_diagram,
     plot_correlations,
     plot_domain_shift,
@@ -55,6 +56,7 @@ from causalmix.report.records import (  # noqa: F401
     ABLATION_FACTORS,
     BASELINE_VARIANT,
     CONFIG_DIR,
+    KEY_PACKAGES,
     REPO_ROOT,
     Provenance,
     ablation_config,
@@ -102,6 +104,7 @@ from causalmix.report.stats import (  # noqa: F401
     reliability_frame,
 )
 from causalmix.report.tables import (  # noqa: F401
+    BASELINE_LABELS,
     domain_shift_description,
     domain_shift_table,
     domain_shift_verdict,
@@ -112,4 +115,5 @@ from causalmix.report.tables import (  # noqa: F401
     reliability_table,
     separated_comparison,
     styled,
+    zero_shot_table,
 )

@@ -176,6 +176,13 @@ def plot_pairwise(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.Data
     return fig
 
 
+#: Reader-facing headers of :meth:`causalmix.fidelity.FidelityReport.summary`'s keys.
+FIDELITY_COLUMNS = {"marginal_mean": "marginal distance, mean", "marginal_max": "marginal distance, max",
+                    "association_diff": "association difference", "c2st_auc": "C2ST ROC-AUC",
+                    "tstr_auc": "TSTR ROC-AUC", "trtr_auc": "TRTR ROC-AUC", "n_real": "real rows",
+                    "n_synthetic": "synthetic rows"}
+
+
 def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, Any], *, n: int, seed: int,
                    causalmix=None, generators: Sequence[str] | None = None) -> tuple[pd.DataFrame, str]:
     """Every generator of the configuration's methods (or ``generators``) fitted on the split's
@@ -213,15 +220,15 @@ def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, A
             continue
         scores = fidelity.fidelity_report(real, synthetic, random_state=seed)
         rows[method_label(name)] = {**scores.summary(), "fit (s)": fit_s}
-    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("generator")
+    table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("generator").rename(columns=FIDELITY_COLUMNS)
     note = "\n".join(notes) if notes else "Every generator of the configuration ran."
     legend = (
-        "Columns: `marginal_mean`/`marginal_max` — mean/max over columns of the Kolmogorov–Smirnov "
+        "Columns: *marginal distance* — mean and max over columns of the Kolmogorov–Smirnov "
         "statistic (numeric) or total-variation distance (categorical) between real and synthetic "
-        "marginals (0 = identical); `association_diff` — mean absolute difference of the pairwise "
-        "association matrices (Spearman, Cramér's V, correlation ratio); `c2st_auc` — ROC-AUC of a "
-        "classifier telling real from synthetic rows (0.5 = indistinguishable); `tstr_auc` — ROC-AUC on "
-        "the held-out real rows of a logistic regression trained on the synthetic rows; `fit (s)` — "
-        "fitting time. CausalMix's fit time is that of the fit above."
+        "marginals (0 = identical); *association difference* — mean absolute difference of the pairwise "
+        "association matrices (Spearman, Cramér's V, correlation ratio); *C2ST ROC-AUC* — ROC-AUC of a "
+        "classifier telling real from synthetic rows (0.5 = indistinguishable); *TSTR ROC-AUC* — ROC-AUC on "
+        "the held-out real rows of a logistic regression trained on the synthetic rows (*TRTR*: trained on "
+        "the real training rows); *fit (s)* — fitting time. CausalMix's fit time is that of the fit above."
     )
     return table, f"{note}\n\n{legend}"

@@ -140,14 +140,23 @@ def plot_regret(frame: pd.DataFrame):
     return fig
 
 
+def example_runs(records: pd.DataFrame, curves: pd.DataFrame, *, methods: Sequence[str] = ("finetune", "causalmix"),
+                 max_panels: int = 4) -> pd.DataFrame:
+    """The runs of ``methods`` on the first ``max_panels`` splits that have curves: what
+    :func:`plot_example_curves` draws."""
+    runs = records[records["method"].isin(methods) & records["run_id"].isin(curves["run_id"])]
+    splits = runs.groupby(["dataset", "n_train", "seed"]).size().index[:max_panels]
+    return runs[runs.set_index(["dataset", "n_train", "seed"]).index.isin(splits)]
+
+
 def plot_example_curves(records: pd.DataFrame, curves: pd.DataFrame, *,
                         methods: Sequence[str] = ("finetune", "causalmix"), max_panels: int = 4):
     """Validation (dashed) and test (solid) ROC-AUC against the fine-tuning step for a few splits,
     two panels a row with a shared y-axis, the selected (best-validation) step marked."""
     import matplotlib.pyplot as plt
 
-    runs = records[records["method"].isin(methods) & records["run_id"].isin(curves["run_id"])]
-    splits = list(runs.groupby(["dataset", "n_train", "seed"]).size().index[:max_panels])
+    runs = example_runs(records, curves, methods=methods, max_panels=max_panels)
+    splits = list(runs.groupby(["dataset", "n_train", "seed"]).size().index)
     if not splits:
         raise ValueError(f"No curves for methods {list(methods)}.")
     ncols = min(2, len(splits))

@@ -192,22 +192,29 @@ def sweep_summary_text(summary: Any) -> str:
     return f"\n\n```text\n{summary}\n```\n"
 
 
+#: Packages a reader needs to know the versions of (the records keep every version).
+KEY_PACKAGES = ("python", "torch", "tabpfn", "dowhy", "causal-learn", "scikit-learn", "numpy", "pandas")
+
+
 def environment_table(records: pd.DataFrame) -> pd.DataFrame:
-    """The distinct devices, hardware, models, commits and package versions the runs recorded."""
+    """What a reader needs of where the runs ran: devices, hardware, models, commits, the versions of
+    the packages that decide the numbers and the total wall time (the records keep the rest)."""
     rows: dict[str, str] = {}
-    for col in ("device", "hardware", "model", "git_commit", "config_hash"):
+    for col, label in (("device", "device"), ("hardware", "hardware"), ("model", "model"),
+                       ("git_commit", "git commit")):
         if col in records:
-            rows[col] = ", ".join(sorted({str(v) for v in records[col].dropna()}))
+            values = sorted({str(v) for v in records[col].dropna()})
+            rows[label] = ", ".join(values[:4]) + (f" and {len(values) - 4} more" if len(values) > 4 else "")
     if "versions" in records:
         versions: dict[str, set[str]] = {}
         for entry in records["versions"].dropna():
             entry = json.loads(entry) if isinstance(entry, str) else entry
             for name, version in (entry.items() if isinstance(entry, dict) else []):
                 versions.setdefault(str(name), set()).add(str(version))
-        for name in sorted(versions):
-            rows[f"version: {name}"] = ", ".join(sorted(versions[name]))
+        for name in [n for n in KEY_PACKAGES if n in versions]:
+            rows[name] = ", ".join(sorted(versions[name]))
     if "wall_time_s" in records:
-        rows["total wall time of the runs (min)"] = f"{records['wall_time_s'].sum() / 60:.1f}"
+        rows["wall time of all runs"] = f"{records['wall_time_s'].sum() / 3600:.2f} h ({len(records)} runs)"
     return pd.DataFrame({"value": rows}).rename_axis("recorded")
 
 

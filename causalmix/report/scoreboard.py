@@ -276,7 +276,7 @@ def scoreboard(records: pd.DataFrame, curves: pd.DataFrame, *, config: str | Map
                 used = shifted
                 interval, n = _paired_adult(used, other, lambda r: r["drop_accuracy"], seed, flip=True)
             used = used[used["method"].isin(["causalmix", other])]
-            results.append(ClaimResult(claim, interval, _basis(used, f"{n} splits"),
+            results.append(ClaimResult(claim, interval, _basis(used, f"{n} split{'s' if n != 1 else ''}"),
                                        _source(used, name) if not used.empty else name,
                                        verdict(interval, claim.side, claim.threshold)))
             continue
@@ -286,23 +286,31 @@ def scoreboard(records: pd.DataFrame, curves: pd.DataFrame, *, config: str | Map
     return results
 
 
-VERDICT_MARKS = {"reproduced": "✅ reproduced", "not reproduced": "❌ not reproduced",
-                 "inconclusive": "❔ inconclusive", "not run": "– not run"}
+VERDICT_MARKS = {"reproduced": "reproduced", "not reproduced": "not reproduced",
+                 "inconclusive": "inconclusive", "not run": "not run"}
+VERDICT_COLOURS = {"reproduced": "#1a7f37", "not reproduced": "#cf222e", "inconclusive": "#9a6700",
+                   "not run": "#57606a"}
 
 
-def scoreboard_table(results: Sequence[ClaimResult], *, pages: Sequence[str] | None = None) -> pd.DataFrame:
-    """The scoreboard for display: claim · paper · ours (estimate [95 % interval]) · verdict · basis ·
-    configuration and model; ``pages`` keeps the claims tested on those notebook pages."""
+def scoreboard_table(results: Sequence[ClaimResult], *, pages: Sequence[str] | None = None,
+                     html: bool = True) -> pd.DataFrame:
+    """The scoreboard for display: claim (with what ours measures and the side claimed) · paper ·
+    ours (estimate [95 % interval]) · verdict · basis · configuration and model; ``pages`` keeps the
+    claims tested on those notebook pages; ``html`` marks up the claim and colours the verdict."""
     rows = []
     for r in results:
         if pages is not None and r.claim.page not in pages:
             continue
         c = r.claim
-        ours = r.interval.format(c.digits, c.unit) if r.interval is not None else "–"
-        rows.append({"claim of the paper": c.claim, "paper": c.paper,
-                     "ours [95 % interval]": ours, "claimed": f"{c.side} {c.threshold:g}",
-                     "what ours measures": c.statistic, "verdict": VERDICT_MARKS[r.verdict],
-                     "basis": r.basis, "configuration · model": r.source})
+        measured = f"{c.statistic} {c.side} {c.threshold:g}"
+        rows.append({
+            "claim of the paper": f'{c.claim}<br><span style="color: #57606a; font-size: 0.72rem">ours: {measured}</span>' if html else f"{c.claim} ({measured})",
+            "paper": c.paper,
+            "ours [95 % interval]": r.interval.format(c.digits, c.unit) if r.interval is not None else "–",
+            "verdict": (f'<b style="color: {VERDICT_COLOURS[r.verdict]}">{r.verdict}</b>' if html else r.verdict),
+            "basis": r.basis,
+            "configuration · model": r.source,
+        })
     return pd.DataFrame(rows)
 
 

@@ -189,8 +189,11 @@ class Interval:
         return self.format()
 
     def format(self, digits: int = 2, unit: str = "") -> str:
+        """``+1.23% [+0.40, +2.10]``; the estimate alone, marked, when there is no interval."""
         if math.isnan(self.estimate):
             return "–"
+        if math.isnan(self.low) or math.isnan(self.high):
+            return f"{self.estimate:+.{digits}f}{unit} (no interval: only {self.n_clusters} to resample)"
         return f"{self.estimate:+.{digits}f}{unit} [{self.low:+.{digits}f}, {self.high:+.{digits}f}]"
 
 

@@ -32,15 +32,16 @@ def styled(table: pd.DataFrame, title: str, what: pd.DataFrame | Provenance | st
     cap = f"<b>{title}</b><br><small>{_caption_of(what, config)}</small>"
     counts = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
               and table[c].dropna().apply(lambda v: float(v).is_integer()).all() and str(c).split()[-1] in _COUNT_WORDS]
-    return (table.style.format(precision=precision, na_rep="–")
-            .format("{:.0f}", subset=counts, na_rep="–")
-            .set_caption(cap)
+    style = table.style.format(precision=precision, na_rep="–").format("{:.0f}", subset=counts, na_rep="–")
+    if isinstance(table.index, pd.RangeIndex):  # row numbers say nothing: no index column
+        style = style.hide(axis="index")
+    return (style.set_caption(cap)
             .set_table_styles([{"selector": "th, td", "props": "padding: 2px 8px;"},
                                {"selector": "caption", "props": "caption-side: top; text-align: left;"}]))
 
 
 # Columns that hold counts: shown without decimals.
-_COUNT_WORDS = {"n_datasets", "n_runs", "runs", "ok", "failed", "datasets", "seeds", "correlation", "n_real",
+_COUNT_WORDS = {"n_datasets", "n_runs", "runs", "rows", "ok", "failed", "datasets", "seeds", "correlation", "n_real",
                 "n_synthetic", "edges", "n_points", "position"}
 
 
@@ -57,14 +58,13 @@ def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc"
     table = aggregate(frame, "improvement")
     table["runs"] = frame.groupby("method")["improvement"].size()
     intervals = {m: median_improvement_interval(records, m, metric, seed=seed) for m in table.index}
-    table["95 % interval"] = [f"[{iv.low:+.2f}, {iv.high:+.2f}]" if iv is not None and not math.isnan(iv.low) else "–"
-                              for iv in intervals.values()]
+    table["95 % interval"] = pd.Series(
+        {m: f"[{iv.low:+.2f}, {iv.high:+.2f}]" if iv is not None and not math.isnan(iv.low) else "–"
+         for m, iv in intervals.items()}, index=table.index, dtype=object)
     if with_paper:
         paper = PAPER_RESULTS["median_improvement"]
-        for method in paper:
-            if method not in table.index:
-                table.loc[method] = np.nan
-                table.loc[method, "95 % interval"] = "not run"
+        table = table.reindex([*table.index, *[m for m in paper if m not in table.index]])
+        table["95 % interval"] = table["95 % interval"].astype(object).where(table["95 % interval"].notna(), "not run")
         table["paper: median"] = [paper.get(m, (np.nan, None))[0] for m in table.index]
         table["paper: variability"] = [
             (paper.get(m, (np.nan, None))[1] if paper.get(m, (np.nan, None))[1] is not None else np.nan) for m in table.index
@@ -245,3 +245,24 @@ def domain_shift_verdict(records: pd.DataFrame, *, config: str) -> str:
                                                                        what="accuracy drop (in − out)") + ".")
     lines.append(f"\n({caption(runs, config=config)}; intervals are mean ± 1.96 standard errors over runs.)")
     return "\n".join(lines)
+
+
+#: Labels of the zero-shot benchmark's baselines (benchmarks/tiny_model.py).
+BASELINE_LABELS = {"logreg": "logistic regression", "random_forest": "random forest", "hist_gb": "gradient boosting"}
+
+
+def zero_shot_table(path, *, model: str | None = None) -> pd.DataFrame:
+    """The model benchmark's medians per n_train (``benchmarks/results/*.csv`` of
+    ``benchmarks/tiny_model.py``): the model's zero-shot ROC-AUC beside logistic regression, random
+    forest and gradient boosting on the same splits, with the datasets and seeds behind each median."""
+    runs = pd.read_csv(path)
+    if model is not None:
+        runs = runs[runs["model"].isin([model, *BASELINE_LABELS])]
+    cells = runs.groupby(["n_train", "dataset", "model"])["roc_auc"].mean().unstack("model")
+    table = cells.groupby(level="n_train").median()
+    table = table[[c for c in table.columns if c not in BASELINE_LABELS] + [c for c in BASELINE_LABELS if c in table]]
+    table = table.rename(columns={**BASELINE_LABELS, **{c: f"{c} (zero-shot)" for c in table.columns
+                                                        if c not in BASELINE_LABELS}})
+    table["datasets"] = cells.groupby(level="n_train").size()
+    table["seeds"] = runs.groupby("n_train")["seed"].nunique()
+    return table.rename_axis("n_train")
