@@ -138,6 +138,7 @@ def _cmd_results(args: argparse.Namespace) -> int:
         print(f"error: no records under {folder / 'records'}; run `causalmix sweep CONFIG --out {folder}` first",
               file=sys.stderr)
         return 2
+    all_records = records
     config = folder / "config.json"
     if config.is_file() and not args.all:  # the folder's sweep grid, as the book reads it
         inside = report.in_sweep(records, json.loads(config.read_text()))
@@ -153,7 +154,12 @@ def _cmd_results(args: argparse.Namespace) -> int:
     print(f"result-code hash: {', '.join(f'{h} ({n} records)' for h, n in counts.items())}")
     if note:
         print(f"warning: {note}")
-    with pd.option_context("display.width", 200, "display.max_columns", 30):
+    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 70):
+        if args.metric == "roc_auc" and not args.all:
+            board = report.scoreboard(all_records, curves, config=json.loads(config.read_text()) if config.is_file() else None,
+                                      name=folder.name)
+            print("\nthe paper's claims (95 % bootstrap intervals; verdict rule: the book's landing page)")
+            print(report.scoreboard_table(board, html=False).drop(columns=["configuration · model"]).to_string(index=False))
         low = report.ok_runs(records, domain=False)
         shifted = report.ok_runs(records, domain=True)
         if not low.empty:

@@ -108,6 +108,7 @@ from causalmix.report.tables import (  # noqa: F401
     domain_shift_description,
     domain_shift_table,
     domain_shift_verdict,
+    improvement_by_n_train,
     low_resource_table,
     median_improvement_table,
     per_dataset_improvement,

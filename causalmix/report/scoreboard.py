@@ -49,7 +49,7 @@ VERDICT_RULE = (
 )
 
 UNITS_NOTE = (
-    "**Units.** Our improvements are percent (SPEC: (score / pre-trained score − 1) × 100). The paper's table "
+    "**Units.** Our improvements are percent: (score / pre-trained score − 1) × 100. The paper's table "
     "gives +0.12 etc. without a unit; we read them as percent, which is an assumption. Ranks, correlations, gaps "
     "and regrets have no unit; accuracies are shares of test rows."
 )

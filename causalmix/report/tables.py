@@ -77,6 +77,19 @@ def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc"
                   *[c for c in table if c.startswith("paper")]]]
 
 
+def improvement_by_n_train(records: pd.DataFrame, metric: str = "test_roc_auc", *, seed: int = 0) -> pd.DataFrame:
+    """Methods × training sizes: the median normalized improvement (%) across datasets at each
+    n_train with its 95 % bootstrap interval (resampling datasets), as ``median [low, high]``."""
+    table = {}
+    for n_train, part in records.groupby("n_train"):
+        column = {}
+        for method in sorted(set(part["method"]) - {"pretrained"}, key=_method_sort_key):
+            iv = median_improvement_interval(part, method, metric, seed=seed)
+            column[method_label(method)] = "–" if iv is None else iv.format(2)
+        table[f"n_train {n_train}"] = column
+    return pd.DataFrame(table).rename_axis("method")
+
+
 def per_dataset_improvement(records: pd.DataFrame, metric: str = "test_roc_auc", *, labels: bool = True) -> pd.DataFrame:
     """Datasets × methods: the mean normalized improvement over seeds (and sizes) per dataset."""
     frame = improvement_frame(records, metric)
