@@ -33,7 +33,13 @@ def _width(n_items: int, per_item: float, base: float = 1.2) -> float:
 
 
 def _method_axis(ax, methods: Sequence[str]) -> None:
-    ax.set_xticks(range(len(methods)), [method_label(m) for m in methods], rotation=30, ha="right")
+    """Methods down the y-axis, first on top: long names stay horizontal and readable."""
+    ax.set_yticks(range(len(methods)), [method_label(m) for m in methods])
+    ax.set_ylim(len(methods) - 0.5, -0.5)
+
+
+def _height(n_methods: int) -> float:
+    return 1.3 + 0.42 * n_methods
 
 
 def _legend_below(fig, handles, labels, ncol: int = 2) -> None:
@@ -41,29 +47,30 @@ def _legend_below(fig, handles, labels, ncol: int = 2) -> None:
 
 
 def plot_improvement_strip(records: pd.DataFrame, *, metric: str = "test_roc_auc"):
-    """Box plot per method of the per-dataset normalized improvements, each dataset a dot; the
-    paper's medians as black diamonds."""
+    """Box per method of the per-dataset normalized improvements, each dataset a dot; the paper's
+    medians as black diamonds."""
     import matplotlib.pyplot as plt
 
     table = per_dataset_improvement(records, metric, labels=False)
     methods = list(table.columns)
-    fig, ax = plt.subplots(figsize=(_width(len(methods), 0.8), 3.8))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, _height(len(methods)) + 0.4))
     data = [table[m].dropna().to_numpy() for m in methods]
-    ax.boxplot(data, positions=range(len(methods)), widths=0.5, showfliers=False)
+    ax.boxplot(data, positions=range(len(methods)), widths=0.5, showfliers=False, orientation="horizontal")
     rng = np.random.default_rng(0)  # jitter only
     for i, values in enumerate(data):
-        ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=16, alpha=0.7, color="tab:blue", zorder=3,
+        ax.scatter(values, i + rng.uniform(-0.15, 0.15, len(values)), s=16, alpha=0.7, color="tab:blue", zorder=3,
                    label="one dataset (mean over seeds and sizes)" if i == 0 else None)
     paper = PAPER_RESULTS["median_improvement"]
     shown = [i for i, m in enumerate(methods) if m in paper]
     for i in shown:
-        ax.scatter([i], [paper[methods[i]][0]], marker="D", color="black", s=30, zorder=4,
+        ax.scatter([paper[methods[i]][0]], [i], marker="D", color="black", s=30, zorder=4,
                    label=f"{PAPER_LABEL}: median" if i == shown[0] else None)
-    ax.axhline(0, color="0.5", lw=0.8, ls="--")
+    ax.axvline(0, color="0.5", lw=0.8, ls="--")
     _method_axis(ax, methods)
-    ax.set_ylabel(f"{metric.removeprefix('test_').replace('_', '-')} improvement (%)")
-    ax.legend(loc="best")
-    fig.tight_layout()
+    ax.set_xlabel(f"{metric.removeprefix('test_').replace('_', '-')} improvement over the pre-trained model (%)")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    handles, labels = ax.get_legend_handles_labels()
+    _legend_below(fig, handles, labels)
     return fig
 
 
@@ -100,43 +107,48 @@ def plot_cd_diagram(test: RankTest):
     return fig
 
 
-def _box_per_method(frame: pd.DataFrame, column: str, *, height: float):
-    """A box per method of the runs' ``column``, each run a jittered dot; returns (fig, ax, methods)."""
+def _box_per_method(frame: pd.DataFrame, column: str):
+    """A horizontal box per method of the runs' ``column``, each run a jittered dot; returns
+    (fig, ax, methods)."""
     import matplotlib.pyplot as plt
 
     methods = sorted(frame["method"].unique(), key=_method_sort_key)
     data = [frame.loc[frame["method"] == m, column].dropna().to_numpy() for m in methods]
-    fig, ax = plt.subplots(figsize=(_width(len(methods), 0.8), height))
-    ax.boxplot(data, positions=range(len(methods)), widths=0.5, showfliers=False)
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, _height(len(methods)) + 0.4))
+    ax.boxplot(data, positions=range(len(methods)), widths=0.5, showfliers=False, orientation="horizontal")
     rng = np.random.default_rng(0)  # jitter only
     for i, values in enumerate(data):
-        ax.scatter(i + rng.uniform(-0.15, 0.15, len(values)), values, s=12, alpha=0.5, color="tab:blue", zorder=3,
+        ax.scatter(values, i + rng.uniform(-0.15, 0.15, len(values)), s=12, alpha=0.5, color="tab:blue", zorder=3,
                    label="one run" if i == 0 else None)
     _method_axis(ax, methods)
     return fig, ax, methods
 
 
+def _finish(fig, ax) -> None:
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    handles, labels = ax.get_legend_handles_labels()
+    _legend_below(fig, handles, labels)
+
+
 def plot_correlations(frame: pd.DataFrame):
     """Distribution per method of the runs' validation–test correlations."""
-    fig, ax, methods = _box_per_method(frame, "correlation", height=3.8)
+    fig, ax, methods = _box_per_method(frame, "correlation")
     shown = [i for i, m in enumerate(methods) if m in PAPER_RESULTS["correlation_gap"]]
     for i in shown:
-        ax.scatter([i], [1 - PAPER_RESULTS["correlation_gap"][methods[i]]], marker="D", color="black", s=30, zorder=4,
+        ax.scatter([1 - PAPER_RESULTS["correlation_gap"][methods[i]]], [i], marker="D", color="black", s=30, zorder=4,
                    label=f"{PAPER_LABEL}: 1 − median gap" if i == shown[0] else None)
-    ax.axhline(0, color="0.5", lw=0.8, ls="--")
-    ax.set_ylim(-1.05, 1.05)
-    ax.set_ylabel("Spearman(validation, test)")
-    ax.legend(loc="lower left")
-    fig.tight_layout()
+    ax.axvline(0, color="0.5", lw=0.8, ls="--")
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel("Spearman correlation of validation and test ROC-AUC over a run's curve")
+    _finish(fig, ax)
     return fig
 
 
 def plot_regret(frame: pd.DataFrame):
     """Distribution per method of the runs' early-stopping regret (test ROC-AUC)."""
-    fig, ax, _ = _box_per_method(frame, "regret", height=3.4)
-    ax.set_ylabel("early-stopping regret\n(test ROC-AUC)")
-    ax.legend(loc="upper right")
-    fig.tight_layout()
+    fig, ax, _ = _box_per_method(frame, "regret")
+    ax.set_xlabel("early-stopping regret (best test ROC-AUC − test ROC-AUC at the selected step)")
+    _finish(fig, ax)
     return fig
 
 

@@ -213,10 +213,12 @@ def _paired_adult(runs: pd.DataFrame, other: str, value: Callable[[pd.DataFrame]
 
 
 def _basis(records: pd.DataFrame, unit: str = "datasets") -> str:
-    runs = records["run_id"].nunique() if "run_id" in records else len(records)
+    n = records["run_id"].nunique() if "run_id" in records else len(records)
+    runs = f"{n} run{'s' if n != 1 else ''}"
     if unit == "datasets":
-        return f"{records['dataset'].nunique()} datasets · {runs} runs"
-    return f"{unit} · {runs} runs"
+        d = records["dataset"].nunique()
+        return f"{d} dataset{'s' if d != 1 else ''} · {runs}"
+    return f"{unit} · {runs}"
 
 
 def _source(records: pd.DataFrame, config: str) -> str:

@@ -182,7 +182,8 @@ def domain_shift_table(records: pd.DataFrame) -> pd.DataFrame:
         first = part.drop_duplicates(["n_train", "seed"])
         rows.append({"split": domain, "method": "majority class",
                      "accuracy in": _mean_pm(first["test_majority_accuracy"]) if "test_majority_accuracy" in first else "–",
-                     "accuracy out": _mean_pm(first["test_ood_majority_accuracy"]) if "test_ood_majority_accuracy" in first else "–"})
+                     "accuracy out": _mean_pm(first["test_ood_majority_accuracy"]) if "test_ood_majority_accuracy" in first else "–",
+                     "runs": len(first)})
         for method in sorted(part["method"].unique(), key=_method_sort_key):
             m = part[part["method"] == method]
             rows.append({
