@@ -159,7 +159,7 @@ def run_notebooks(
                 str(nb), str(target), parameters=params, kernel_name=kernel, cwd=str(REPO_ROOT),
                 progress_bar=False, execution_timeout=timeout,
                 # the kernel's own start-up notices (e.g. "running over TCP") are not the study's output
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except Exception as err:  # papermill raises PapermillExecutionError, nbclient timeouts, kernel deaths
             detail = getattr(err, "ename", type(err).__name__) + ": " + str(getattr(err, "evalue", err)).splitlines()[0]
