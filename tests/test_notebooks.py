@@ -1,6 +1,8 @@
 """Every report notebook executes under papermill in the smoke configuration, and says what it shows."""
 
+import base64
 import json
+import re
 
 import nbformat
 import pytest
@@ -60,6 +62,14 @@ def test_reproduce_names_the_failing_notebook(tmp_path, capsys):
     assert (tmp_path / "out" / "07_broken.ipynb").is_file()  # the executed copy shows the error
 
 
+def svg_width_and_font_sizes(figure_html: str) -> tuple[float, set[float]]:
+    """The width (pt) and the font sizes of the SVG inlined in a book figure."""
+    encoded = re.search(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", figure_html).group(1)
+    svg = base64.b64decode(encoded).decode()
+    width = float(re.search(r'width="([\d.]+)pt"', svg).group(1))
+    return width, {float(x) for x in re.findall(r"font(?:-size)?: ?(?:[a-z]+ )*([\d.]+)px", svg)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", EXPECTED)
 def test_notebook_executes_in_the_smoke_configuration(stem, tmp_path_factory):
@@ -78,4 +88,9 @@ def test_notebook_executes_in_the_smoke_configuration(stem, tmp_path_factory):
         assert figures, "a figure"
         assert all("data:image/svg+xml;base64," in f and 'alt="' in f and "<figcaption" in f for f in figures)
         assert all(f"configuration {CONFIG_NAME}" in f for f in figures), "provenance in every figure's caption"
+        for figure in figures:
+            width_pt, sizes = svg_width_and_font_sizes(figure)
+            # shown unscaled in the book's 752-px (564-pt) column at a 1280-px window: text stays >= 9 pt
+            assert width_pt <= 564, f"figure {width_pt:.0f} pt wide would be shrunk below 9-pt text"
+            assert sizes and min(sizes) >= 9, f"font sizes {sorted(sizes)}"
     assert "<table" in html, "a table"

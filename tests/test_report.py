@@ -119,7 +119,7 @@ def test_cd_diagram_draws_every_method():
     test = report.rank_test(report.with_pretrained(fake_records()))
     fig = report.plot_cd_diagram(test)
     texts = [t.get_text() for t in fig.axes[0].texts]
-    for label in ("CausalMixFT", "default fine-tuning", "SMOTE-augmented FT", "pre-trained"):
+    for label in ("CausalMixFT", "default FT", "SMOTE", "pre-trained"):
         assert any(label in t for t in texts)
     assert fig.get_figwidth() <= report.figures.MAX_WIDTH
 

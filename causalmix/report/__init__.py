@@ -50,6 +50,7 @@ from causalmix.report.paper import (  # noqa: F401
     PAPER_CITATION,
     PAPER_LABEL,
     PAPER_RESULTS,
+    SHORT_LABELS,
     method_label,
 )
 from causalmix.report.records import (  # noqa: F401

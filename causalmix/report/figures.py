@@ -17,6 +17,7 @@ import pandas as pd
 from causalmix.report.paper import (
     PAPER_LABEL,
     PAPER_RESULTS,
+    SHORT_LABELS,
     _method_sort_key,
     method_label,
 )
@@ -76,7 +77,7 @@ def plot_improvement_strip(records: pd.DataFrame, *, metric: str = "test_roc_auc
 
 def plot_cd_diagram(test: RankTest):
     """Critical-difference diagram (Demšar 2006): average ranks on an axis, methods joined by a bar
-    when the Nemenyi test finds no significant difference."""
+    when the Nemenyi test finds no significant difference. Labels use the short method names."""
     import matplotlib.pyplot as plt
 
     avg = test.average_ranks
@@ -84,8 +85,13 @@ def plot_cd_diagram(test: RankTest):
     lo, hi = 1, max(k, 2)
     half = math.ceil(k / 2)
     groups = cliques(avg, test.critical_difference)
+    labels = {m: f"{SHORT_LABELS.get(m, m)} ({r:.2f})" for m, r in avg.items()}
+    # Room for the labels beside the axis: about 0.075 in per character at 10 points.
+    label_in = 0.1 + 0.075 * max(len(t) for t in labels.values())
+    margin = label_in * (hi - lo) / (MAX_WIDTH - 2 * label_in)
     fig, ax = plt.subplots(figsize=(MAX_WIDTH, 1.4 + 0.42 * half + 0.12 * len(groups)))
-    ax.set_xlim(lo - 2.2, hi + 2.2)
+    fig.subplots_adjust(left=0, right=1, top=1, bottom=0)
+    ax.set_xlim(lo - margin - 0.1, hi + margin + 0.1)
     ax.set_ylim(-(0.5 * half + 0.6), 1.7)
     ax.axis("off")
     ax.hlines(0, lo, hi, color="black", lw=1)
@@ -98,9 +104,9 @@ def plot_cd_diagram(test: RankTest):
     for i, (method, rank) in enumerate(avg.items()):
         left = i < half
         row = -(i if left else k - 1 - i) - 1
-        x_text = lo - 0.2 if left else hi + 0.2
+        x_text = lo - 0.1 if left else hi + 0.1
         ax.plot([rank, rank, x_text], [0, row * 0.5 - 0.3, row * 0.5 - 0.3], color="black", lw=0.8)
-        ax.text(x_text + (-0.05 if left else 0.05), row * 0.5 - 0.3, f"{method_label(method)} ({rank:.2f})",
+        ax.text(x_text + (-0.03 if left else 0.03), row * 0.5 - 0.3, labels[method],
                 ha="right" if left else "left", va="center")
     for j, group in enumerate(groups):
         ax.hlines(-0.12 - 0.14 * j, avg[group[0]] - 0.03, avg[group[-1]] + 0.03, color="tab:red", lw=3)

@@ -51,6 +51,13 @@ METHOD_LABELS: dict[str, str] = {
 
 METHOD_ORDER = tuple(METHOD_LABELS)
 
+#: Short names where space is tight (the critical-difference diagram).
+SHORT_LABELS: dict[str, str] = {
+    "pretrained": "pre-trained", "finetune": "default FT", "causalmix": "CausalMixFT", "smote": "SMOTE",
+    "mixup": "Mixup", "tableaugment": "TableAugment", "gaussian_copula": "Gaussian copula", "ctgan": "CTGAN",
+    "tabebm": "TabEBM",
+}
+
 
 def method_label(method: str) -> str:
     """The reader-facing name of a method (``"causalmix"`` -> ``"CausalMixFT"``)."""
