@@ -266,5 +266,5 @@ def paired_tests(records: pd.DataFrame, value: str = "test_roc_auc", *, referenc
                         "p": p}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table["p (Holm)"] = holm(table["p"])
-    table["significant"] = table["p (Holm)"] < alpha
+    table["significant"] = np.where(table["p (Holm)"] < alpha, "yes", "no")
     return table

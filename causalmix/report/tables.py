@@ -233,6 +233,8 @@ def separated_comparison(runs: pd.DataFrame, value: str, *, higher_is_better: bo
         return f"no runs with {what or value}"
     best = (max if higher_is_better else min)(stats, key=lambda m: stats[m][0])
     mean, low, high = stats[best]
+    if all(abs(s[0] - mean) < 1e-9 for s in stats.values()):
+        return f"every method has the same {what or value} ({mean:.3f}): no method is better"
     beaten = [m for m, (_, lo, hi) in stats.items() if m != best and (hi < low if higher_is_better else lo > high)]
     tied = [m for m in stats if m != best and m not in beaten]
     text = f"**{method_label(best)}** has the {'highest' if higher_is_better else 'lowest'} {what or value} ({mean:.3f}"
