@@ -148,16 +148,25 @@ class SweepConfig:
         return d
 
 
+#: The repository's configurations, which :func:`load_config` also finds by name (``"quick"``).
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+
 def load_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> SweepConfig:
-    """A sweep configuration from a YAML path, a mapping or a :class:`SweepConfig`, validated."""
+    """A sweep configuration from a YAML path, a configuration's name in ``configs/``, a mapping or a
+    :class:`SweepConfig`, validated."""
     if isinstance(config, SweepConfig):
         return config
     if isinstance(config, (str, Path)):
         import yaml
 
         path = Path(config)
+        named = CONFIG_DIR / f"{config}.yaml"
+        if not path.is_file() and path.suffix == "" and named.is_file():
+            path = named  # a configuration's name: configs/<name>.yaml of the repository
         if not path.is_file():
-            raise FileNotFoundError(f"No sweep configuration at {path}; see configs/ for examples.")
+            known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml") if not p.stem.startswith("pretrain")))
+            raise FileNotFoundError(f"No sweep configuration at {path}: give a YAML path or one of the names {known}.")
         raw = yaml.safe_load(path.read_text()) or {}
         if not isinstance(raw, dict):
             raise ValueError(f"{path} must hold a mapping of settings.")

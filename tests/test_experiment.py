@@ -194,3 +194,11 @@ def test_each_local_worker_is_pinned_to_its_own_gpu(monkeypatch):
     _worker_init(1, counter, worker_devices(2, 0))
     assert "CUDA_VISIBLE_DEVICES" not in os.environ
     torch.set_num_threads(1)
+
+
+def test_configurations_are_found_by_name_and_unknown_names_listed():
+    from causalmix.experiment import load_config
+
+    assert load_config("smoke").name == "smoke"
+    with pytest.raises(FileNotFoundError, match="one of the names .*quick.*standard"):
+        load_config("no-such-configuration")
