@@ -57,6 +57,8 @@ SCRIPT = r"""
   async function report() {
     const article = document.querySelector('.bd-article') || document.querySelector('article') || document.querySelector('main');
     // Images below the fold or lazy ones: ask for them now and wait (bounded) for each to settle.
+    // Collapsed tables must fit too once the reader opens them.
+    document.querySelectorAll('details').forEach(d => { d.open = true; });
     const imgs = Array.from(document.images);
     await Promise.all(imgs.map(img => {
       img.loading = 'eager';
