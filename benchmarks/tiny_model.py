@@ -17,6 +17,8 @@ Writes ``benchmarks/results/tiny_model.csv`` (one row per dataset, n_train, seed
     python benchmarks/tiny_model.py                       # the full grid, about 10 min on 2 cores
     python benchmarks/tiny_model.py --datasets wdbc diabetes --n-train 256 --seeds 1 --no-write
     python benchmarks/tiny_model.py --reuse-baselines benchmarks/results/tiny_model.csv  # new model only
+    python benchmarks/tiny_model.py --model causalmix-wide --reuse-baselines benchmarks/results/tiny_model.csv \
+        --compare causalmix-tiny --name model_quality     # beside the previous model, on the same splits
 
 The tabpfn model runs with the project's defaults (``load_classifier``: 4 estimators and the
 inference config stored in the checkpoint).
@@ -152,7 +154,7 @@ def model_label(model: str) -> str:
 
 def summarise(results: pd.DataFrame) -> str:
     """Markdown: per-dataset mean ROC-AUC per model, per n_train, and the median over datasets."""
-    models = sorted(set(results["model"]) - set(BASELINES))
+    models = list(dict.fromkeys(m for m in results["model"] if m not in BASELINES))  # the run's model first
     order = [*models, *[m for m in BASELINES if m in set(results["model"])]]
     parts = []
     for n_train, group in results.groupby("n_train"):
@@ -185,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse-baselines", type=Path,
                         help="take the baseline rows from this earlier results CSV (same grid) "
                              "instead of refitting them; they do not depend on the model")
+    parser.add_argument("--compare", nargs="*", default=[], metavar="MODEL",
+                        help="with --reuse-baselines: also reuse these models' rows (e.g. the previous shipped model)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", default="tiny_model", help="output file stem (%(default)s)")
     parser.add_argument("--no-write", action="store_true")
@@ -205,8 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.reuse_baselines:
         old = pd.read_csv(args.reuse_baselines)
-        old = old[old["model"].isin(BASELINES) & old["dataset"].isin(datasets) & old["n_train"].isin(args.n_train)
-                  & (old["seed"] < args.seeds)]
+        old = old[old["model"].isin([*BASELINES, *args.compare]) & old["dataset"].isin(datasets)
+                  & old["n_train"].isin(args.n_train) & (old["seed"] < args.seeds)]
         expected = results[["dataset", "n_train", "seed"]].drop_duplicates()
         have = old[["dataset", "n_train", "seed"]].drop_duplicates()
         if len(expected.merge(have)) != len(expected) or old["n_test"].max() > args.test_cap:
