@@ -64,10 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     per_step = (results.groupby(["step", "cpu_minutes", "dataset"])["roc_auc"].mean()
                 .groupby(level=["step", "cpu_minutes"]).median().rename("median ROC-AUC").reset_index())
     reached = per_step[per_step["median ROC-AUC"] >= args.target]
-    lines = [f"# Pretraining efficiency of `{args.run_dir}`", "",
-             f"Zero-shot median ROC-AUC over {results['dataset'].nunique()} shared datasets at n_train {args.n_train}, "
-             f"{args.seeds} seeds (benchmarks/tiny_model.py's splits and settings); CPU minutes of one thread from the "
-             "run's loss.csv.", "", "| step | CPU minutes | median ROC-AUC |", "|---|---|---|"]
+    what = (f"Zero-shot median ROC-AUC over {results['dataset'].nunique()} shared datasets at n_train {args.n_train}, "
+            f"{args.seeds} seeds (benchmarks/tiny_model.py's splits and settings); CPU minutes of one thread from the "
+            "run's loss.csv.")
+    lines = [f"# Pretraining efficiency of `{args.run_dir}`", "", what, "",
+             "| step | CPU minutes | median ROC-AUC |", "|---|---|---|"]
     lines += [f"| {r.step} | {r.cpu_minutes:.1f} | {r._3:.3f} |" for r in per_step.itertuples()]
     lines += ["", (f"First checkpoint at or above {args.target}: step {int(reached.iloc[0]['step'])} after "
                    f"{reached.iloc[0]['cpu_minutes']:.1f} CPU minutes." if len(reached) else

@@ -6,9 +6,15 @@ import re
 
 import nbformat
 import pytest
-
-from causalmix.reproduce import NOTEBOOK_DIR, NOTEBOOK_PARAMETERS, main, notebooks, parameters_for
 from _smoke_book import CONFIG, CONFIG_NAME, STEMS, execute
+
+from causalmix.reproduce import (
+    NOTEBOOK_DIR,
+    NOTEBOOK_PARAMETERS,
+    main,
+    notebooks,
+    parameters_for,
+)
 
 EXPECTED = ["01_scm_anatomy", "02_benchmark", "03_median_improvement", "04_ranks",
             "05_validation_reliability", "06_adult_low_resource", "07_ablations", "08_overview"]

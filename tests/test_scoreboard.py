@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 import test_report as hand_made
+
 from causalmix import report
 
 
