@@ -63,7 +63,7 @@ book: setup
 reproduce: notebooks book
 
 pretrain: setup
-	$(BIN)/python -m causalmix.pretraining --config configs/pretrain.yaml --out-dir runs/pretrain --overwrite --export causalmix/weights/causalmix-tiny.ckpt
+	$(BIN)/python -m causalmix.pretraining --config configs/pretrain-long.yaml --out-dir runs/pretrain-long --overwrite --export causalmix/weights/causalmix-wide.ckpt
 
 # On a CUDA machine (after `make setup TORCH_INDEX=...`): the smoke sweep on the GPU, results in
 # benchmarks/results/gpu_check.md (seconds per step and run, peak memory, same-seed determinism).

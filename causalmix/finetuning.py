@@ -597,7 +597,7 @@ class CausalMixFinetunedClassifier:
     >>> clf.fit(X_train, y_train, X_val, y_val).predict_proba(X_test)                                 # doctest: +SKIP
 
     Args:
-        model: model spec or ``TabPFNClassifier`` (default ``"causalmix-tiny"``, the shipped
+        model: model spec or ``TabPFNClassifier`` (default ``"causalmix-wide"``, the shipped
             offline checkpoint).
         generator: ``None`` (default fine-tuning: real rows only), a registry name of
             :func:`causalmix.generators.make_generator` (e.g. ``"causalmix"``, ``"smote"``) or a

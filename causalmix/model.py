@@ -2,13 +2,14 @@
 
 A *model spec* is one of
 
-- ``"causalmix-tiny"`` (or any name of a checkpoint shipped in ``causalmix/weights/``): the
-  project's own small prior-fitted TabPFN-v2-architecture model, the offline default;
+- ``"causalmix-wide"`` (the offline default), ``"causalmix-tiny"`` (its smaller, faster predecessor)
+  or any name of a checkpoint shipped in ``causalmix/weights/``: the project's own small
+  prior-fitted TabPFN-v2-architecture models;
 - ``"tabpfn-v2"``: the real TabPFN v2 classifier weights, through the tabpfn package's own
   download and cache (``TABPFN_MODEL_CACHE_DIR``); never its gated v2.5+/v3 defaults;
 - a path to a checkpoint file in the tabpfn format.
 
->>> clf = load_classifier("causalmix-tiny", device="cpu")   # doctest: +SKIP
+>>> clf = load_classifier("causalmix-wide", device="cpu")   # doctest: +SKIP
 >>> clf.fit(X_train, y_train).predict_proba(X_test)          # doctest: +SKIP
 """
 
@@ -22,7 +23,7 @@ from typing import Any, Literal
 from causalmix.provenance import file_sha256
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-DEFAULT_MODEL = "causalmix-tiny"
+DEFAULT_MODEL = "causalmix-wide"
 TABPFN_V2 = "tabpfn-v2"
 # The v2 classifier checkpoint tabpfn downloads for version "v2" (tabpfn.model_loading).
 TABPFN_V2_FILENAME = "tabpfn-v2-classifier-finetuned-zk73skhh.ckpt"

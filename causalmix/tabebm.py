@@ -48,7 +48,7 @@ class TabEBMGenerator(Generator):
 
     Args:
         model: the TabPFN network, a model spec of :func:`causalmix.model.load_classifier`
-            (default ``"causalmix-tiny"``, the shipped offline model; ``"tabpfn-v2"`` for the
+            (default ``"causalmix-wide"``, the shipped offline model; ``"tabpfn-v2"`` for the
             real weights).
         n_steps: SGLD steps (200, as the paper).
         step_size: SGLD step size on the energy gradient (0.1, as the paper).

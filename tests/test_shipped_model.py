@@ -1,34 +1,42 @@
-"""The shipped ``causalmix-tiny`` checkpoint: loads through tabpfn offline and predicts real data well."""
+"""The shipped checkpoints (the default ``causalmix-wide`` and ``causalmix-tiny``): load through tabpfn
+offline, are documented by their sidecars and predict real data well."""
 
 import hashlib
 import json
 
 import numpy as np
+import pytest
 
 from causalmix import model as cm_model
 from causalmix.data import load_dataset, low_data_split
 from causalmix.metrics import roc_auc
 
-CKPT = cm_model.WEIGHTS_DIR / "causalmix-tiny.ckpt"
-SIDECAR = CKPT.with_suffix(".json")
+CKPT = cm_model.WEIGHTS_DIR / "causalmix-wide.ckpt"
 
 
-def test_default_model_is_the_shipped_checkpoint_and_it_is_small_and_documented():
-    assert cm_model.DEFAULT_MODEL == "causalmix-tiny"
+def test_default_model_is_the_shipped_wide_checkpoint():
+    assert cm_model.DEFAULT_MODEL == "causalmix-wide"
     assert cm_model.resolve_model_path(cm_model.DEFAULT_MODEL) == CKPT
-    assert CKPT.stat().st_size <= 10 * 1024 * 1024
-    assert not any(marker in CKPT.name for marker in ("v2.5", "v2.6", "v3"))
-    recipe = json.loads(SIDECAR.read_text())
-    assert recipe["sha256"] == hashlib.sha256(CKPT.read_bytes()).hexdigest()
-    for key in ("architecture", "prior", "steps", "batch_size", "seed", "wall_time_s", "hardware", "git_commit"):
+    assert cm_model.shipped_models() == ["causalmix-tiny", "causalmix-wide"]
+
+
+@pytest.mark.parametrize("name", ["causalmix-tiny", "causalmix-wide"])
+def test_shipped_checkpoints_are_small_and_documented(name):
+    ckpt = cm_model.WEIGHTS_DIR / f"{name}.ckpt"
+    assert ckpt.stat().st_size <= 10 * 1024 * 1024
+    assert not any(marker in ckpt.name for marker in ("v2.5", "v2.6", "v3"))
+    recipe = json.loads(ckpt.with_suffix(".json").read_text())
+    assert recipe["sha256"] == hashlib.sha256(ckpt.read_bytes()).hexdigest()
+    for key in ("architecture", "prior", "steps", "batch_size", "seed", "wall_time_s", "hardware", "git_commit",
+                "recommended_learning_rate", "recommended_learning_rate_measured"):
         assert key in recipe, key
-    assert recipe["steps"] > 0
+    assert recipe["steps"] > 0 and 0 < recipe["recommended_learning_rate"] < 1e-2
 
 
 def _zero_shot_auc(name: str, n_train: int, seed: int) -> float:
     ds = load_dataset(name)
     split = low_data_split(ds, n_train=n_train, n_val=len(ds.classes), seed=seed, test_cap=400)
-    clf = cm_model.load_classifier("causalmix-tiny", device="cpu", n_estimators=2, random_state=seed)
+    clf = cm_model.load_classifier(cm_model.DEFAULT_MODEL, device="cpu", n_estimators=2, random_state=seed)
     clf.fit(split.X_train, split.y_train)
     proba = clf.predict_proba(split.X_test)
     order = [list(clf.classes_).index(c) for c in ds.classes]
@@ -47,7 +55,7 @@ def test_shipped_model_is_deterministic_by_seed():
     ds = load_dataset("diabetes")
     split = low_data_split(ds, n_train=64, n_val=2, seed=1, test_cap=100)
     probas = [
-        cm_model.load_classifier("causalmix-tiny", device="cpu", n_estimators=1, random_state=3)
+        cm_model.load_classifier(cm_model.DEFAULT_MODEL, device="cpu", n_estimators=1, random_state=3)
         .fit(split.X_train, split.y_train)
         .predict_proba(split.X_test)
         for _ in range(2)
