@@ -198,3 +198,13 @@ def test_in_sweep_keeps_the_configuration_grid_and_the_extension_shares_its_sett
     same = report.low_resource_config("smoke", dataset=cfg["datasets"][0], n_train=cfg["n_train"], seeds=cfg["seeds"],
                                       methods=cfg["methods"][:1])
     assert expand_config(same)[0].run_id == specs[0].run_id
+
+
+def test_current_records_leave_out_other_models_and_code():
+    from causalmix.runs import result_code_hash
+
+    records = fake_records().assign(code_hash=result_code_hash(), model="causalmix-wide")
+    records.loc[0, "model"] = "causalmix-tiny"  # an earlier model's record in the same folder
+    records.loc[1, "code_hash"] = "0123456789abcdef"  # made by other result code
+    kept = report.current_records(records, "causalmix-wide")
+    assert len(kept) == len(records) - 2 and set(kept.index) == set(records.index[2:])

@@ -63,6 +63,7 @@ from causalmix.report.records import (  # noqa: F401
     ablation_config,
     ablation_records,
     caption,
+    current_records,
     environment_table,
     in_sweep,
     load_config,

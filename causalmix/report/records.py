@@ -56,8 +56,11 @@ def results_dir(config: str | Path, out_dir: str | Path | None = None) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
-def load_results(config: str | Path, out_dir: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(records, curves)`` of a finished sweep (see :mod:`causalmix.experiment`).
+def load_results(config: str | Path, out_dir: str | Path | None = None, *,
+                 current: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(records, curves)`` of a finished sweep (see :mod:`causalmix.experiment`); with ``current``
+    only the records the configuration's model, weights and result code make now
+    (:func:`current_records`: a folder can also hold records of an earlier model or code).
 
     Raises FileNotFoundError, naming the command to run, when the sweep has no records yet.
     """
@@ -69,7 +72,23 @@ def load_results(config: str | Path, out_dir: str | Path | None = None) -> tuple
             f"No run records under {where}/records. Run the sweep first: notebook 02_benchmark, "
             f"`make notebooks CONFIG={config}` or `causalmix sweep {config}`."
         )
-    return load_records(where), load_curves(where)
+    records, curves = load_records(where), load_curves(where)
+    if current:
+        records = current_records(records, load_config(config)["model"])
+        curves = curves[curves["run_id"].isin(records["run_id"])] if "run_id" in curves else curves
+    return records, curves
+
+
+def current_records(records: pd.DataFrame, model: str) -> pd.DataFrame:
+    """The records made by ``model``'s current weights (sha256) and the current result code: the
+    only ones a page may mix (run ids cover the rest of what determines a run)."""
+    from causalmix.model import model_fingerprint
+    from causalmix.runs import result_code_hash
+
+    keep = (records["model"] == str(model)) & (records["code_hash"] == result_code_hash())
+    if "model_sha256" in records:
+        keep &= records["model_sha256"].fillna(model_fingerprint(model)) == model_fingerprint(model)
+    return records[keep]
 
 
 def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
