@@ -22,15 +22,11 @@ from causalmix.report.paper import (
     method_label,
 )
 from causalmix.report.records import with_pretrained
-from causalmix.report.stats import RankTest, cliques, domain_shift_frame
+from causalmix.report.stats import RankTest, cliques, domain_shift_frame, mean_interval
 from causalmix.report.tables import per_dataset_improvement
 
 #: Widest figure (inches): the book's column shows it unscaled.
 MAX_WIDTH = 7.0
-
-
-def _width(n_items: int, per_item: float, base: float = 1.2) -> float:
-    return min(MAX_WIDTH, base + per_item * n_items)
 
 
 def _method_axis(ax, methods: Sequence[str]) -> None:
@@ -209,11 +205,9 @@ def plot_example_curves(records: pd.DataFrame, curves: pd.DataFrame, *,
 
 
 def _mean_ci(values: pd.Series) -> tuple[float, float]:
-    """Mean and the half-width of its normal 95 % interval (1.96 standard errors; 0 for one value)."""
-    values = values.dropna()
-    if len(values) < 2:
-        return float(values.mean()) if len(values) else float("nan"), 0.0
-    return float(values.mean()), float(1.96 * values.std(ddof=1) / math.sqrt(len(values)))
+    """:func:`~causalmix.report.stats.mean_interval` with no error bar (0) where it has no interval."""
+    mean, half = mean_interval(values)
+    return mean, 0.0 if math.isnan(half) else half
 
 
 def plot_low_resource(records: pd.DataFrame, *, dataset: str = "adult",

@@ -87,7 +87,8 @@ def current_records(records: pd.DataFrame, model: str) -> pd.DataFrame:
 
     keep = (records["model"] == str(model)) & (records["code_hash"] == result_code_hash())
     if "model_sha256" in records:
-        keep &= records["model_sha256"].fillna(model_fingerprint(model)) == model_fingerprint(model)
+        sha = model_fingerprint(model)
+        keep &= records["model_sha256"].fillna(sha) == sha
     return records[keep]
 
 

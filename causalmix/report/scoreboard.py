@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,7 @@ from causalmix.report.stats import (
     domain_shift_frame,
     improvement_cells,
     median_improvement_interval,
-    per_dataset,
+    median_interval,
     pooled_median,
     reliability_frame,
 )
@@ -140,17 +140,19 @@ CLAIMS: tuple[Claim, ...] = (
 )
 
 
-def _improvement(records: pd.DataFrame, method: str, seed: int) -> Interval | None:
-    return median_improvement_interval(records, method, seed=seed)
+def _paired_clusters(a: pd.DataFrame, b: pd.DataFrame, value: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per dataset both frames have: ``(a's values, b's values)`` of ``value`` — the clusters of a
+    bootstrap that compares two methods and resamples datasets."""
+    both = sorted(set(a["dataset"]) & set(b["dataset"]))
+    return [(a.loc[a["dataset"] == d, value].dropna().to_numpy(), b.loc[b["dataset"] == d, value].dropna().to_numpy())
+            for d in both]
 
 
 def _variability(records: pd.DataFrame, seed: int) -> Interval | None:
-    a, b = improvement_cells(records, "finetune"), improvement_cells(records, "causalmix")
-    both = sorted(set(a["dataset"]) & set(b["dataset"]))
-    if len(both) < 2:
+    clusters = _paired_clusters(improvement_cells(records, "finetune"), improvement_cells(records, "causalmix"),
+                                "improvement")
+    if len(clusters) < 2:
         return None
-    clusters = [(a.loc[a["dataset"] == d, "improvement"].to_numpy(), b.loc[b["dataset"] == d, "improvement"].to_numpy())
-                for d in both]
 
     def spread_difference(cs: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
         return float(np.std(np.concatenate([c[0] for c in cs]), ddof=1) - np.std(np.concatenate([c[1] for c in cs]), ddof=1))
@@ -173,18 +175,14 @@ def _rank_lead(records: pd.DataFrame, seed: int) -> Interval | None:
 
 def _reliability_median(frame: pd.DataFrame, method: str, column: str, seed: int) -> Interval | None:
     part = frame[frame["method"] == method]
-    if part[column].notna().sum() == 0:
-        return None
-    return cluster_bootstrap(per_dataset(part, column), pooled_median, seed=seed)
+    return None if part[column].notna().sum() == 0 else median_interval(part, column, seed=seed)
 
 
 def _gap_difference(frame: pd.DataFrame, seed: int) -> Interval | None:
     a, b = frame[frame["method"] == "finetune"], frame[frame["method"] == "causalmix"]
-    both = sorted(set(a["dataset"]) & set(b["dataset"]))
-    if not both or a["gap"].notna().sum() == 0 or b["gap"].notna().sum() == 0:
+    clusters = _paired_clusters(a, b, "gap")
+    if not clusters or a["gap"].notna().sum() == 0 or b["gap"].notna().sum() == 0:
         return None
-    clusters = [(a.loc[a["dataset"] == d, "gap"].dropna().to_numpy(), b.loc[b["dataset"] == d, "gap"].dropna().to_numpy())
-                for d in both]
 
     def difference(cs: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
         return pooled_median([c[0] for c in cs]) - pooled_median([c[1] for c in cs])
@@ -240,8 +238,9 @@ def scoreboard(records: pd.DataFrame, curves: pd.DataFrame, *, config: str | Map
     main = ok_runs(records if config is None else in_sweep(records, config))
     reliability = reliability_frame(main, curves) if not main.empty else pd.DataFrame(
         columns=["dataset", "method", "gap", "correlation", "regret"])
-    adult = ok_runs(records[records["dataset"] == dataset])
-    shifted = ok_runs(records[records["dataset"] == dataset], domain=True)
+    on_dataset = records[records["dataset"] == dataset]
+    adult = ok_runs(on_dataset)
+    shifted = ok_runs(on_dataset, domain=True)
     shifted = domain_shift_frame(shifted) if not shifted.empty else shifted
 
     def main_runs(methods: Sequence[str]) -> pd.DataFrame:
@@ -249,11 +248,11 @@ def scoreboard(records: pd.DataFrame, curves: pd.DataFrame, *, config: str | Map
 
     results = []
     for claim in CLAIMS:
-        interval, used = None, main.iloc[:0]
+        interval, used, splits = None, main.iloc[:0], None
         if claim.key.startswith("improvement_"):
             method = claim.key.removeprefix("improvement_")
             used = main_runs([method])
-            interval = _improvement(main, method, seed) if not used.empty else None
+            interval = median_improvement_interval(main, method, seed=seed) if not used.empty else None
         elif claim.key == "variability":
             used = main_runs(["finetune", "causalmix"])
             interval = _variability(main, seed)
@@ -270,26 +269,23 @@ def scoreboard(records: pd.DataFrame, curves: pd.DataFrame, *, config: str | Map
             what, other = claim.key.removeprefix("adult_").rsplit("_", 1)
             if what == "accuracy":
                 used = adult[adult["method"].isin(["causalmix", other])]
-                interval, n = _paired_adult(used, other, lambda r: r["test_accuracy"], seed)
+                interval, splits = _paired_adult(used, other, lambda r: r["test_accuracy"], seed)
             elif what == "ood_accuracy":
                 used = shifted
-                interval, n = _paired_adult(used, other, lambda r: r["test_ood_accuracy"], seed)
+                interval, splits = _paired_adult(used, other, lambda r: r["test_ood_accuracy"], seed)
             else:
                 used = shifted
-                interval, n = _paired_adult(used, other, lambda r: r["drop_accuracy"], seed, flip=True)
+                interval, splits = _paired_adult(used, other, lambda r: r["drop_accuracy"], seed, flip=True)
             used = used[used["method"].isin(["causalmix", other])]
-            results.append(ClaimResult(claim, interval, _basis(used, f"{n} split{'s' if n != 1 else ''}"),
-                                       _source(used, name) if not used.empty else name,
-                                       verdict(interval, claim.side, claim.threshold)))
-            continue
-        results.append(ClaimResult(claim, interval, _basis(used) if not used.empty else "no runs",
-                                   _source(used, name) if not used.empty else name,
+        if splits is not None:
+            basis = _basis(used, f"{splits} split{'s' if splits != 1 else ''}")
+        else:
+            basis = _basis(used) if not used.empty else "no runs"
+        results.append(ClaimResult(claim, interval, basis, _source(used, name) if not used.empty else name,
                                    verdict(interval, claim.side, claim.threshold)))
     return results
 
 
-VERDICT_MARKS = {"reproduced": "reproduced", "not reproduced": "not reproduced",
-                 "inconclusive": "inconclusive", "not run": "not run"}
 VERDICT_COLOURS = {"reproduced": "#1a7f37", "not reproduced": "#cf222e", "inconclusive": "#9a6700",
                    "not run": "#57606a"}
 
@@ -318,7 +314,7 @@ def scoreboard_table(results: Sequence[ClaimResult], *, pages: Sequence[str] | N
 
 def verdict_counts(results: Sequence[ClaimResult]) -> dict[str, int]:
     """How many claims got each verdict (every verdict listed, zero included)."""
-    counts = {v: 0 for v in VERDICT_MARKS}
+    counts = dict.fromkeys(get_args(Verdict), 0)
     for r in results:
         counts[r.verdict] += 1
     return counts

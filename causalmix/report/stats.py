@@ -55,14 +55,18 @@ def pooled_median(clusters: Sequence[np.ndarray]) -> float:
     return float(np.median(values)) if len(values) else float("nan")
 
 
+def median_interval(frame: pd.DataFrame, value: str, *, seed: int = 0) -> Interval:
+    """The median of ``frame[value]`` pooled over all rows, with a 95 % bootstrap interval that
+    resamples datasets (each dataset's rows together)."""
+    return cluster_bootstrap(per_dataset(frame, value), pooled_median, seed=seed)
+
+
 def median_improvement_interval(records: pd.DataFrame, method: str, metric: str = "test_roc_auc", *,
                                 seed: int = 0) -> Interval | None:
     """The SPEC median improvement of ``method`` (over its (dataset, n_train) cells) with a 95 %
     bootstrap interval resampling datasets; None when the method has no runs."""
     cells = improvement_cells(records, method, metric)
-    if cells.empty:
-        return None
-    return cluster_bootstrap(per_dataset(cells, "improvement"), pooled_median, seed=seed)
+    return None if cells.empty else median_interval(cells, "improvement", seed=seed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,6 +199,19 @@ class Interval:
         if math.isnan(self.low) or math.isnan(self.high):
             return f"{self.estimate:+.{digits}f}{unit} (no interval: only {self.n_clusters} to resample)"
         return f"{self.estimate:+.{digits}f}{unit} [{self.low:+.{digits}f}, {self.high:+.{digits}f}]"
+
+
+def mean_interval(values: pd.Series) -> tuple[float, float]:
+    """Mean over runs and the half-width of its normal 95 % interval (1.96 standard errors); the
+    half-width is NaN with fewer than two values, the mean NaN with none.
+
+    >>> tuple(round(v, 3) for v in mean_interval(pd.Series([1.0, 3.0])))
+    (2.0, 1.96)
+    """
+    values = values.dropna()
+    mean = float(values.mean()) if len(values) else float("nan")
+    half = 1.96 * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
+    return mean, half
 
 
 def cluster_bootstrap(clusters: Sequence[Any], statistic: Callable[[Sequence[Any]], float], *,

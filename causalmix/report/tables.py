@@ -17,12 +17,11 @@ from causalmix.report.paper import (
 from causalmix.report.records import Provenance, _caption_of, caption, with_pretrained
 from causalmix.report.stats import (
     RankTest,
-    cluster_bootstrap,
     domain_shift_frame,
     improvement_frame,
+    mean_interval,
     median_improvement_interval,
-    per_dataset,
-    pooled_median,
+    median_interval,
 )
 
 
@@ -114,7 +113,7 @@ def reliability_table(frame: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
     curves (validation or test constant over the curve, so no correlation: counted here, left out of
     the medians), and the paper's median gap."""
     grouped = frame.groupby("method")
-    gaps = {m: cluster_bootstrap(per_dataset(g, "gap"), pooled_median, seed=seed) for m, g in grouped}
+    gaps = {m: median_interval(g, "gap", seed=seed) for m, g in grouped}
     table = pd.DataFrame({
         "median correlation": grouped["correlation"].median(),
         "median gap": grouped["gap"].median(),
@@ -133,16 +132,10 @@ def reliability_table(frame: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
 
 def _mean_pm(values: pd.Series, digits: int = 3) -> str:
     """``mean ± half-width`` of the normal 95 % interval over runs (``mean`` alone for one run)."""
-    values = values.dropna()
-    if values.empty:
+    mean, half = mean_interval(values)
+    if math.isnan(mean):
         return "–"
-    if len(values) < 2:
-        return f"{values.mean():.{digits}f}"
-    return f"{values.mean():.{digits}f} ± {1.96 * values.std(ddof=1) / math.sqrt(len(values)):.{digits}f}"
-
-
-def _majority_row(runs: pd.DataFrame, prefix: str = "test") -> dict[str, Any]:
-    return {"accuracy": _mean_pm(runs[f"{prefix}_majority_accuracy"]) if f"{prefix}_majority_accuracy" in runs else "–"}
+    return f"{mean:.{digits}f}" if math.isnan(half) else f"{mean:.{digits}f} ± {half:.{digits}f}"
 
 
 def low_resource_table(records: pd.DataFrame, *, dataset: str = "adult") -> pd.DataFrame:
@@ -155,7 +148,7 @@ def low_resource_table(records: pd.DataFrame, *, dataset: str = "adult") -> pd.D
     rows = []
     for n_train, part in runs.groupby("n_train"):
         first = part.drop_duplicates("seed")
-        rows.append({"method": "majority class", "n_train": n_train, **_majority_row(first),
+        rows.append({"method": "majority class", "n_train": n_train, "accuracy": _mean_pm(first["test_majority_accuracy"]) if "test_majority_accuracy" in first else "–",
                      "balanced accuracy": "–", "ROC-AUC": "–", "seeds": first["seed"].nunique()})
         for method in sorted(part["method"].unique(), key=_method_sort_key):
             m = part[part["method"] == method]
@@ -219,9 +212,7 @@ def domain_shift_description(cfg: dict[str, Any]) -> str:
 
 
 def _interval(values: pd.Series) -> tuple[float, float, float]:
-    values = values.dropna()
-    mean = float(values.mean())
-    half = 1.96 * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
+    mean, half = mean_interval(values)
     return mean, mean - half, mean + half
 
 
