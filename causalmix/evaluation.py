@@ -2,12 +2,19 @@
 classifier and zero-shot (``pretrained``) runs.
 
 SPEC rule: *a prediction depends only on the context and the row itself*. A
-:class:`ContextEvaluator` fits tabpfn's preprocessing on the context rows once (a plain
-``TabPFNClassifier.fit``), then scores any query set through tabpfn's ordinary ``predict_proba``:
-each query row is transformed with the context's fitted preprocessing and attends only to the
-context, so its probabilities do not depend on the other query rows, and before any fine-tuning
-step the numbers are exactly those of a plain ``TabPFNClassifier`` with the same checkpoint,
-ensemble size and seed. Fine-tuned weights are copied in before scoring (:meth:`load_weights`).
+:class:`ContextEvaluator` fits tabpfn's preprocessing on the context rows and scores any query set
+through tabpfn's cached inference (``fit_mode="fit_with_cache"``): the context's keys and values
+are computed once per set of weights, and every query row is transformed with the context's
+fitted preprocessing and attends only to the context. tabpfn's default mode
+(``"fit_preprocessors"``) runs context and query rows through the network together, and the v2
+architecture then decides which columns are constant, and how feature groups are scaled, over all
+rows of that batch: a row's probabilities can change with the other query rows (up to 0.02 on
+anneal at 256 training rows when a column is constant in the context but not among the queries).
+The cached mode fits those statistics on the context alone. Where no such column exists the two
+modes give identical numbers; before any fine-tuning step the numbers are exactly those of a
+plain ``TabPFNClassifier(fit_mode="fit_with_cache")`` with the same checkpoint, ensemble size and
+seed. Fine-tuned weights are copied in before scoring (:meth:`load_weights`); the context's cache
+is rebuilt once for them, then every query set reuses it.
 
 Every feature reaches the model: :func:`ensemble_size` raises a configured ensemble size to the
 number of members whose per-member feature caps together cover every column.
@@ -98,22 +105,37 @@ class ContextEvaluator:
     def __init__(self, model: Any, X_context: np.ndarray, y_context: np.ndarray, *,
                  categorical_indices: Sequence[int] = (), n_estimators: int, seed: int, device: str = "cpu",
                  chunk_rows: int = 4096, mixed_precision: bool = False):
+        from tabpfn.base import ModelSpecs
+
         self.chunk_rows = int(chunk_rows)
-        self.classifier_ = make_classifier(model, n_estimators=n_estimators, seed=seed, device=device,
-                                           fit_mode="fit_preprocessors", categorical_indices=categorical_indices,
-                                           mixed_precision=mixed_precision)
-        self.classifier_.fit(X_context, y_context)
+        clf = make_classifier(model, n_estimators=n_estimators, seed=seed, device=device, fit_mode="fit_with_cache",
+                              categorical_indices=categorical_indices, mixed_precision=mixed_precision)
+        # tabpfn uses an in-memory model by reference: load_weights changes this network, and the
+        # next fit builds the context cache from it.
+        clf.model_path = ModelSpecs(model=clf.models_[0], architecture_config=clf.configs_[0],
+                                    inference_config=clf.inference_config_)
+        self.classifier_ = clf
+        self._context, self._stale = (X_context, y_context), True
+
+    def fit_context(self) -> ContextEvaluator:
+        """Build the context's cache with the current weights (:meth:`predict_proba` does this
+        when the weights changed since the last build); returns ``self``."""
+        if self._stale:
+            self.classifier_.fit(*self._context)
+            self._stale = False
+        return self
 
     @torch.no_grad()
     def load_weights(self, network: torch.nn.Module) -> None:
         """Score with ``network``'s current parameters from now on (copied; same architecture)."""
         self.classifier_.models_[0].load_state_dict(network.state_dict())
+        self._stale = True
 
     @torch.no_grad()
     def predict_proba(self, X_query: np.ndarray) -> np.ndarray:
         """Class probabilities of each query row (columns: the context's classes in order), with
         the checkpoint's weights or those of the last :meth:`load_weights`."""
-        clf = self.classifier_
+        clf = self.fit_context().classifier_
         if len(X_query) == 0:
             return np.zeros((0, clf.n_classes_))
         parts = [clf.predict_proba(X_query[i : i + self.chunk_rows]) for i in range(0, len(X_query), self.chunk_rows)]

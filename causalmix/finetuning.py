@@ -531,7 +531,8 @@ def _run(
 
     if best_row["step"] != step:  # restore the best step (step 0: the untouched pre-trained weights)
         net.load_state_dict(best_state)
-    evaluator.load_weights(net)
+        evaluator.load_weights(net)  # otherwise the evaluator already holds the last evaluated weights
+    evaluator.fit_context()
 
     frame = pd.DataFrame(curve)
     metric_cols = [c for c in frame.columns if c not in ("step", "train_loss", "lr")]

@@ -157,7 +157,7 @@ def load_classifier(
     device: Device | str = "auto",
     n_estimators: int = 4,
     random_state: int = 0,
-    fit_mode: Literal["fit_preprocessors", "batched", "low_memory"] = "fit_preprocessors",
+    fit_mode: Literal["fit_preprocessors", "fit_with_cache", "batched", "low_memory"] = "fit_preprocessors",
     **kwargs: Any,
 ):
     """A ``TabPFNClassifier`` for a model spec (see the module docstring).
