@@ -5,6 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= quick
 JOBS ?= 2
+# A published configuration (published/<name>/): FRESH=1 recomputes its study instead of re-verifying
+# VERIFY_RUNS of its runs and building from the published records (0: no check, e.g. on GitHub Pages).
+FRESH ?=
+VERIFY_RUNS ?= 32
 # torch is installed first and kept as a constraint: otherwise pip pulls several GB of CUDA wheels.
 # Elsewhere: make setup TORCH_INDEX=--index-url=https://download.pytorch.org/whl/cpu  (GPU: see README)
 TORCH ?= torch==2.13.0
@@ -54,7 +58,7 @@ test-ctgan: $(CTGAN_STAMP)
 # papermill executes notebooks/0*.ipynb for $(CONFIG) into book/results/ (the sweep runs in 02_benchmark;
 # cached run records under results/<config>/ are reused).
 notebooks: setup
-	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --jobs $(JOBS)
+	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --jobs $(JOBS) $(if $(FRESH),--fresh) --verify-runs $(VERIFY_RUNS)
 
 # Renders the executed notebooks and book/*.md into _build/html, offline; any warning fails (-W).
 book: setup

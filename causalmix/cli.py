@@ -181,6 +181,26 @@ def _cmd_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from causalmix.publish import publish, read_provenance
+
+    folder = publish(args.config, out_dir=args.out)
+    prov = read_provenance(args.config)
+    runs = ", ".join(f"{part} {n['ok']} ok / {n['failed']} failed" for part, n in prov["runs"].items())
+    print(f"published {prov['configuration']!r} -> {folder}: {runs}; {prov['compute_seconds'] / 3600:.2f} compute hours; "
+          f"result code {', '.join(prov['result_code_hash'])}; commit it with the book.")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from causalmix.verify import verification_path, verify
+
+    result = verify(args.config, n_runs=args.runs, seed=args.seed, jobs=args.jobs, progress=not args.quiet)
+    print(result.summary())
+    print(f"written to {verification_path(args.config)}")
+    return 0 if result.ok else 1
+
+
 def _cmd_pretrain(argv: list[str]) -> int:
     from causalmix import pretraining
 
@@ -286,6 +306,22 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--keep-id-columns", action="store_true", help="keep identifier-like columns (a distinct "
                      "value per row; excluded with a warning by default)")
     add.set_defaults(func=_cmd_add_dataset)
+
+    pub = sub.add_parser("publish", help="write a finished sweep's records as the published study (published/<name>/)",
+                         allow_abbrev=False)
+    pub.add_argument("config", help="configuration name or YAML path, e.g. standard")
+    pub.add_argument("--out", default=None, help="its results folder (default: the configuration's out_dir)")
+    pub.set_defaults(func=_cmd_publish)
+
+    ver = sub.add_parser("verify", help="recompute a sample of a published study's runs and compare (exit 1 if "
+                         "any metric differs by more than 1e-6)", allow_abbrev=False)
+    ver.add_argument("config", help="configuration name or YAML path, e.g. standard")
+    ver.add_argument("--runs", type=int, default=32, help="runs to recompute (default %(default)s; every method "
+                     "and dataset is in the sample)")
+    ver.add_argument("--seed", type=int, default=0, help="seed of the sample (default %(default)s)")
+    ver.add_argument("--jobs", type=int, default=2, help="parallel processes (default %(default)s)")
+    ver.add_argument("--quiet", action="store_true", help="no progress bar")
+    ver.set_defaults(func=_cmd_verify)
 
     pre = sub.add_parser("pretrain", help="pretrain a small TabPFN-v2 model on the SCM prior", allow_abbrev=False)
     try:

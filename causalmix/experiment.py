@@ -62,6 +62,7 @@ __all__ = [
     "load_config",
     "load_curves",
     "load_records",
+    "run_local",
     "run_sweep",
     "plan_sweep",
     "SweepPlan",
@@ -387,41 +388,67 @@ def run_sweep(
 
     if backend not in ("local", "ray"):
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}.")
-    if backend == "ray":
-        from causalmix.distributed import run_on_ray
+    try:
+        if backend == "ray":
+            from causalmix.distributed import run_on_ray
 
-        run_on_ray(todo, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
-                   stale_after_s=claim_timeout_s,
-                   on_done=lambda spec, record, error: account(record) if error is None else lost(spec, error))
-    elif jobs == 1:
-        import torch
-
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            for spec in todo:
-                bar.set_description(f"{spec.dataset} {spec.method} n{spec.n_train} s{spec.seed}")
-                account(_claimed_run(spec.to_dict(), str(out), claim_timeout_s))
-        finally:
-            torch.set_num_threads(before)
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        n_gpus = _visible_gpus() if cfg.device in ("auto", "cuda") else 0
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                    initargs=(threads, ctx.Value("i", 0), worker_devices(jobs, n_gpus))) as pool:
-            futures = {pool.submit(_claimed_run, s.to_dict(), str(out), claim_timeout_s): s for s in todo}
-            for fut in cf.as_completed(futures):
-                spec = futures[fut]
-                try:
-                    account(fut.result())
-                except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
-                    lost(spec, f"worker crashed: {type(err).__name__}: {err}")
-    bar.close()
+            run_on_ray(todo, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
+                       stale_after_s=claim_timeout_s,
+                       on_done=lambda spec, record, error: account(record) if error is None else lost(spec, error))
+        else:
+            run_local(todo, out, jobs=jobs, threads=threads, device=cfg.device, claim_timeout_s=claim_timeout_s,
+                      on_record=account, on_lost=lost, describe=bar.set_description)
+    finally:  # also when interrupted: the folder's wall time, for a published study's provenance
+        bar.close()
+        if todo:
+            _log_sweep(out, jobs=jobs, backend=backend, executed=bar.n, wall_time_s=time.perf_counter() - t0,
+                       device=cfg.device)
     return SweepSummary(
         name=cfg.name, out_dir=str(out), n_total=len(specs), n_ok=n_ok, n_failed=len(failures),
         n_skipped=len(specs) - len(todo), failures=failures, wall_time_s=round(time.perf_counter() - t0, 2),
         n_retried=n_retried, n_elsewhere=n_elsewhere, warnings={k: (v[0], v[1]) for k, v in warned.items()},
     )
+
+
+def _log_sweep(out: Path, *, jobs: int, backend: str, executed: int, wall_time_s: float, device: str | None) -> None:
+    """Append one line to ``out/sweep-log.jsonl``: when, how parallel, how many runs, how long, where."""
+    from causalmix.provenance import hardware
+
+    entry = {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "jobs": jobs, "backend": backend,
+             "runs_executed": executed, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
+    with open(out / "sweep-log.jsonl", "a") as fh:
+        fh.write(json.dumps(entry) + "\n")
+
+
+def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, device: str | None,
+              claim_timeout_s: float = STALE_AFTER_S, on_record=lambda record: None,
+              on_lost=lambda spec, error: None, describe=lambda text: None) -> None:
+    """Execute runs in this process (``jobs == 1``) or in ``jobs`` spawned processes, recording
+    each under ``out``; ``on_record(record)`` after each (``None``: another sweep did it),
+    ``on_lost(spec, error)`` for a worker that died before recording."""
+    if jobs == 1:
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            for spec in specs:
+                describe(f"{spec.dataset} {spec.method} n{spec.n_train} s{spec.seed}")
+                on_record(_claimed_run(spec.to_dict(), str(out), claim_timeout_s))
+        finally:
+            torch.set_num_threads(before)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    n_gpus = _visible_gpus() if device in ("auto", "cuda") else 0
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                                initargs=(threads, ctx.Value("i", 0), worker_devices(jobs, n_gpus))) as pool:
+        futures = {pool.submit(_claimed_run, s.to_dict(), str(out), claim_timeout_s): s for s in specs}
+        for fut in cf.as_completed(futures):
+            spec = futures[fut]
+            try:
+                on_record(fut.result())
+            except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
+                on_lost(spec, f"worker crashed: {type(err).__name__}: {err}")
 
 
 # --- a plan before a sweep ----------------------------------------------------------------------
@@ -512,7 +539,8 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def load_records(out_dir: str | Path) -> pd.DataFrame:
     """One row per run: the record's scalar fields, ``time_<phase>`` per timing, ``ft_<key>`` and
-    ``gen_<key>`` per fine-tuning/generator parameter set in the spec, ``versions`` as JSON text.
+    ``gen_<key>`` per fine-tuning/generator parameter set in the spec, ``versions``, ``warnings``
+    and the whole ``spec`` as JSON text.
 
     Metric columns are NaN where not measured. Empty frame (with the core columns) when nothing
     was recorded yet.
@@ -529,6 +557,7 @@ def load_records(out_dir: str | Path) -> pd.DataFrame:
         row.update({f"gen_{k}": v for k, v in (spec.get("generator") or {}).items()})
         row["versions"] = json.dumps(d.get("versions") or {}, sort_keys=True)
         row["warnings"] = json.dumps(d.get("warnings") or [], sort_keys=True)
+        row["spec"] = json.dumps(spec, sort_keys=True)  # the run's spec, to recompute it (causalmix.verify)
         rows.append(row)
     cols = [f.name for f in dataclasses.fields(RunRecord) if f.name not in ("curve", "versions", "timings", "spec", "traceback")]
     frame = pd.DataFrame(rows)

@@ -7,6 +7,8 @@ first failing notebook stops the run with its name, the failing cell's error and
 the executed copy that shows it.
 
     python -m causalmix.reproduce --config quick
+    python -m causalmix.reproduce --config standard            # re-verify a sample, then the published records
+    python -m causalmix.reproduce --config standard --fresh    # recompute the whole standard study
     python -m causalmix.reproduce --config smoke --output-dir /tmp/book/results --out-dir /tmp/runs
 """
 
@@ -59,6 +61,16 @@ def notebooks(directory: Path = NOTEBOOK_DIR, only: Sequence[str] | None = None)
     return picked
 
 
+def notebook_parameters(config: str | Path, stem: str) -> dict[str, Any]:
+    """The parameters :data:`NOTEBOOK_PARAMETERS` sets for one notebook under one configuration
+    (those it does not set keep the notebook's quick defaults).
+
+    >>> notebook_parameters("smoke", "01_scm_anatomy")
+    {'n_train': 64, 'n_synthetic': 300}
+    """
+    return dict(NOTEBOOK_PARAMETERS.get(Path(str(config)).stem, {}).get(stem, {}))
+
+
 def parameters_for(notebook: Path, config: str | Path, out_dir: str | Path | None = None, jobs: int = 1,
                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The papermill parameters of one notebook under one configuration.
@@ -69,7 +81,7 @@ def parameters_for(notebook: Path, config: str | Path, out_dir: str | Path | Non
     params: dict[str, Any] = {"config": str(config), "jobs": jobs}
     if out_dir is not None:
         params["out_dir"] = str(Path(out_dir).resolve())
-    params.update(NOTEBOOK_PARAMETERS.get(Path(str(config)).stem, {}).get(notebook.stem, {}))
+    params.update(notebook_parameters(config, notebook.stem))
     params.update(extra or {})
     return params
 
@@ -176,6 +188,31 @@ def run_notebooks(
     return seconds
 
 
+class VerificationFailed(RuntimeError):
+    """Recomputed runs of a published study differ from their records; the message names them."""
+
+
+def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh: bool, jobs: int,
+                        verify_runs: int, log=print) -> str | Path | None:
+    """Before the notebooks: for a published configuration, re-verify a sample of its runs (or, with
+    ``fresh``, return the results folder, so that the notebooks recompute the study there)."""
+    from causalmix.publish import is_published
+    from causalmix.report import results_dir
+    from causalmix.verify import verify
+
+    if out_dir is not None or not is_published(config):
+        return out_dir
+    if fresh:
+        log(f"{config}: recomputing the whole published study into {results_dir(config)} (resumable).", flush=True)
+        return results_dir(config)
+    if verify_runs:
+        result = verify(config, n_runs=verify_runs, jobs=jobs)
+        log(result.summary(), flush=True)
+        if not result.ok:
+            raise VerificationFailed(result.summary())
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m causalmix.reproduce", description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="quick", help="configuration name in configs/ or a YAML path (default quick)")
@@ -186,11 +223,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: none)")
     parser.add_argument("-p", "--param", action="append", type=_parse_param, default=[], metavar="NAME=VALUE",
                         help="a notebook parameter for every notebook, e.g. -p dataset=wdbc (repeatable)")
+    parser.add_argument("--fresh", action="store_true", help="a published configuration: recompute its whole study "
+                        "(resumable, into its out_dir) instead of re-verifying a sample and reading its published records")
+    parser.add_argument("--verify-runs", type=int, default=32, help="published runs to recompute before the build "
+                        "(default %(default)s; 0 skips the check, as on GitHub Pages where there are no shared datasets)")
     args = parser.parse_args(argv)
     try:
+        args.out_dir = _published_or_fresh(args.config, out_dir=args.out_dir, fresh=args.fresh, jobs=args.jobs,
+                                           verify_runs=args.verify_runs)
         run_notebooks(args.config, output_dir=args.output_dir, out_dir=args.out_dir, only=args.only,
                       jobs=args.jobs, timeout=args.timeout, extra=dict(args.param))
-    except (NotebookFailed, FileNotFoundError, ValueError) as err:
+    except (NotebookFailed, FileNotFoundError, ValueError, VerificationFailed) as err:
         print(f"ERROR: {err}", file=sys.stderr, flush=True)
         return 1
     return 0

@@ -71,12 +71,15 @@ from causalmix.report.records import (  # noqa: F401
     low_resource_config,
     ok_runs,
     provenance,
+    published_text,
     resolve_config,
     results_dir,
     sweep_overview,
     sweep_summary_text,
+    verification_table,
     with_pretrained,
 )
+from causalmix.publish import is_published, load_published  # noqa: F401
 from causalmix.report.scoreboard import (  # noqa: F401
     CLAIMS,
     UNITS_NOTE,

@@ -61,11 +61,17 @@ def load_results(config: str | Path, out_dir: str | Path | None = None, *,
     """``(records, curves)`` of a finished sweep (see :mod:`causalmix.experiment`); with ``current``
     only the records the configuration's model, weights and result code make now
     (:func:`current_records`: a folder can also hold records of an earlier model or code).
+    A published configuration without an explicit ``out_dir`` gives its published records
+    (:func:`causalmix.publish.load_published`, whatever code made them: :mod:`causalmix.verify`
+    checks that the current code still does).
 
     Raises FileNotFoundError, naming the command to run, when the sweep has no records yet.
     """
     from causalmix.experiment import load_curves, load_records
+    from causalmix.publish import is_published, load_published
 
+    if out_dir is None and is_published(config):
+        return load_published(config)
     where = results_dir(config, out_dir)
     if not (where / "records").is_dir() or not any((where / "records").iterdir()):
         raise FileNotFoundError(
@@ -95,7 +101,10 @@ def current_records(records: pd.DataFrame, model: str) -> pd.DataFrame:
 def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
     """The records of the configuration's own grid (datasets × n_train × seeds × methods and its
     domain-shift blocks) made by the current code, data and weights (run ids cover them), leaving
-    out extra runs that share the folder, such as the low-resource extension of notebook 02."""
+    out extra runs that share the folder, such as the low-resource extension of notebook 02.
+    Published records say which grid they belong to (their ``part``, fixed at publication)."""
+    if "part" in records:
+        return records[records["part"] != "extra"]
     from causalmix.experiment import expand_config
 
     ids = {spec.run_id for spec in expand_config(config if isinstance(config, Mapping) else resolve_config(config))}
@@ -254,9 +263,9 @@ BASELINE_VARIANT = "CausalMixFT as configured"
 
 
 def ablation_config(config: str | Path, *, out_dir: str | Path | None = None, seeds: Sequence[int] | None = None,
-                    ) -> tuple[dict[str, Any], dict[str, str]]:
-    """The ablation sweep of a configuration: its datasets and training sizes (no domain shift), its
-    first seed unless ``seeds`` say otherwise, CausalMixFT as configured plus one variant per value
+                    n_train: Sequence[int] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The ablation sweep of a configuration: its datasets and training sizes (``n_train`` picks
+    some; no domain shift), its first seed unless ``seeds`` say otherwise, CausalMixFT as configured plus one variant per value
     of :data:`ABLATION_FACTORS` that differs from the configured one. Records go to
     ``<results folder>/ablation``. Returns the sweep configuration and variant -> label."""
     from causalmix.finetuning import FinetuneConfig
@@ -275,7 +284,8 @@ def ablation_config(config: str | Path, *, out_dir: str | Path | None = None, se
             labels[name] = f"{factor}: {value}"
     folder = results_dir(config, out_dir) / "ablation"
     sweep = {**cfg, "name": cfg["name"], "methods": ["causalmix", *variants], "variants": variants,
-             "domain_shift": [], "seeds": list(seeds) if seeds else cfg["seeds"][:1], "out_dir": str(folder)}
+             "domain_shift": [], "seeds": list(seeds) if seeds else cfg["seeds"][:1], "out_dir": str(folder),
+             "n_train": [int(n) for n in n_train] if n_train else cfg["n_train"]}
     return sweep, labels
 
 
@@ -286,3 +296,48 @@ def ablation_records(records: pd.DataFrame, labels: dict[str, str]) -> pd.DataFr
     key = out["variant"].fillna(out["method"]) if "variant" in out else out["method"]
     out["method"] = key.map(labels).fillna(key)
     return out
+
+
+def published_text(config: str | Path) -> str:
+    """Markdown: where the published records of a configuration come from, and this build's
+    re-verification of them (or that there was none, e.g. on GitHub Pages without the datasets)."""
+    from causalmix.provenance import file_sha256
+    from causalmix.publish import published_dir, read_provenance
+    from causalmix.report.page import relative_to_repo
+    from causalmix.verify import verification_path
+
+    prov = read_provenance(config)
+    runs = prov["runs"]
+    total = sum(n["ok"] + n["failed"] for n in runs.values())
+    wall = f", {prov['wall_seconds'] / 3600:.1f} h elapsed" if prov.get("wall_seconds") else ""
+    text = (f"These are the **published records** of the `{prov['configuration']}` configuration "
+            f"(`{relative_to_repo(published_dir(config))}`): {total} runs — {runs['main']['ok']} of its grid, "
+            f"{runs['extra']['ok']} of the Adult low-resource extension, {runs['ablation']['ok']} of the ablations; "
+            f"{sum(n['failed'] for n in runs.values())} failed — computed on {', '.join(prov['hardware'])} in "
+            f"{prov['compute_seconds'] / 3600:.1f} compute hours{wall}, model `{prov['model']}` (sha256 "
+            f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result code {', '.join(prov['result_code_hash'])}, "
+            f"published {prov['published_at']} from commit {prov['published_from_commit'][:12]}.\n\n")
+    path = verification_path(config)
+    check = json.loads(path.read_text()) if path.is_file() else None
+    if check is None or check.get("published_sha256") != file_sha256(published_dir(config) / "runs.csv.gz"):
+        return text + ("**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
+                       "GitHub Pages build) or skipped the check. `make reproduce` recomputes a stratified sample of "
+                       "the published runs from scratch before it builds the book.")
+    mark = "✅" if check["ok"] else "❌"
+    return text + f"{mark} **This build's check.** {check['summary']}"
+
+
+def verification_table(config: str | Path) -> pd.DataFrame | None:
+    """The runs the last re-verification recomputed (None when there was none for these records)."""
+    from causalmix.provenance import file_sha256
+    from causalmix.publish import published_dir
+    from causalmix.verify import verification_path
+
+    path = verification_path(config)
+    if not path.is_file():
+        return None
+    check = json.loads(path.read_text())
+    if check.get("published_sha256") != file_sha256(published_dir(config) / "runs.csv.gz"):
+        return None
+    table = pd.DataFrame(check["runs"]).rename(columns={"max_abs_diff": "largest |difference|"})
+    return table.drop(columns=["detail"]).set_index("run_id")

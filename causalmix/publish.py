@@ -1,0 +1,157 @@
+"""A published study: a sweep's records as compact tables with their provenance, shipped with the book.
+
+An expensive configuration (``standard``) is run once and published under ``published/<name>/``:
+
+- ``runs.csv.gz`` — one row per run (every record field, the run's spec as JSON, ``part``:
+  ``"main"`` for the configuration's grid, ``"extra"`` for other runs of its folder such as the
+  low-resource extension of notebook 02, ``"ablation"`` for notebook 07's sweep);
+- ``curves.csv.gz`` — the fine-tuning curve of every successful run (``run_id``, ``step``, ...);
+- ``provenance.json`` — configuration, result-code hash, git commit, model and dataset sha256,
+  package versions, hardware, compute and wall time, and the sha256 of both tables.
+
+The book reads these tables (:func:`load_published`) instead of recomputing them, and
+:mod:`causalmix.verify` recomputes a sample of the runs to show they still come out the same.
+
+    causalmix publish standard          # after `causalmix sweep standard` and notebooks 02 and 07
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from causalmix.provenance import REPO_ROOT, file_sha256, git_commit
+
+__all__ = ["PUBLISHED_DIR", "is_published", "load_published", "publish", "published_dir", "read_provenance"]
+
+#: Where published studies live; ``CAUSALMIX_PUBLISHED_DIR`` points elsewhere (tests, a user's own study).
+PUBLISHED_DIR = Path(os.environ.get("CAUSALMIX_PUBLISHED_DIR") or REPO_ROOT / "published")
+PARTS = ("main", "extra", "ablation")
+
+
+def published_dir(config: str | Path) -> Path:
+    """``published/<configuration name>/`` (whether or not it exists)."""
+    from causalmix.report import load_config
+
+    return PUBLISHED_DIR / load_config(config)["name"]
+
+
+def is_published(config: str | Path) -> bool:
+    """Whether the configuration has published records in this checkout."""
+    return (published_dir(config) / "runs.csv.gz").is_file()
+
+
+def read_provenance(config: str | Path) -> dict[str, Any]:
+    """The published study's ``provenance.json``."""
+    path = published_dir(config) / "provenance.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"No published study for {config!r} ({path} is missing); run `causalmix publish {config}`.")
+    return json.loads(path.read_text())
+
+
+def load_published(config: str | Path, part: str | tuple[str, ...] = ("main", "extra")) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(records, curves)`` of the published study, the frames :func:`causalmix.report.load_results`
+    gives for a records folder (plus ``spec`` and ``part``); ``part``: which runs (see the module)."""
+    folder = published_dir(config)
+    if not (folder / "runs.csv.gz").is_file():
+        raise FileNotFoundError(f"No published study for {config!r} under {folder}; run `causalmix publish {config}`.")
+    parts = (part,) if isinstance(part, str) else tuple(part)
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"Unknown part(s) {sorted(unknown)}; valid: {PARTS}.")
+    records = pd.read_csv(folder / "runs.csv.gz", low_memory=False, keep_default_na=False, na_values=[""])
+    records = records[records["part"].isin(parts)].reset_index(drop=True)
+    curves = pd.read_csv(folder / "curves.csv.gz", low_memory=False)
+    return records, curves[curves["run_id"].isin(records["run_id"])].reset_index(drop=True)
+
+
+def _folder_records(folder: Path, grid: dict[str, Any] | str | Path, model: str, *, grid_part: str,
+                    other_part: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from causalmix.experiment import load_curves, load_records
+    from causalmix.report import current_records, in_sweep
+
+    if not (folder / "records").is_dir():
+        return pd.DataFrame(), pd.DataFrame()
+    records = current_records(load_records(folder), model)
+    inside = set(in_sweep(records, grid)["run_id"])
+    records = records.assign(part=[grid_part if r in inside else other_part for r in records["run_id"]])
+    records = records[records["part"].notna()]
+    curves = load_curves(folder)
+    return records, curves[curves["run_id"].isin(records["run_id"])]
+
+
+def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str | Path | None = None) -> Path:
+    """Write the configuration's current records (model, weights and result code of now) from its
+    results folder, and those of its ablation sweep, as the published study; returns the folder.
+
+    Raises ValueError when the main grid is incomplete (runs missing or failed): a published study
+    holds every run of its configuration.
+    """
+    from causalmix.experiment import expand_config
+    from causalmix.report import ablation_config, load_config, resolve_config, results_dir
+    from causalmix.reproduce import notebook_parameters
+    from causalmix.runs import result_code_hash
+
+    cfg = load_config(config)
+    where = results_dir(config, out_dir)
+    main, main_curves = _folder_records(where, resolve_config(config), cfg["model"], grid_part="main", other_part="extra")
+    expected = {s.run_id for s in expand_config(resolve_config(config))}
+    ok = set(main.loc[(main["part"] == "main") & (main["status"] == "ok"), "run_id"]) if len(main) else set()
+    if expected - ok:
+        raise ValueError(f"{len(expected - ok)} of the {len(expected)} runs of {cfg['name']!r} have no successful record "
+                         f"under {where} (the current code's); run `causalmix sweep {config}` until it finishes first.")
+    ablation_seeds = notebook_parameters(config, "07_ablations").get("seeds")
+    sweep, _ = ablation_config(config, out_dir=where, seeds=ablation_seeds,
+                               n_train=notebook_parameters(config, "07_ablations").get("n_train"))
+    abl, abl_curves = _folder_records(Path(sweep["out_dir"]), sweep, cfg["model"], grid_part="ablation", other_part=None)
+    records = pd.concat([main, abl], ignore_index=True)
+    curves = pd.concat([main_curves, abl_curves], ignore_index=True)
+
+    folder = Path(dest) if dest is not None else published_dir(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    # csv keeps every float exactly (shortest round-trip repr); gzip with a fixed mtime is reproducible
+    gz = {"method": "gzip", "mtime": 0}
+    records.sort_values("run_id").to_csv(folder / "runs.csv.gz", index=False, compression=gz)
+    curves.sort_values(["run_id", "step"]).to_csv(folder / "curves.csv.gz", index=False, compression=gz)
+
+    def unique(col: str, frame: pd.DataFrame = records) -> list[str]:
+        return sorted({str(v) for v in frame[col].dropna()}) if col in frame else []
+
+    ok_runs = records[records["status"] == "ok"]
+    provenance = {
+        "configuration": cfg["name"],
+        "settings": cfg,
+        "published_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "published_from_commit": git_commit(),
+        "result_code_hash": unique("code_hash"),
+        "result_code_hash_at_publication": result_code_hash(),
+        "run_commits": unique("git_commit"),
+        "model": cfg["model"],
+        "model_sha256": unique("model_sha256"),
+        "dataset_sha256": {d: unique("dataset_sha256", records[records["dataset"] == d]) for d in unique("dataset")},
+        "versions": json.loads(records["versions"].iloc[0]) if len(records) else {},
+        "hardware": unique("hardware"),
+        "devices": unique("device"),
+        "runs": {part: {"ok": int((ok_runs["part"] == part).sum()),
+                        "failed": int(((records["part"] == part) & (records["status"] != "ok")).sum())}
+                 for part in PARTS},
+        "compute_seconds": round(float(records["wall_time_s"].sum()), 1),  # the runs' own wall times
+        "wall_seconds": _wall_seconds(where),  # elapsed, as the sweeps logged it
+        "files": {name: file_sha256(folder / name) for name in ("runs.csv.gz", "curves.csv.gz")},
+    }
+    (folder / "provenance.json").write_text(json.dumps(provenance, indent=1, sort_keys=False) + "\n")
+    return folder
+
+
+def _wall_seconds(where: Path) -> float | None:
+    """Elapsed seconds of the sweeps that wrote a folder, from its ``sweep-log.jsonl`` (None if absent)."""
+    log = where / "sweep-log.jsonl"
+    if not log.is_file():
+        return None
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return round(sum(float(e.get("wall_time_s", 0)) for e in entries), 1)

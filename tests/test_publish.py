@@ -1,0 +1,145 @@
+"""A published study: records -> compact tables with provenance -> the same frames back; a
+re-verification that recomputes a stratified sample and tells identical, noise and different apart."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import causalmix.publish as publish_mod
+import causalmix.verify as verify_mod
+from causalmix.experiment import load_curves, load_records, run_sweep
+from causalmix.model import model_fingerprint
+from causalmix.runs import result_code_hash
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+CONFIG = """name: pubtest
+model: causalmix-tiny
+device: cpu
+datasets: [diabetes, blood-transfusion]
+n_train: [32]
+seeds: [0, 1]
+methods: [pretrained, finetune, smote]
+test_cap: 100
+finetune: {max_steps: 2, eval_every: 1, n_estimators: 1, learning_rate: 0.0003}
+threads: 1
+out_dir: %s
+"""
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory, data_dir):
+    root = tmp_path_factory.mktemp("pub")
+    config = root / "pubtest.yaml"
+    config.write_text(CONFIG % (root / "runs"))
+    summary = run_sweep(config, jobs=1, progress=False)
+    assert summary.n_ok == 12 and summary.n_failed == 0
+    return root, config
+
+
+@pytest.fixture()
+def published(study, monkeypatch):
+    root, config = study
+    monkeypatch.setattr(publish_mod, "PUBLISHED_DIR", root / "published")
+    monkeypatch.setattr(verify_mod, "VERIFY_ROOT", root / "verify")
+    publish_mod.publish(config)
+    return root, config
+
+
+def test_published_tables_give_back_the_records_and_curves_exactly(published):
+    root, config = published
+    folder = root / "published" / "pubtest"
+    assert sorted(p.name for p in folder.iterdir()) == ["curves.csv.gz", "provenance.json", "runs.csv.gz"]
+    records, curves = publish_mod.load_published(config)
+    original = load_records(root / "runs").sort_values("run_id").reset_index(drop=True)
+    assert list(records["run_id"]) == list(original["run_id"]) and set(records["part"]) == {"main"}
+    metrics = [c for c in original if c.startswith(("val_", "test_"))]
+    pd.testing.assert_frame_equal(records[metrics].astype(float), original[metrics].astype(float))
+    again = load_curves(root / "runs").sort_values(["run_id", "step"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(curves[again.columns.drop(["dataset", "method", "n_train", "seed", "domain"])],
+                                  again.drop(columns=["dataset", "method", "n_train", "seed", "domain"]), check_dtype=False)
+    prov = json.loads((folder / "provenance.json").read_text())
+    assert prov["runs"]["main"] == {"ok": 12, "failed": 0} and prov["result_code_hash"] == [result_code_hash()]
+    assert prov["model_sha256"] == [model_fingerprint("causalmix-tiny")] and set(prov["dataset_sha256"]) == {
+        "diabetes", "blood-transfusion"}
+    assert prov["wall_seconds"] > 0 and prov["compute_seconds"] > 0 and prov["files"]["runs.csv.gz"] == publish_mod.file_sha256(folder / "runs.csv.gz")
+    with gzip.open(folder / "runs.csv.gz", "rb") as fh:  # reproducible bytes: no timestamp in the gzip header
+        assert fh.read(3)
+    assert (folder / "runs.csv.gz").read_bytes()[4:8] == b"\0\0\0\0"
+
+
+def test_an_incomplete_sweep_is_not_published(study, monkeypatch, tmp_path):
+    root, config = study
+    monkeypatch.setattr(publish_mod, "PUBLISHED_DIR", tmp_path)
+    partial = tmp_path / "partial"
+    (partial / "records").mkdir(parents=True)
+    for path in sorted((root / "runs" / "records").iterdir())[2:]:  # drops one run (record + curve)
+        (partial / "records" / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(ValueError, match="1 of the 12 runs"):
+        publish_mod.publish(config, out_dir=partial)
+
+
+def test_the_sample_covers_every_method_and_dataset_and_depends_on_its_seed_only():
+    rng = np.random.default_rng(1)
+    recs = pd.DataFrame([{"run_id": f"{d}-{m}-{s}", "status": "ok", "dataset": d, "method": m, "wall_time_s": rng.random()}
+                         for d in "abcdefgh" for m in ("x", "y", "z", "w") for s in range(5)])
+    first = verify_mod.sample_runs(recs, n_runs=20, seed=3)
+    assert len(first) == 20 and first["run_id"].is_unique
+    assert set(first["method"]) == set("xyzw") and set(first["dataset"]) == set("abcdefgh")
+    assert list(verify_mod.sample_runs(recs, n_runs=20, seed=3)["run_id"]) == list(first["run_id"])
+    assert list(verify_mod.sample_runs(recs, n_runs=20, seed=4)["run_id"]) != list(first["run_id"])
+
+
+def test_compare_tells_identical_noise_and_different_apart():
+    published = pd.Series({"test_roc_auc": 0.8, "val_log_loss": 0.5, "best_step": 2.0, "test_ood_roc_auc": np.nan})
+    same = {"test_roc_auc": 0.8, "val_log_loss": 0.5, "best_step": 2, "test_ood_roc_auc": None}
+    assert verify_mod._compare(published, same)[1] == "identical"
+    assert verify_mod._compare(published, {**same, "test_roc_auc": 0.8 + 4e-7})[1] == "noise"
+    diff, outcome, detail = verify_mod._compare(published, {**same, "val_log_loss": 0.51})
+    assert outcome == "differs" and diff == pytest.approx(0.01) and "val_log_loss" in detail
+    assert verify_mod._compare(published, {**same, "best_step": 1})[1] == "differs"
+    assert verify_mod._compare(published, {**same, "test_ood_roc_auc": 0.7})[1] == "differs"
+
+
+def test_verify_recomputes_identical_numbers_and_names_a_tampered_run(published, monkeypatch):
+    root, config = published
+    result = verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
+    assert len(result.runs) == 4 and result.ok and result.counts["identical"] == 4 and not result.code_changed
+    assert set(result.runs["method"]) == {"pretrained", "finetune", "smote"}
+    saved = json.loads(verify_mod.verification_path(config).read_text())
+    assert saved["counts"] == {"identical": 4, "noise": 0, "differs": 0} and saved["machine"]
+
+    runs_file = root / "published" / "pubtest" / "runs.csv.gz"
+    table = pd.read_csv(runs_file)
+    victim = result.runs["run_id"].iloc[0]
+    table.loc[table["run_id"] == victim, "test_roc_auc"] += 1e-3
+    table.to_csv(runs_file, index=False, compression="gzip")
+    monkeypatch.setattr("causalmix.runs.result_code_hash", lambda: "0" * 16)  # and the code changed since
+    tampered = verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
+    assert not tampered.ok and tampered.counts["differs"] == 1 and tampered.code_changed
+    assert victim in tampered.summary() and "re-publish" in tampered.summary()
+
+
+def test_the_book_reads_a_published_study_without_recomputing_it(tmp_path_factory, monkeypatch, data_dir):
+    from _smoke_book import CONFIG, execute_all
+
+    from causalmix.reproduce import run_notebooks
+
+    root = execute_all(tmp_path_factory)  # the smoke study, computed by the smoke book
+    published = tmp_path_factory.mktemp("published")
+    monkeypatch.setattr(publish_mod, "PUBLISHED_DIR", published)
+    monkeypatch.setenv("CAUSALMIX_PUBLISHED_DIR", str(published))  # for the notebooks' kernels
+    publish_mod.publish(CONFIG, out_dir=root / "runs")
+    before = {p.name for p in (root / "runs" / "records").iterdir()}
+    out = tmp_path_factory.mktemp("published-book")
+    run_notebooks(CONFIG, output_dir=out, only=["02", "03", "07"], jobs=1, log=lambda *a, **k: None)
+    page02, page07 = (out / "02_benchmark.ipynb").read_text(), (out / "07_ablations.ipynb").read_text()
+    assert "published records" in page02 and "Not re-verified in this build" in page02
+    assert "the published study" in page07
+    assert "No run failed" in page02 and "Median" in (out / "03_median_improvement.ipynb").read_text()
+    assert {p.name for p in (root / "runs" / "records").iterdir()} == before  # nothing recomputed or added
