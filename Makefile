@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-CONFIG ?= quick
+# The published standard study once it is in published/standard/, the quick one until then.
+CONFIG ?= $(if $(wildcard published/standard/runs.csv.gz),standard,quick)
 JOBS ?= 2
 # A published configuration (published/<name>/): FRESH=1 recomputes its study instead of re-verifying
 # VERIFY_RUNS of its runs and building from the published records (0: no check, e.g. on GitHub Pages).

@@ -443,12 +443,16 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                                 initargs=(threads, ctx.Value("i", 0), worker_devices(jobs, n_gpus))) as pool:
         futures = {pool.submit(_claimed_run, s.to_dict(), str(out), claim_timeout_s): s for s in specs}
-        for fut in cf.as_completed(futures):
-            spec = futures[fut]
-            try:
-                on_record(fut.result())
-            except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
-                on_lost(spec, f"worker crashed: {type(err).__name__}: {err}")
+        try:
+            for fut in cf.as_completed(futures):
+                spec = futures[fut]
+                try:
+                    on_record(fut.result())
+                except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
+                    on_lost(spec, f"worker crashed: {type(err).__name__}: {err}")
+        except BaseException:  # Ctrl-C: the runs not started yet are dropped (the running ones finish)
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 # --- a plan before a sweep ----------------------------------------------------------------------

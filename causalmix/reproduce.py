@@ -36,6 +36,9 @@ NOTEBOOK_PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
         "02_benchmark": {"low_resource_n_train": [32], "low_resource_seeds": [0],
                          "low_resource_methods": ["pretrained", "finetune", "smote", "mixup"]},
     },
+    "standard": {
+        "07_ablations": {"n_train": [128]},  # every dataset, seed 0: 17 x 13 runs instead of 17 x 4 x 13
+    },
     "full": {
         "01_scm_anatomy": {"n_train": 512, "n_synthetic": 5000},
         "02_benchmark": {"low_resource_n_train": [32, 1024]},

@@ -143,3 +143,20 @@ def test_the_book_reads_a_published_study_without_recomputing_it(tmp_path_factor
     assert "the published study" in page07
     assert "No run failed" in page02 and "Median" in (out / "03_median_improvement.ipynb").read_text()
     assert {p.name for p in (root / "runs" / "records").iterdir()} == before  # nothing recomputed or added
+
+
+def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_recomputes_it(published, monkeypatch):
+    import causalmix.reproduce as reproduce
+
+    root, config = published
+    logged: list[str] = []
+    kw = {"jobs": 1, "log": lambda text, **_: logged.append(text)}
+    assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw) is None
+    assert "Re-verified 3 published runs" in logged[-1] and "3 identical" in logged[-1]
+    assert reproduce._published_or_fresh(config, out_dir=None, fresh=True, verify_runs=3, **kw) == root / "runs"
+    assert reproduce._published_or_fresh(config, out_dir="elsewhere", fresh=False, verify_runs=3, **kw) == "elsewhere"
+    table = pd.read_csv(root / "published" / "pubtest" / "runs.csv.gz")
+    table["val_roc_auc"] += 0.01  # every run now differs from its record
+    table.to_csv(root / "published" / "pubtest" / "runs.csv.gz", index=False, compression="gzip")
+    with pytest.raises(reproduce.VerificationFailed, match="3 different"):
+        reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw)
