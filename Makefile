@@ -25,7 +25,7 @@ STAMP := $(VENV)/.causalmix-installed
 CTGAN_VENV ?= .venv-ctgan
 CTGAN_STAMP := $(CTGAN_VENV)/.causalmix-installed
 
-.PHONY: setup test test-ctgan reproduce notebooks book pretrain gpu-check lock clean
+.PHONY: setup test test-ctgan reproduce notebooks book pretrain gpu-check lock clean study-save study-resume
 
 setup: $(STAMP)
 
@@ -81,3 +81,14 @@ lock:
 clean:
 	rm -rf _build .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
+
+# While the standard study is computed over several sessions (removed once it is published): its run
+# records so far travel in git as one archive. `make study-save` packs results/standard; `make
+# study-resume` unpacks it into a fresh checkout and continues the sweep (finished runs are kept).
+STUDY_STATE := published/standard-in-progress.tar.gz
+study-save:
+	tar czf $(STUDY_STATE) -C results standard/records $(if $(wildcard results/standard/sweep-log.jsonl),standard/sweep-log.jsonl)
+
+study-resume: setup
+	test -d results/standard/records || tar xzf $(STUDY_STATE) -C results
+	$(BIN)/causalmix sweep standard --jobs $(JOBS)

@@ -110,8 +110,13 @@ def _kernel_env() -> None:
 def _log_sweep_status(config: str | Path, out_dir: str | Path | None, log) -> None:
     """One line before the notebooks start: how many runs the sweep has and how many are cached."""
     from causalmix.experiment import expand_config
-    from causalmix.report import resolve_config, results_dir
+    from causalmix.publish import is_published, published_dir
+    from causalmix.report import relative_to_repo, resolve_config, results_dir
 
+    if out_dir is None and is_published(config):
+        log(f"{Path(str(config)).stem}: the notebooks read the published records in "
+            f"{relative_to_repo(published_dir(config))} (nothing is recomputed).", flush=True)
+        return
     runs = expand_config(resolve_config(config))
     where = results_dir(config, out_dir)
     cached = {p.name.removesuffix(".json") for p in (where / "records").glob("*.json")}

@@ -309,12 +309,15 @@ def published_text(config: str | Path) -> str:
     prov = read_provenance(config)
     runs = prov["runs"]
     total = sum(n["ok"] + n["failed"] for n in runs.values())
-    wall = f", {prov['wall_seconds'] / 3600:.1f} h elapsed" if prov.get("wall_seconds") else ""
+    def duration(seconds: float) -> str:
+        return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+
+    wall = f", {duration(prov['wall_seconds'])} elapsed" if prov.get("wall_seconds") else ""
     text = (f"These are the **published records** of the `{prov['configuration']}` configuration "
             f"(`{relative_to_repo(published_dir(config))}`): {total} runs — {runs['main']['ok']} of its grid, "
             f"{runs['extra']['ok']} of the Adult low-resource extension, {runs['ablation']['ok']} of the ablations; "
             f"{sum(n['failed'] for n in runs.values())} failed — computed on {', '.join(prov['hardware'])} in "
-            f"{prov['compute_seconds'] / 3600:.1f} compute hours{wall}, model `{prov['model']}` (sha256 "
+            f"{duration(prov['compute_seconds'])} of compute{wall}, model `{prov['model']}` (sha256 "
             f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result code {', '.join(prov['result_code_hash'])}, "
             f"published {prov['published_at']} from commit {prov['published_from_commit'][:12]}.\n\n")
     path = verification_path(config)
@@ -323,8 +326,8 @@ def published_text(config: str | Path) -> str:
         return text + ("**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
                        "GitHub Pages build) or skipped the check. `make reproduce` recomputes a stratified sample of "
                        "the published runs from scratch before it builds the book.")
-    mark = "✅" if check["ok"] else "❌"
-    return text + f"{mark} **This build's check.** {check['summary']}"
+    verdict = "passed" if check["ok"] else "FAILED"
+    return text + f"**This build's check: {verdict}.** {check['summary']}"
 
 
 def verification_table(config: str | Path) -> pd.DataFrame | None:
