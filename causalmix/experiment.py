@@ -24,7 +24,8 @@ default), ``seeds`` (list), ``methods`` (list), ``finetune`` (FinetuneConfig fie
 ``generators`` (method -> generator params), ``test_cap``, ``domain_shift`` (list of
 ``{dataset, column, values | between, n_train, seeds, methods}``), ``out_dir`` (default
 ``results/<name>``), ``threads`` (null = cores // jobs), ``variants`` (name -> ``{method,
-generator, finetune}``: a method with other settings, listed in ``methods`` by its name — ablations).
+generator, finetune}``: a method with other settings, listed in ``methods`` by its name — ablations),
+``seeds_by_method`` (method -> a subset of ``seeds``: an expensive method on fewer seeds of the grid).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class SweepConfig:
     out_dir: str | None = None
     threads: int | None = None
     variants: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    seeds_by_method: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen: normalise once here
@@ -112,6 +114,11 @@ class SweepConfig:
         set_("domain_shift", tuple(dict(b) for b in (self.domain_shift or ())))
         set_("out_dir", str(self.out_dir or Path("results") / self.name))
         set_("variants", {k: dict(v or {}) for k, v in (self.variants or {}).items()})
+        set_("seeds_by_method", {k: tuple(_as_list(v)) for k, v in (self.seeds_by_method or {}).items()})
+        for method, seeds in self.seeds_by_method.items():
+            if method not in self.methods or not seeds or set(seeds) - set(self.seeds):
+                raise ValueError(f"seeds_by_method[{method!r}]: needs a method of `methods` and a non-empty subset of "
+                                 f"`seeds` {list(self.seeds)}, got {list(seeds)}.")
         for name, v in self.variants.items():
             bad = sorted(set(v) - {"method", "generator", "finetune"})
             if name in METHODS or v.get("method") not in METHODS or bad:
@@ -146,6 +153,7 @@ class SweepConfig:
         d = dataclasses.asdict(self)
         for key in ("datasets", "n_train", "seeds", "methods", "domain_shift"):
             d[key] = list(d[key])
+        d["seeds_by_method"] = {k: list(v) for k, v in d["seeds_by_method"].items()}
         return d
 
 
@@ -191,14 +199,17 @@ def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> list[
                     generator={**(cfg.generators.get(base) or {}), **(variant.get("generator") or {})},
                     finetune={**common["finetune"], **(variant.get("finetune") or {})})
 
-    def runs(dataset, n_trains, seeds, methods, n_val, domain=None):
+    def runs(dataset, n_trains, seeds, methods, n_val, domain=None, seeds_by_method=None):
         for n in n_trains:
             for seed in seeds:
                 for method in methods:
+                    if seeds_by_method and seed not in seeds_by_method.get(method, (seed,)):
+                        continue
                     yield RunSpec(dataset=dataset, n_train=int(n), seed=int(seed), n_val=n_val, domain=domain,
                                   **settings(method))
 
-    specs = [s for d in cfg.datasets for s in runs(d, cfg.n_train, cfg.seeds, cfg.methods, cfg.n_val)]
+    specs = [s for d in cfg.datasets for s in runs(d, cfg.n_train, cfg.seeds, cfg.methods, cfg.n_val,
+                                                   seeds_by_method=cfg.seeds_by_method)]
     for block in cfg.domain_shift:
         domain = {k: block[k] for k in ("column", "values", "between") if k in block}
         specs += runs(block["dataset"], _as_list(block.get("n_train", cfg.n_train)),

@@ -125,7 +125,13 @@ def test_config_expansion_covers_the_grid_and_domain_shift_runs(untrained_checkp
     assert specs[-1].domain == {"column": "sex", "values": ["Female"]}
     with pytest.raises(ValueError, match="Unknown sweep configuration keys \\['dataset'\\]"):
         expand_config({"dataset": ["adult"]})
-    for name in ("smoke", "quick", "full"):
+    fewer = expand_config({**config, "seeds_by_method": {"causalmix": [1]}})
+    assert len(fewer) == len(specs) - 2 * 2  # causalmix's seed-0 runs of both datasets and sizes are left out
+    assert {s.seed for s in fewer if s.method == "causalmix"} == {1}
+    assert {s.run_id for s in fewer} < {s.run_id for s in specs}  # the other runs keep their ids
+    with pytest.raises(ValueError, match="seeds_by_method"):
+        expand_config({**config, "seeds_by_method": {"causalmix": [7]}})
+    for name in ("smoke", "quick", "standard", "full"):
         assert expand_config(ROOT / "configs" / f"{name}.yaml")
 
 
