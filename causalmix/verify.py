@@ -150,6 +150,17 @@ def _compare(published: pd.Series, recomputed: dict[str, Any]) -> tuple[float, s
     return worst, outcome, where
 
 
+def _other_inputs(published: pd.Series, recomputed: dict[str, Any]) -> str:
+    """Why a recomputed run may differ: another dataset file or other weights than the published run's."""
+    why = []
+    if str(published.get("dataset_sha256")) != str(recomputed.get("dataset_sha256")):
+        why.append("the dataset is not the published file (sha256 differs): point CAUSALMIX_DATA_DIR at the shared "
+                   "datasets")
+    if str(published.get("model_sha256")) != str(recomputed.get("model_sha256")):
+        why.append("the model weights differ from the published ones (sha256)")
+    return "; ".join(why)
+
+
 def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2, progress: bool = True) -> Verification:
     """Recompute a sample (:func:`sample_runs`) of the published study and compare (module docstring).
 
@@ -194,6 +205,9 @@ def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2
             diff, outcome, detail = math.inf, "differs", why
         else:
             diff, outcome, detail = _compare(published.set_index("run_id").loc[row.run_id], rec)
+            inputs = _other_inputs(published.set_index("run_id").loc[row.run_id], rec)
+            if inputs and outcome != "identical":
+                detail = f"{detail}; {inputs}"
         rows.append({"run_id": row.run_id, "dataset": row.dataset, "method": row.method, "n_train": row.n_train,
                      "seed": row.seed, "max_abs_diff": diff, "outcome": outcome, "detail": detail})
     result = Verification(

@@ -152,11 +152,17 @@ def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_
     logged: list[str] = []
     kw = {"jobs": 1, "log": lambda text, **_: logged.append(text)}
     assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw) is None
-    assert "Re-verified 3 published runs" in logged[-1] and "3 identical" in logged[-1]
+    assert logged[-1].startswith("Re-verified") and "0 within" in logged[-1] and "0 different" in logged[-1]
     assert reproduce._published_or_fresh(config, out_dir=None, fresh=True, verify_runs=3, **kw) == root / "runs"
     assert reproduce._published_or_fresh(config, out_dir="elsewhere", fresh=False, verify_runs=3, **kw) == "elsewhere"
     table = pd.read_csv(root / "published" / "pubtest" / "runs.csv.gz")
     table["val_roc_auc"] += 0.01  # every run now differs from its record
     table.to_csv(root / "published" / "pubtest" / "runs.csv.gz", index=False, compression="gzip")
-    with pytest.raises(reproduce.VerificationFailed, match="3 different"):
+    with pytest.raises(reproduce.VerificationFailed, match=r"0 identical, 0 within 1e-06 \(numerical noise\), [3-9] different"):
         reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw)
+
+
+def test_a_different_dataset_file_is_named_as_the_reason():
+    published = pd.Series({"dataset_sha256": "a" * 64, "model_sha256": "m"})
+    assert "CAUSALMIX_DATA_DIR" in verify_mod._other_inputs(published, {"dataset_sha256": "b" * 64, "model_sha256": "m"})
+    assert verify_mod._other_inputs(published, {"dataset_sha256": "a" * 64, "model_sha256": "m"}) == ""
