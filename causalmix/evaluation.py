@@ -8,8 +8,9 @@ are computed once per set of weights, and every query row is transformed with th
 fitted preprocessing and attends only to the context. tabpfn's default mode
 (``"fit_preprocessors"``) runs context and query rows through the network together, and the v2
 architecture then decides which columns are constant, and how feature groups are scaled, over all
-rows of that batch: a row's probabilities can change with the other query rows (up to 0.02 on
-anneal at 256 training rows when a column is constant in the context but not among the queries).
+rows of that batch: a row's probabilities can change with the other query rows when a column is
+constant in the context but not among the queries (on anneal by up to 0.07 at 64 training rows and
+0.03 at 256; ``benchmarks/throughput.py``).
 The cached mode fits those statistics on the context alone. Where no such column exists the two
 modes give identical numbers; before any fine-tuning step the numbers are exactly those of a
 plain ``TabPFNClassifier(fit_mode="fit_with_cache")`` with the same checkpoint, ensemble size and

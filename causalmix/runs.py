@@ -23,6 +23,7 @@ So a record made by other code, data, weights or packages is never reused silent
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import functools
@@ -83,13 +84,30 @@ def _hash(obj: Any, n: int = 16) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
 
 
+def code_text(source: str) -> str:
+    """A module's code without its docstrings, comments or layout (its syntax tree): what a result
+    can depend on. A fix to the documentation leaves it, and every run id, unchanged.
+
+    >>> code_text("def f():\\n    'Doc.'\\n    return 1  # one") == code_text("def f(): return 1")
+    True
+    """
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False)
+
+
 @functools.cache
 def result_code_hash() -> str:
-    """sha256 (16 hex digits) of the source of :data:`RESULT_MODULES`, in that order."""
+    """sha256 (16 hex digits) of the code (:func:`code_text`) of :data:`RESULT_MODULES`, in that order."""
     digest = hashlib.sha256()
     here = Path(__file__).parent
     for name in RESULT_MODULES:
-        digest.update(name.encode() + b"\0" + (here / f"{name}.py").read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0" + code_text((here / f"{name}.py").read_text()).encode() + b"\0")
     return digest.hexdigest()[:16]
 
 

@@ -129,3 +129,15 @@ def test_the_run_id_changes_with_the_result_code_and_the_learning_rate(data_dir,
     monkeypatch.undo()
     assert spec.run_id == before
     assert _run_spec(finetune={**spec.finetune, "learning_rate": 1e-4}).run_id != before
+
+
+def test_the_result_code_ignores_documentation_and_layout_but_not_code():
+    from pathlib import Path
+
+    import causalmix.runs as runs
+
+    source = Path(runs.__file__).read_text()
+    assert "DEFAULT_MIN_N_TRAIN = 8" in source
+    documented = source.replace('"""', '"""Edited, reflowed\n and longer. ', 1) + "\n# a comment\n"
+    assert runs.code_text(documented) == runs.code_text(source)
+    assert runs.code_text(source.replace("DEFAULT_MIN_N_TRAIN = 8", "DEFAULT_MIN_N_TRAIN = 9")) != runs.code_text(source)
