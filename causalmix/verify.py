@@ -197,15 +197,15 @@ def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2
                   on_lost=lambda spec, error: bar.update(1))
     finally:
         bar.close()
-    rows = []
+    rows, by_id = [], published.set_index("run_id")
     for row in sample.itertuples():
         rec = recomputed.get(row.run_id)
         if rec is None or rec.get("status") != "ok":
             why = "not recomputed" if rec is None else f"failed now: {rec.get('error')}"
             diff, outcome, detail = math.inf, "differs", why
         else:
-            diff, outcome, detail = _compare(published.set_index("run_id").loc[row.run_id], rec)
-            inputs = _other_inputs(published.set_index("run_id").loc[row.run_id], rec)
+            diff, outcome, detail = _compare(by_id.loc[row.run_id], rec)
+            inputs = _other_inputs(by_id.loc[row.run_id], rec)
             if inputs and outcome != "identical":
                 detail = f"{detail}; {inputs}"
         rows.append({"run_id": row.run_id, "dataset": row.dataset, "method": row.method, "n_train": row.n_train,
