@@ -371,14 +371,15 @@ def run_sweep(
     threads = int(cfg.threads or max(1, (os.cpu_count() or 1) // jobs))
     failures: dict[str, str] = {}
     warned: dict[str, list[int]] = {}
-    n_ok = n_elsewhere = 0
+    n_ok = n_elsewhere = n_recorded = 0
 
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), desc=f"sweep {cfg.name}", unit="run", disable=not progress)
 
     def account(record: RunRecord | None) -> None:
-        nonlocal n_ok, n_elsewhere
+        nonlocal n_ok, n_elsewhere, n_recorded
+        n_recorded += record is not None
         if record is None:
             n_elsewhere += 1
         elif record.status == "ok":
@@ -412,7 +413,7 @@ def run_sweep(
     finally:  # also when interrupted: the folder's wall time, for a published study's provenance
         bar.close()
         if todo:
-            _log_sweep(out, jobs=jobs, backend=backend, executed=bar.n, wall_time_s=time.perf_counter() - t0,
+            _log_sweep(out, jobs=jobs, backend=backend, executed=n_recorded, wall_time_s=time.perf_counter() - t0,
                        device=cfg.device)
     return SweepSummary(
         name=cfg.name, out_dir=str(out), n_total=len(specs), n_ok=n_ok, n_failed=len(failures),
@@ -422,11 +423,12 @@ def run_sweep(
 
 
 def _log_sweep(out: Path, *, jobs: int, backend: str, executed: int, wall_time_s: float, device: str | None) -> None:
-    """Append one line to ``out/sweep-log.jsonl``: when, how parallel, how many runs, how long, where."""
+    """Append one line to ``out/sweep-log.jsonl``: when, how parallel, how many runs it recorded, how
+    long, where."""
     from causalmix.provenance import hardware
 
     entry = {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "jobs": jobs, "backend": backend,
-             "runs_executed": executed, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
+             "runs_recorded": executed, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
     with open(out / "sweep-log.jsonl", "a") as fh:
         fh.write(json.dumps(entry) + "\n")
 
