@@ -87,6 +87,7 @@ clean:
 # study-resume` unpacks it into a fresh checkout and continues the sweep (finished runs are kept).
 STUDY_STATE := published/standard-in-progress.tar.gz
 study-save:
+	mkdir -p $(dir $(STUDY_STATE))
 	tar czf $(STUDY_STATE) -C results standard/records $(if $(wildcard results/standard/sweep-log.jsonl),standard/sweep-log.jsonl)
 
 study-resume: setup
