@@ -46,10 +46,10 @@ def evaluation_side_by_side(datasets: list[str], sizes: list[int], *, model: str
             enc = _Encoder.fit(split.X_train, split.y_train)
             X_tr, y_tr = enc.X(split.X_train, "train"), enc.y(split.y_train, "train")
             X_val, X_te = enc.X(split.X_val, "val"), enc.X(split.X_test, "test")
-            probe = make_classifier(model, n_estimators=4, seed=0, device="cpu", fit_mode="fit_preprocessors")
-            members = ensemble_size(probe, X_tr.shape[1], 4)
-            before = make_classifier(model, n_estimators=members, seed=0, device="cpu", fit_mode="fit_preprocessors",
-                                     categorical_indices=enc.categorical_indices).fit(X_tr, y_tr)
+            before = make_classifier(model, n_estimators=4, seed=0, device="cpu", fit_mode="fit_preprocessors",
+                                     categorical_indices=enc.categorical_indices)
+            members = before.n_estimators = ensemble_size(before, X_tr.shape[1], 4)  # as fine-tuning raises it
+            before.fit(X_tr, y_tr)
             now = ContextEvaluator(model, X_tr, y_tr, categorical_indices=enc.categorical_indices,
                                    n_estimators=members, seed=0)
             weights = before.models_[0]

@@ -413,7 +413,7 @@ def run_sweep(
     finally:  # also when interrupted: the folder's wall time, for a published study's provenance
         bar.close()
         if todo:
-            _log_sweep(out, jobs=jobs, backend=backend, executed=n_recorded, wall_time_s=time.perf_counter() - t0,
+            _log_sweep(out, jobs=jobs, backend=backend, recorded=n_recorded, wall_time_s=time.perf_counter() - t0,
                        device=cfg.device)
     return SweepSummary(
         name=cfg.name, out_dir=str(out), n_total=len(specs), n_ok=n_ok, n_failed=len(failures),
@@ -422,13 +422,13 @@ def run_sweep(
     )
 
 
-def _log_sweep(out: Path, *, jobs: int, backend: str, executed: int, wall_time_s: float, device: str | None) -> None:
+def _log_sweep(out: Path, *, jobs: int, backend: str, recorded: int, wall_time_s: float, device: str | None) -> None:
     """Append one line to ``out/sweep-log.jsonl``: when, how parallel, how many runs it recorded, how
     long, where."""
     from causalmix.provenance import hardware
 
     entry = {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "jobs": jobs, "backend": backend,
-             "runs_recorded": executed, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
+             "runs_recorded": recorded, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
     with open(out / "sweep-log.jsonl", "a") as fh:
         fh.write(json.dumps(entry) + "\n")
 
@@ -586,10 +586,11 @@ def load_records(out_dir: str | Path) -> pd.DataFrame:
     return frame[first + [c for c in frame.columns if c not in first]]
 
 
-def load_curves(out_dir: str | Path) -> pd.DataFrame:
+def load_curves(out_dir: str | Path, records: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tidy curves of every successful run: ``run_id, dataset, method, n_train, seed, domain`` plus
-    the curve columns (``step``, ``train_loss``, ``val_*``, ``test_*``, ...)."""
-    records = load_records(out_dir)
+    the curve columns (``step``, ``train_loss``, ``val_*``, ``test_*``, ...). ``records``: the
+    folder's :func:`load_records`, when the caller has it already."""
+    records = load_records(out_dir) if records is None else records
     frames = []
     root = Path(out_dir) / "records"
     for rec in records.itertuples(index=False):

@@ -27,7 +27,8 @@ import pandas as pd
 
 from causalmix.provenance import REPO_ROOT, file_sha256, git_commit
 
-__all__ = ["PUBLISHED_DIR", "is_published", "load_published", "publish", "published_dir", "read_provenance"]
+__all__ = ["PUBLISHED_DIR", "is_published", "load_published", "publish", "published_dir", "read_provenance",
+           "uses_published"]
 
 #: Where published studies live; ``CAUSALMIX_PUBLISHED_DIR`` points elsewhere (tests, a user's own study).
 PUBLISHED_DIR = Path(os.environ.get("CAUSALMIX_PUBLISHED_DIR") or REPO_ROOT / "published")
@@ -44,6 +45,12 @@ def published_dir(config: str | Path) -> Path:
 def is_published(config: str | Path) -> bool:
     """Whether the configuration has published records in this checkout."""
     return (published_dir(config) / "runs.csv.gz").is_file()
+
+
+def uses_published(config: str | Path, out_dir: str | Path | None = None) -> bool:
+    """Whether the book reads the published records: the configuration is published and no records
+    folder was named (naming one, as ``make reproduce FRESH=1`` does, computes into it instead)."""
+    return out_dir is None and is_published(config)
 
 
 def read_provenance(config: str | Path) -> dict[str, Any]:
@@ -77,11 +84,12 @@ def _folder_records(folder: Path, grid: dict[str, Any] | str | Path, model: str,
 
     if not (folder / "records").is_dir():
         return pd.DataFrame(), pd.DataFrame()
-    records = current_records(load_records(folder), model)
+    everything = load_records(folder)
+    records = current_records(everything, model)
     inside = set(in_sweep(records, grid)["run_id"])
     records = records.assign(part=[grid_part if r in inside else other_part for r in records["run_id"]])
     records = records[records["part"].notna()]
-    curves = load_curves(folder)
+    curves = load_curves(folder, everything)
     return records, curves[curves["run_id"].isin(records["run_id"])]
 
 

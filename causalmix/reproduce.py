@@ -110,10 +110,10 @@ def _kernel_env() -> None:
 def _log_sweep_status(config: str | Path, out_dir: str | Path | None, log) -> None:
     """One line before the notebooks start: how many runs the sweep has and how many are cached."""
     from causalmix.experiment import expand_config
-    from causalmix.publish import is_published, published_dir
+    from causalmix.publish import published_dir, uses_published
     from causalmix.report import relative_to_repo, resolve_config, results_dir
 
-    if out_dir is None and is_published(config):
+    if uses_published(config, out_dir):
         log(f"{Path(str(config)).stem}: the notebooks read the published records in "
             f"{relative_to_repo(published_dir(config))} (nothing is recomputed).", flush=True)
         return
@@ -204,11 +204,11 @@ def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh
                         verify_runs: int, log=print) -> str | Path | None:
     """Before the notebooks: for a published configuration, re-verify a sample of its runs (or, with
     ``fresh``, return the results folder, so that the notebooks recompute the study there)."""
-    from causalmix.publish import is_published
+    from causalmix.publish import uses_published
     from causalmix.report import results_dir
     from causalmix.verify import verify
 
-    if out_dir is not None or not is_published(config):
+    if not uses_published(config, out_dir):
         return out_dir
     if fresh:
         log(f"{config}: recomputing the whole published study into {results_dir(config)} (resumable).", flush=True)

@@ -79,7 +79,7 @@ from causalmix.report.records import (  # noqa: F401
     verification_table,
     with_pretrained,
 )
-from causalmix.publish import is_published, load_published  # noqa: F401
+from causalmix.publish import is_published, load_published, uses_published  # noqa: F401
 from causalmix.report.scoreboard import (  # noqa: F401
     CLAIMS,
     UNITS_NOTE,

@@ -68,9 +68,9 @@ def load_results(config: str | Path, out_dir: str | Path | None = None, *,
     Raises FileNotFoundError, naming the command to run, when the sweep has no records yet.
     """
     from causalmix.experiment import load_curves, load_records
-    from causalmix.publish import is_published, load_published
+    from causalmix.publish import load_published, uses_published
 
-    if out_dir is None and is_published(config):
+    if uses_published(config, out_dir):
         return load_published(config)
     where = results_dir(config, out_dir)
     if not (where / "records").is_dir() or not any((where / "records").iterdir()):
@@ -78,7 +78,8 @@ def load_results(config: str | Path, out_dir: str | Path | None = None, *,
             f"No run records under {where}/records. Run the sweep first: notebook 02_benchmark, "
             f"`make notebooks CONFIG={config}` or `causalmix sweep {config}`."
         )
-    records, curves = load_records(where), load_curves(where)
+    records = load_records(where)
+    curves = load_curves(where, records)
     if current:
         records = current_records(records, load_config(config)["model"])
         curves = curves[curves["run_id"].isin(records["run_id"])] if "run_id" in curves else curves
@@ -301,14 +302,13 @@ def ablation_records(records: pd.DataFrame, labels: dict[str, str]) -> pd.DataFr
 def published_text(config: str | Path) -> str:
     """Markdown: where the published records of a configuration come from, and this build's
     re-verification of them (or that there was none, e.g. on GitHub Pages without the datasets)."""
-    from causalmix.provenance import file_sha256
     from causalmix.publish import published_dir, read_provenance
     from causalmix.report.page import relative_to_repo
-    from causalmix.verify import verification_path
 
     prov = read_provenance(config)
     runs = prov["runs"]
     total = sum(n["ok"] + n["failed"] for n in runs.values())
+
     def duration(seconds: float) -> str:
         return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
@@ -320,9 +320,8 @@ def published_text(config: str | Path) -> str:
             f"{duration(prov['compute_seconds'])} of compute{wall}, model `{prov['model']}` (sha256 "
             f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result code {', '.join(prov['result_code_hash'])}, "
             f"published {prov['published_at']} from commit {prov['published_from_commit'][:12]}.\n\n")
-    path = verification_path(config)
-    check = json.loads(path.read_text()) if path.is_file() else None
-    if check is None or check.get("published_sha256") != file_sha256(published_dir(config) / "runs.csv.gz"):
+    check = _current_check(config)
+    if check is None:
         return text + ("**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
                        "GitHub Pages build) or skipped the check. `make reproduce` recomputes a stratified sample of "
                        "the published runs from scratch before it builds the book.")
@@ -330,17 +329,24 @@ def published_text(config: str | Path) -> str:
     return text + f"**This build's check: {verdict}.** {check['summary']}"
 
 
-def verification_table(config: str | Path) -> pd.DataFrame | None:
-    """The runs the last re-verification recomputed (None when there was none for these records)."""
+def _current_check(config: str | Path) -> dict[str, Any] | None:
+    """This machine's last re-verification of the published records as they are now (None when there
+    was none, or it checked an earlier publication)."""
     from causalmix.provenance import file_sha256
     from causalmix.publish import published_dir
     from causalmix.verify import verification_path
 
     path = verification_path(config)
-    if not path.is_file():
+    check = json.loads(path.read_text()) if path.is_file() else None
+    if check is None or check.get("published_sha256") != file_sha256(published_dir(config) / "runs.csv.gz"):
         return None
-    check = json.loads(path.read_text())
-    if check.get("published_sha256") != file_sha256(published_dir(config) / "runs.csv.gz"):
+    return check
+
+
+def verification_table(config: str | Path) -> pd.DataFrame | None:
+    """The runs the last re-verification recomputed (None when there was none for these records)."""
+    check = _current_check(config)
+    if check is None:
         return None
     table = pd.DataFrame(check["runs"]).rename(columns={"max_abs_diff": "largest |difference|"})
     return table.drop(columns=["detail"]).set_index("run_id")
