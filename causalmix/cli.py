@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
                                      "fine-tuning tabular foundation models. Errors print one short message "
                                      "(exit code 2); add --debug anywhere for the traceback.", allow_abbrev=False)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,sweep,results,add-dataset,pretrain}")
+    sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="one fine-tuning run; prints its metrics", allow_abbrev=False)
     run.add_argument("--dataset", required=True,

@@ -70,6 +70,15 @@ def test_sweep_then_results_prints_a_summary_per_method(untrained_checkpoint, tm
     assert main(["results", str(tmp_path / "empty")]) == 2
 
 
+def test_usage_names_every_command(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    usage = capsys.readouterr().out.split("positional arguments")[0]
+    assert exc.value.code == 0
+    for command in ("run", "sweep", "results", "add-dataset", "publish", "verify", "pretrain"):
+        assert command in usage
+
+
 def test_pretrain_is_mounted_and_dispatched(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["pretrain", "--help"])
