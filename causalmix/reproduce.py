@@ -203,7 +203,9 @@ class VerificationFailed(RuntimeError):
 def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh: bool, jobs: int,
                         verify_runs: int, log=print) -> str | Path | None:
     """Before the notebooks: for a published configuration, re-verify a sample of its runs (or, with
-    ``fresh``, return the results folder, so that the notebooks recompute the study there)."""
+    ``fresh``, recompute its main grid into the results folder, with a progress bar, and return
+    that folder: the notebooks then add their extra runs there and read it)."""
+    from causalmix.experiment import run_sweep
     from causalmix.publish import uses_published
     from causalmix.report import results_dir
     from causalmix.verify import verify
@@ -211,8 +213,10 @@ def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh
     if not uses_published(config, out_dir):
         return out_dir
     if fresh:
-        log(f"{config}: recomputing the whole published study into {results_dir(config)} (resumable).", flush=True)
-        return results_dir(config)
+        folder = results_dir(config)
+        log(f"{config}: recomputing the whole published study into {folder} (resumable).", flush=True)
+        run_sweep(config, out_dir=folder, jobs=jobs)
+        return folder
     if verify_runs:
         result = verify(config, n_runs=verify_runs, jobs=jobs)
         log(result.summary(), flush=True)

@@ -153,7 +153,11 @@ def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_
     kw = {"jobs": 1, "log": lambda text, **_: logged.append(text)}
     assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw) is None
     assert logged[-1].startswith("Re-verified") and "0 within" in logged[-1] and "0 different" in logged[-1]
+    records = sorted((root / "runs" / "records").glob("*.json"))
+    records[0].unlink()  # FRESH=1 recomputes the missing run and keeps the others
+    before = {p: p.stat().st_mtime_ns for p in records[1:]}
     assert reproduce._published_or_fresh(config, out_dir=None, fresh=True, verify_runs=3, **kw) == root / "runs"
+    assert records[0].is_file() and {p: p.stat().st_mtime_ns for p in records[1:]} == before
     assert reproduce._published_or_fresh(config, out_dir="elsewhere", fresh=False, verify_runs=3, **kw) == "elsewhere"
     table = pd.read_csv(root / "published" / "pubtest" / "runs.csv.gz")
     table["val_roc_auc"] += 0.01  # every run now differs from its record
