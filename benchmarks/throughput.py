@@ -8,8 +8,8 @@
     probability (0 where no column is constant in the context but not among the queries).
 (b) From a results folder's records: runs per hour by method and n_train (one core per run), the
     share of each phase (set-up, generator fit, synthetic rows, step preprocessing, steps,
-    evaluations), and the configuration's projected hours with ``--jobs`` parallel runs, from
-    the measured medians (cells with no measurement yet are named).
+    evaluations), and the configuration's remaining hours with ``--jobs`` parallel runs as the
+    sweep itself estimates them (:func:`causalmix.experiment.plan_sweep`, from these medians).
 
     python benchmarks/throughput.py --results results/standard --config standard --jobs 2 \\
         | tee benchmarks/results/throughput.md
@@ -29,7 +29,7 @@ import torch
 
 from causalmix.data import load_dataset, low_data_split
 from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier
-from causalmix.experiment import expand_config, load_records
+from causalmix.experiment import load_records, plan_sweep
 from causalmix.finetuning import _Encoder
 from causalmix.model import DEFAULT_MODEL
 from causalmix.provenance import git_commit, hardware
@@ -89,17 +89,8 @@ def study_profile(results: Path, config: str | None, jobs: int) -> tuple[pd.Data
         text += ("\n\nGenerator fits (seconds, once per split; CausalMixFT's is causal discovery + SCMs): "
                  + "; ".join(f"{r.method} n{r.n_train}: {r.size} fits, median {r.median}, max {r.max}"
                              for r in spread.itertuples()) + ".")
-    if config:
-        specs = expand_config(config)
-        medians = per_cell["median s"].to_dict()
-        planned = pd.DataFrame([{"method": s.method, "n_train": s.n_train} for s in specs])
-        planned["s"] = [medians.get((m, n), np.nan) for m, n in zip(planned["method"], planned["n_train"])]
-        missing = planned[planned["s"].isna()].groupby(["method", "n_train"]).size()
-        hours = planned["s"].sum() / 3600
-        text += (f" The configuration {config!r}: {len(specs)} runs; with the measured medians "
-                 f"{hours:.1f} compute hours, {hours / jobs:.1f} h with {jobs} parallel runs")
-        text += (" (no measurement yet for " + ", ".join(f"{m} n{n} ({k} runs)" for (m, n), k in missing.items())
-                 + ": not counted)." if len(missing) else ".")
+    if config:  # the sweep's own estimate of what is left, from these medians
+        text += "\n\nThe " + str(plan_sweep(config, out_dir=results, jobs=jobs)).splitlines()[0] + "."
     return per_cell.reset_index(), phases.reset_index(), text
 
 
