@@ -148,7 +148,8 @@ def low_resource_table(records: pd.DataFrame, *, dataset: str = "adult") -> pd.D
     rows = []
     for n_train, part in runs.groupby("n_train"):
         first = part.drop_duplicates("seed")
-        rows.append({"method": "majority class", "n_train": n_train, "accuracy": _mean_pm(first["test_majority_accuracy"]) if "test_majority_accuracy" in first else "–",
+        majority = _mean_pm(first["test_majority_accuracy"]) if "test_majority_accuracy" in first else "–"
+        rows.append({"method": "majority class", "n_train": n_train, "accuracy": majority,
                      "balanced accuracy": "–", "ROC-AUC": "–", "seeds": first["seed"].nunique()})
         for method in sorted(part["method"].unique(), key=_method_sort_key):
             m = part[part["method"] == method]
