@@ -101,6 +101,30 @@ def test_rank_test_ranks_and_friedman():
     assert "Friedman" in test.summary() and "Nemenyi" in test.summary()
 
 
+def fewer_seeds_records() -> pd.DataFrame:
+    """Methods a and b on seeds 0 and 1 of two datasets, c on seed 0 only. On seed 0, c is best and b
+    worst; on seed 1, b beats a by far, so b's mean over both seeds beats a's on every dataset."""
+    auc = {("a", 0): 0.80, ("b", 0): 0.70, ("c", 0): 0.90, ("a", 1): 0.80, ("b", 1): 0.95}
+    return pd.DataFrame([{"dataset": d, "n_train": 64, "seed": seed, "method": m, "test_roc_auc": v}
+                         for d in ("d1", "d2") for (m, seed), v in auc.items()])
+
+
+def test_a_method_run_on_fewer_seeds_is_compared_on_its_splits_only():
+    records = fewer_seeds_records()
+    assert report.fewer_seeds(records) == {"c": [0]}
+    main = report.fully_seeded(records)
+    assert set(main["method"]) == {"a", "b"} and len(main) == 8
+    assert report.rank_test(main).average_ranks.to_dict() == {"b": 1.0, "a": 2.0}  # means 0.825 vs 0.80
+    shared = report.on_shared_splits(records)
+    assert set(shared["seed"]) == {0} and len(shared) == 6
+    # together, every method on seed 0: c 0.90 > a 0.80 > b 0.70 (not b's two-seed mean 0.825)
+    assert report.rank_test(records).average_ranks.to_dict() == {"c": 1.0, "a": 2.0, "b": 3.0}
+    tests = report.paired_tests(records, reference="a")
+    assert tests.loc["b", "median difference"] == pytest.approx(-0.025)  # both seeds
+    assert tests.loc["c", "median difference"] == pytest.approx(-0.10)  # seed 0, the one c ran
+    assert tests.loc["c", "losses"] == 2
+
+
 def test_with_pretrained_builds_step0_rows_once_per_split():
     records = report.with_pretrained(fake_records())
     pre = records[records["method"] == "pretrained"]

@@ -69,6 +69,48 @@ def median_improvement_interval(records: pd.DataFrame, method: str, metric: str 
     return None if cells.empty else median_interval(cells, "improvement", seed=seed)
 
 
+SPLIT_KEYS = ("dataset", "n_train", "seed", "domain")  # what a split is (SPEC: common random numbers)
+
+
+def _split_ids(records: pd.DataFrame) -> pd.Series:
+    keys = [k for k in SPLIT_KEYS if k in records]
+    return records[keys].apply(lambda column: column.map(str)).agg("|".join, axis=1)
+
+
+def on_shared_splits(records: pd.DataFrame) -> pd.DataFrame:
+    """The runs on the splits (dataset, n_train, seed[, domain]) on which every method of ``records``
+    ran: a comparison of methods' means over runs needs the same splits on every side.
+
+    >>> runs = pd.DataFrame({"dataset": "d", "n_train": 64, "seed": [0, 1, 0], "method": ["a", "a", "b"]})
+    >>> on_shared_splits(runs)["seed"].tolist()
+    [0, 0]
+    """
+    if records.empty:
+        return records
+    split = _split_ids(records)
+    methods = records.groupby(split)["method"].nunique()
+    return records[split.map(methods).eq(records["method"].nunique()).to_numpy()]
+
+
+def fewer_seeds(records: pd.DataFrame) -> dict[str, list[int]]:
+    """The methods run on fewer seeds than the others (e.g. TabEBM under a configuration's
+    ``seeds_by_method``), with their seeds. Ranking them together with the rest would restrict
+    every method to those seeds; :func:`fully_seeded` leaves them out instead.
+
+    >>> fewer_seeds(pd.DataFrame({"seed": [0, 1, 0], "method": ["a", "a", "b"]}))
+    {'b': [0]}
+    """
+    seeds = records.groupby("method")["seed"].unique()
+    every = set(records["seed"].unique())
+    return {m: sorted(int(x) for x in s) for m, s in seeds.items() if set(s) != every}
+
+
+def fully_seeded(records: pd.DataFrame) -> pd.DataFrame:
+    """The runs of the methods that ran on every seed (:func:`fewer_seeds` names the others), on
+    the splits all of them share: the frame the main ranking compares."""
+    return on_shared_splits(records[~records["method"].isin(fewer_seeds(records))])
+
+
 @dataclasses.dataclass(frozen=True)
 class RankTest:
     """Average ranks, the Friedman test over datasets and the Nemenyi critical difference."""
@@ -108,10 +150,13 @@ def nemenyi_critical_difference(k: int, n_datasets: int, alpha: float = 0.05) ->
 
 
 def rank_test(records: pd.DataFrame, value: str = "test_roc_auc", *, alpha: float = 0.05, higher_is_better: bool = True) -> RankTest:
-    """Rank methods per dataset by mean ``value`` (SPEC), then the Friedman test and Nemenyi CD.
+    """Rank methods per dataset by mean ``value`` (SPEC) over the splits all of them ran
+    (:func:`on_shared_splits`), then the Friedman test and Nemenyi CD.
 
     The Friedman statistic is NaN with fewer than 3 methods or 2 datasets (the test needs them).
     """
+    unranked = missing_methods(records, value)
+    records = on_shared_splits(records)
     ranks = rank_table(records, value, higher_is_better=higher_is_better)
     avg = ranks.mean(axis=0).sort_values().rename("average_rank")
     n, k = ranks.shape
@@ -121,8 +166,7 @@ def rank_test(records: pd.DataFrame, value: str = "test_roc_auc", *, alpha: floa
         if means.nunique(axis=1).gt(1).any():
             res = stats.friedmanchisquare(*[means[c].to_numpy() for c in means.columns])
             stat, pval = float(res.statistic), float(res.pvalue)
-    return RankTest(avg, n, stat, pval, nemenyi_critical_difference(k, n, alpha), alpha,
-                    missing_methods(records, value))
+    return RankTest(avg, n, stat, pval, nemenyi_critical_difference(k, n, alpha), alpha, unranked)
 
 
 def cliques(average_ranks: pd.Series, cd: float) -> list[tuple[str, ...]]:
@@ -263,17 +307,19 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
 def paired_tests(records: pd.DataFrame, value: str = "test_roc_auc", *, reference: str = "causalmix",
                  alpha: float = 0.05) -> pd.DataFrame:
     """Paired Wilcoxon signed-rank tests of ``reference`` against every other method over datasets
-    (per dataset the mean over seeds and sizes), Holm-corrected over the comparisons.
+    (per dataset the mean over the seeds and sizes both ran: :func:`on_shared_splits`),
+    Holm-corrected over the comparisons.
 
     Columns: datasets, the median per-dataset difference (reference − other), wins/ties/losses of
     the reference, the two-sided p-value, the Holm-adjusted p-value and ``significant`` at ``alpha``.
     """
-    means = records.groupby(["dataset", "method"])[value].mean().unstack("method")
-    if reference not in means:
+    if reference not in set(records["method"]):
         return pd.DataFrame()
     rows = {}
-    for method in [m for m in means.columns if m != reference]:
-        pair = means[[reference, method]].dropna()
+    for method in sorted(set(records["method"]) - {reference}):
+        both = on_shared_splits(records[records["method"].isin([reference, method])])
+        pair = both.groupby(["dataset", "method"])[value].mean().unstack("method").reindex(
+            columns=[reference, method]).dropna()
         diff = (pair[reference] - pair[method]).to_numpy()
         p = float("nan")
         if len(diff) >= 2 and np.any(diff != 0):
