@@ -119,6 +119,9 @@ def test_a_method_run_on_fewer_seeds_is_compared_on_its_splits_only():
     assert set(shared["seed"]) == {0} and len(shared) == 6
     # together, every method on seed 0: c 0.90 > a 0.80 > b 0.70 (not b's two-seed mean 0.825)
     assert report.rank_test(records).average_ranks.to_dict() == {"c": 1.0, "a": 2.0, "b": 3.0}
+    text, together, runs = report.shared_split_ranking(records)
+    assert "c (seed 0)" in text and together.average_ranks.to_dict() == {"c": 1.0, "a": 2.0, "b": 3.0}
+    assert runs.equals(shared) and report.shared_split_ranking(main) is None
     tests = report.paired_tests(records, reference="a")
     assert tests.loc["b", "median difference"] == pytest.approx(-0.025)  # both seeds
     assert tests.loc["c", "median difference"] == pytest.approx(-0.10)  # seed 0, the one c ran

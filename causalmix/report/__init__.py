@@ -125,6 +125,7 @@ from causalmix.report.tables import (  # noqa: F401
     rank_summary_table,
     reliability_table,
     separated_comparison,
+    shared_split_ranking,
     styled,
     zero_shot_table,
 )

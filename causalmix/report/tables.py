@@ -18,10 +18,13 @@ from causalmix.report.records import Provenance, _caption_of, caption, with_pret
 from causalmix.report.stats import (
     RankTest,
     domain_shift_frame,
+    fewer_seeds,
     improvement_frame,
     mean_interval,
     median_improvement_interval,
     median_interval,
+    on_shared_splits,
+    rank_test,
 )
 
 
@@ -105,6 +108,27 @@ def rank_summary_table(test: RankTest) -> pd.DataFrame:
         "our position": range(1, len(test.average_ranks) + 1),
         "paper: position": [paper.get(m, np.nan) for m in test.average_ranks.index],
     }).rename(index=method_label).rename_axis("method")
+
+
+def shared_split_ranking(records: pd.DataFrame, *, alpha: float = 0.05) -> tuple[str, RankTest, pd.DataFrame] | None:
+    """When some method ran on fewer seeds than the others (:func:`fewer_seeds`, left out of the
+    main ranking): a sentence naming them, the rank test of every method on the splits all of them
+    ran, and those runs. None when every method ran on every seed.
+
+    >>> runs = pd.DataFrame({"dataset": "d", "n_train": 64, "seed": [0, 1, 0], "method": ["a", "a", "tabebm"],
+    ...                      "test_roc_auc": [0.8, 0.9, 0.7]})
+    >>> shared_split_ranking(runs)[0]
+    'Run on fewer seeds than the others: TabEBM-augmented FT (seed 0). Every method ranked on the splits all of them ran (seed 0):'
+    """
+    partial = fewer_seeds(records)
+    if not partial:
+        return None
+    shared = on_shared_splits(records)
+    names = "; ".join(f"{method_label(m)} (seed {', '.join(map(str, s))})" for m, s in partial.items())
+    seeds = ", ".join(map(str, sorted(shared["seed"].unique())))
+    text = (f"Run on fewer seeds than the others: {names}. Every method ranked on the splits all of them ran "
+            f"(seed {seeds}):")
+    return text, rank_test(shared, "test_roc_auc", alpha=alpha), shared
 
 
 def reliability_table(frame: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
