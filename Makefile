@@ -59,7 +59,7 @@ test-ctgan: $(CTGAN_STAMP)
 # papermill executes notebooks/0*.ipynb for $(CONFIG) into book/results/ (the sweep runs in 02_benchmark;
 # cached run records under results/<config>/ are reused).
 notebooks: setup
-	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --jobs $(JOBS) $(if $(FRESH),--fresh) --verify-runs $(VERIFY_RUNS)
+	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --jobs $(JOBS) $(if $(filter-out 0 no false,$(FRESH)),--fresh) --verify-runs $(VERIFY_RUNS)
 
 # Renders the executed notebooks and book/*.md into _build/html, offline; any warning fails (-W).
 book: setup

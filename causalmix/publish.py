@@ -5,7 +5,7 @@ An expensive configuration (``standard``) is run once and published under ``publ
 - ``runs.csv.gz`` — one row per run (every record field, the run's spec as JSON, ``part``:
   ``"main"`` for the configuration's grid, ``"extra"`` for other runs of its folder such as the
   low-resource extension of notebook 02, ``"ablation"`` for notebook 07's sweep);
-- ``curves.csv.gz`` — the fine-tuning curve of every successful run (``run_id``, ``step``, ...);
+- ``curves.csv.gz`` — the fine-tuning curve of every successful run (``run_id``, ``part``, ``step``, ...);
 - ``provenance.json`` — configuration, result-code hash, git commit, model and dataset sha256,
   package versions, hardware, compute and wall time, and the sha256 of both tables.
 
@@ -71,10 +71,27 @@ def load_published(config: str | Path, part: str | tuple[str, ...] = ("main", "e
     unknown = set(parts) - set(PARTS)
     if unknown:
         raise ValueError(f"Unknown part(s) {sorted(unknown)}; valid: {PARTS}.")
+    _check_settings(config)
     records = pd.read_csv(folder / "runs.csv.gz", low_memory=False, keep_default_na=False, na_values=[""])
     records = records[records["part"].isin(parts)].reset_index(drop=True)
     curves = pd.read_csv(folder / "curves.csv.gz", low_memory=False)
-    return records, curves[curves["run_id"].isin(records["run_id"])].reset_index(drop=True)
+    # a run can be in two parts (the ablation's baseline is a run of the main grid): its curve is in both
+    return records, curves[curves["part"].isin(parts)].drop(columns="part").reset_index(drop=True)
+
+
+def _check_settings(config: str | Path) -> None:
+    """Raise ValueError when the configuration no longer has the settings it was published with: its
+    published records are then not the runs it describes."""
+    from causalmix.report import load_config
+
+    current = json.loads(json.dumps(load_config(config), default=str))
+    published = read_provenance(config).get("settings", current)
+    changed = sorted(k for k in set(published) | set(current) if published.get(k) != current.get(k))
+    if changed:
+        name = current["name"]
+        raise ValueError(f"The configuration {name!r} changed since its study was published ({', '.join(changed)}), so "
+                         f"the published records are not its runs. Re-publish it (`make reproduce CONFIG={name} FRESH=1`, "
+                         f"then `causalmix publish {name}`) or restore the published settings.")
 
 
 def _folder_records(folder: Path, grid: dict[str, Any] | str | Path, model: str, *, grid_part: str,
@@ -90,15 +107,16 @@ def _folder_records(folder: Path, grid: dict[str, Any] | str | Path, model: str,
     records = records.assign(part=[grid_part if r in inside else other_part for r in records["run_id"]])
     records = records[records["part"].notna()]
     curves = load_curves(folder, everything)
-    return records, curves[curves["run_id"].isin(records["run_id"])]
+    curves = curves[curves["run_id"].isin(records["run_id"])]
+    return records, curves.assign(part=curves["run_id"].map(records.set_index("run_id")["part"]))
 
 
 def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str | Path | None = None) -> Path:
     """Write the configuration's current records (model, weights and result code of now) from its
     results folder, and those of its ablation sweep, as the published study; returns the folder.
 
-    Raises ValueError when a run of the main grid has no record: a published study holds every run
-    of its configuration (a failed one with its reason).
+    Raises ValueError when a run of the main grid has no record (a published study holds every run
+    of its configuration, a failed one with its reason), or some of the ablation sweep's runs.
     """
     from causalmix.experiment import expand_config
     from causalmix.report import ablation_config, load_config, resolve_config, results_dir
@@ -117,6 +135,10 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
     sweep, _ = ablation_config(config, out_dir=where, seeds=ablation_seeds,
                                n_train=notebook_parameters(config, "07_ablations").get("n_train"))
     abl, abl_curves = _folder_records(Path(sweep["out_dir"]), sweep, cfg["model"], grid_part="ablation", other_part=None)
+    planned = {s.run_id for s in expand_config(sweep)}
+    if len(abl) and planned - set(abl["run_id"]):  # none at all: a study published without its ablations
+        raise ValueError(f"{len(planned - set(abl['run_id']))} of the {len(planned)} ablation runs have no record under "
+                         f"{sweep['out_dir']}; finish notebook 07's sweep first (`make reproduce CONFIG={config} FRESH=1`).")
     records = pd.concat([main, abl], ignore_index=True)
     curves = pd.concat([main_curves, abl_curves], ignore_index=True)
 
@@ -125,7 +147,7 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
     # csv keeps every float exactly (shortest round-trip repr); gzip with a fixed mtime is reproducible
     gz = {"method": "gzip", "mtime": 0}
     records.sort_values("run_id").to_csv(folder / "runs.csv.gz", index=False, compression=gz)
-    curves.sort_values(["run_id", "step"]).to_csv(folder / "curves.csv.gz", index=False, compression=gz)
+    curves.sort_values(["run_id", "part", "step"]).to_csv(folder / "curves.csv.gz", index=False, compression=gz)
 
     def unique(col: str, frame: pd.DataFrame = records) -> list[str]:
         return sorted({str(v) for v in frame[col].dropna()}) if col in frame else []
@@ -149,17 +171,18 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
                         "failed": int(((records["part"] == part) & (records["status"] != "ok")).sum())}
                  for part in PARTS},
         "compute_seconds": round(float(records["wall_time_s"].sum()), 1),  # the runs' own wall times
-        "wall_seconds": _wall_seconds(where),  # elapsed, as the sweeps logged it
+        "wall_seconds": _wall_seconds(where, Path(sweep["out_dir"])),  # elapsed, as the sweeps logged it
         "files": {name: file_sha256(folder / name) for name in ("runs.csv.gz", "curves.csv.gz")},
     }
     (folder / "provenance.json").write_text(json.dumps(provenance, indent=1, sort_keys=False) + "\n")
     return folder
 
 
-def _wall_seconds(where: Path) -> float | None:
-    """Elapsed seconds of the sweeps that wrote a folder, from its ``sweep-log.jsonl`` (None if absent)."""
-    log = where / "sweep-log.jsonl"
-    if not log.is_file():
+def _wall_seconds(*folders: Path) -> float | None:
+    """Elapsed seconds of the sweeps that wrote these folders, from their ``sweep-log.jsonl`` (None
+    if there is none)."""
+    logs = [f / "sweep-log.jsonl" for f in folders if (f / "sweep-log.jsonl").is_file()]
+    if not logs:
         return None
-    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    entries = [json.loads(line) for log in logs for line in log.read_text().splitlines() if line.strip()]
     return round(sum(float(e.get("wall_time_s", 0)) for e in entries), 1)

@@ -208,7 +208,7 @@ def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh
     from causalmix.experiment import run_sweep
     from causalmix.publish import uses_published
     from causalmix.report import results_dir
-    from causalmix.verify import verify
+    from causalmix.verify import verification_path, verify
 
     if not uses_published(config, out_dir):
         return out_dir
@@ -222,6 +222,8 @@ def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh
         log(result.summary(), flush=True)
         if not result.ok:
             raise VerificationFailed(result.summary())
+    else:  # the book says this build did not re-verify, not what an earlier build's check found
+        verification_path(config).unlink(missing_ok=True)
     return None
 
 

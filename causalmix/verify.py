@@ -1,7 +1,7 @@
 """Re-verify a published study: recompute a seeded, stratified sample of its runs and compare.
 
-:func:`sample_runs` draws the sample from the published main grid: every method and every dataset
-at least once, then random runs up to ``n_runs``; within each stratum a run is drawn at random
+:func:`sample_runs` draws the sample from the published main grid: every method, dataset,
+training size and domain (shift) at least once, then random runs up to ``n_runs``; within each stratum a run is drawn at random
 from its cheaper half by recorded wall time, so that the check fits in minutes on 2 cores.
 :func:`verify` recomputes those runs from scratch with the current code (their recorded spec:
 dataset, split, seed, method, model, settings) and compares every metric of their records:
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from causalmix.provenance import REPO_ROOT
-from causalmix.runs import _METRIC_FIELDS, RunSpec
+from causalmix.runs import _METRIC_FIELDS, RunSpec, dataset_fingerprint
 
 __all__ = ["Verification", "sample_runs", "verification_path", "verify"]
 
@@ -41,9 +41,10 @@ COMPARED = (*_METRIC_FIELDS, "best_step", "n_steps")
 
 
 def sample_runs(records: pd.DataFrame, n_runs: int = 32, seed: int = 0) -> pd.DataFrame:
-    """A stratified random sample of successful runs: one per method, one per dataset not yet
-    drawn, then random ones up to ``n_runs``; each from the cheaper half (by ``wall_time_s``) of
-    its stratum, so the expensive generators (TabEBM) are verified on their cheapest splits.
+    """A stratified random sample of successful runs: one per method, then one per dataset, training
+    size and domain (shift) not yet drawn, then random ones up to ``n_runs``; each from the cheaper
+    half (by ``wall_time_s``) of its stratum, so the expensive generators (TabEBM) are verified on
+    their cheapest splits.
 
     >>> recs = pd.DataFrame({"run_id": [f"r{i}" for i in range(12)], "status": "ok",
     ...                      "method": ["a", "b", "c"] * 4, "dataset": ["x"] * 6 + ["y"] * 6,
@@ -66,11 +67,13 @@ def sample_runs(records: pd.DataFrame, n_runs: int = 32, seed: int = 0) -> pd.Da
         pool = sorted((cheap if len(cheap) else stratum)["run_id"])
         picked.append(pool[rng.integers(len(pool))])
 
-    for method in sorted(ok["method"].unique()):
-        draw(ok[ok["method"] == method])
-    for dataset in sorted(ok["dataset"].unique()):
-        if not ok.loc[ok["run_id"].isin(picked), "dataset"].eq(dataset).any():
-            draw(ok[ok["dataset"] == dataset])
+    for column in ("method", "dataset", "n_train", "domain"):
+        if column not in ok:
+            continue
+        values = ok[column].map(str)
+        for value in sorted(values.unique()):
+            if not values[ok["run_id"].isin(picked)].eq(value).any():
+                draw(ok[values == value])
     rest = ok[~ok["run_id"].isin(picked) & (ok["wall_time_s"] <= ok["wall_time_s"].median())]
     extra = max(0, n_runs - len(picked))
     if extra and len(rest):
@@ -161,6 +164,24 @@ def _other_inputs(published: pd.Series, recomputed: dict[str, Any]) -> str:
     return "; ".join(why)
 
 
+def _check_datasets(sample: pd.DataFrame) -> None:
+    """Raise ValueError, before any run, when a dataset here is not the file the published runs read:
+    every recomputed run would differ, and the reason is the data, not the code."""
+    other = {}
+    for dataset, published in sample.groupby("dataset")["dataset_sha256"].first().items():
+        try:
+            here = dataset_fingerprint(dataset)
+        except Exception as err:  # not in this data folder and not in the registry
+            here = f"not available ({err})"
+        if here != published:
+            other[dataset] = here
+    if other:
+        raise ValueError(f"{len(other)} dataset(s) here are not the files the published runs read ("
+                         + "; ".join(f"{d}: {h[:16]}" for d, h in sorted(other.items())) + "): point CAUSALMIX_DATA_DIR "
+                         "at the shared datasets (the make targets use ../shared/datasets when it exists), or build "
+                         "without the check (VERIFY_RUNS=0).")
+
+
 def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2, progress: bool = True) -> Verification:
     """Recompute a sample (:func:`sample_runs`) of the published study and compare (module docstring).
 
@@ -175,9 +196,15 @@ def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2
     from causalmix.runs import result_code_hash
 
     cfg = load_config(config)
+    verification_path(config).unlink(missing_ok=True)  # an interrupted check must not leave the last one standing
     published, _ = load_published(config, "main")
     sample = sample_runs(published, n_runs=n_runs, seed=seed)
-    specs = {row.run_id: RunSpec(**{**json.loads(row.spec), "device": "cpu"}) for row in sample.itertuples()}
+    _check_datasets(sample)
+    try:
+        specs = {row.run_id: RunSpec(**{**json.loads(row.spec), "device": "cpu"}) for row in sample.itertuples()}
+    except TypeError as err:
+        raise ValueError(f"The published runs of {cfg['name']!r} were made by code whose run settings differ from "
+                         f"this code's ({err}); re-publish the study (`make reproduce FRESH=1`, then `causalmix publish`).") from err
     out = verification_path(config).parent
     shutil.rmtree(out / "records", ignore_errors=True)  # from scratch: no record of an earlier check is reused
     shutil.rmtree(out / "generators", ignore_errors=True)

@@ -135,6 +135,11 @@ def test_the_book_reads_a_published_study_without_recomputing_it(tmp_path_factor
     monkeypatch.setattr(publish_mod, "PUBLISHED_DIR", published)
     monkeypatch.setenv("CAUSALMIX_PUBLISHED_DIR", str(published))  # for the notebooks' kernels
     publish_mod.publish(CONFIG, out_dir=root / "runs")
+    records, curves = publish_mod.load_published(CONFIG)
+    ablation, ablation_curves = publish_mod.load_published(CONFIG, "ablation")
+    shared = set(records["run_id"]) & set(ablation["run_id"])  # the ablation's baseline is a main-grid run
+    assert shared and not curves.duplicated(["run_id", "step"]).any()
+    assert not ablation_curves.duplicated(["run_id", "step"]).any() and shared <= set(ablation_curves["run_id"])
     before = {p.name for p in (root / "runs" / "records").iterdir()}
     out = tmp_path_factory.mktemp("published-book")
     run_notebooks(CONFIG, output_dir=out, only=["02", "03", "07"], jobs=1, log=lambda *a, **k: None)
@@ -153,6 +158,9 @@ def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_
     kw = {"jobs": 1, "log": lambda text, **_: logged.append(text)}
     assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw) is None
     assert logged[-1].startswith("Re-verified") and "0 within" in logged[-1] and "0 different" in logged[-1]
+    assert verify_mod.verification_path(config).is_file()
+    assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=0, **kw) is None
+    assert not verify_mod.verification_path(config).is_file()  # no earlier check shown as this build's
     records = sorted((root / "runs" / "records").glob("*.json"))
     records[0].unlink()  # FRESH=1 recomputes the missing run and keeps the others
     before = {p: p.stat().st_mtime_ns for p in records[1:]}
@@ -164,6 +172,25 @@ def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_
     table.to_csv(root / "published" / "pubtest" / "runs.csv.gz", index=False, compression="gzip")
     with pytest.raises(reproduce.VerificationFailed, match=r"0 identical, 0 within 1e-06 \(numerical noise\), [3-9] different"):
         reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw)
+
+
+def test_a_configuration_changed_since_publication_is_refused_with_what_changed(published, tmp_path):
+    root, config = published
+    edited = config.read_text().replace("test_cap: 100", "test_cap: 200")
+    changed = tmp_path / "pubtest.yaml"  # the same name: the same published folder
+    changed.write_text(edited)
+    with pytest.raises(ValueError, match=r"changed since its study was published \(test_cap\).*FRESH=1"):
+        publish_mod.load_published(changed)
+    assert len(publish_mod.load_published(config)[0]) == 12
+
+
+def test_verify_stops_before_running_when_the_datasets_are_not_the_published_files(published, monkeypatch):
+    root, config = published
+    files = publish_mod.load_published(config)[0].groupby("dataset")["dataset_sha256"].first().to_dict()
+    monkeypatch.setattr(verify_mod, "dataset_fingerprint", lambda name: "openml:37" if name == "diabetes" else files[name])
+    monkeypatch.setattr(verify_mod, "run_local", None, raising=False)  # nothing may run
+    with pytest.raises(ValueError, match=r"1 dataset\(s\) here are not the files.*diabetes: openml:37.*VERIFY_RUNS=0"):
+        verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
 
 
 def test_a_different_dataset_file_is_named_as_the_reason():

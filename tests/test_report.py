@@ -5,6 +5,7 @@ import math
 import matplotlib
 import numpy as np
 import pandas as pd
+import yaml
 import pytest
 
 matplotlib.use("Agg")
@@ -122,6 +123,11 @@ def test_a_method_run_on_fewer_seeds_is_compared_on_its_splits_only():
     text, together, runs = report.shared_split_ranking(records)
     assert "c (seed 0)" in text and together.average_ranks.to_dict() == {"c": 1.0, "a": 2.0, "b": 3.0}
     assert runs.equals(shared) and report.shared_split_ranking(main) is None
+    disjoint = pd.concat([records[records["dataset"] == "d1"],
+                          records[(records["dataset"] == "d2") & (records["method"] != "c")].assign(seed=lambda r: r["seed"] + 5),
+                          records[(records["dataset"] == "d2") & (records["method"] == "c")]])
+    test = report.rank_test(disjoint)  # on d2, c ran on seed 0, the others on seeds 5 and 6: no shared split
+    assert test.n_datasets == 1 and test.unranked == {"d2": ["a", "b", "c"]}
     tests = report.paired_tests(records, reference="a")
     assert tests.loc["b", "median difference"] == pytest.approx(-0.025)  # both seeds
     assert tests.loc["c", "median difference"] == pytest.approx(-0.10)  # seed 0, the one c ran
@@ -225,6 +231,20 @@ def test_in_sweep_keeps_the_configuration_grid_and_the_extension_shares_its_sett
     same = report.low_resource_config("smoke", dataset=cfg["datasets"][0], n_train=cfg["n_train"], seeds=cfg["seeds"],
                                       methods=cfg["methods"][:1])
     assert expand_config(same)[0].run_id == specs[0].run_id
+
+
+def test_derived_sweeps_keep_a_method_on_fewer_seeds_only_where_it_runs(tmp_path):
+    from causalmix.experiment import expand_config
+
+    cfg = {**report.load_config("smoke"), "seeds": [0, 1], "seeds_by_method": {"smote": [0]}, "domain_shift": []}
+    path = tmp_path / "fewer.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    ablation, _ = report.ablation_config(path, seeds=[0, 1], n_train=[64])  # smote is no ablation method
+    assert ablation["seeds_by_method"] == {} and {s.method for s in expand_config(ablation)} >= {"causalmix"}
+    ext = report.low_resource_config(path, dataset="adult", n_train=[32], seeds=[0, 1], methods=["finetune", "smote"])
+    assert sorted((s.method, s.seed) for s in expand_config(ext)) == [("finetune", 0), ("finetune", 1), ("smote", 0)]
+    ext = report.low_resource_config(path, dataset="adult", n_train=[32], seeds=[1], methods=["finetune", "smote"])
+    assert ext["methods"] == ["finetune"]  # none of smote's seeds left
 
 
 def test_current_records_leave_out_other_models_and_code():

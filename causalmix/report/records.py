@@ -112,14 +112,23 @@ def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> p
     return records[records["run_id"].isin(ids)]
 
 
+def _with_methods_and_seeds(cfg: dict[str, Any], methods: Sequence[str], seeds: Sequence[int]) -> dict[str, Any]:
+    """``cfg`` on other methods and seeds, its ``seeds_by_method`` kept for the methods that remain,
+    on the seeds that remain (a method left with none of its seeds is dropped)."""
+    seeds = [int(s) for s in seeds]
+    by_method = {m: [s for s in v if s in seeds] for m, v in (cfg.get("seeds_by_method") or {}).items() if m in methods}
+    return {**cfg, "methods": [m for m in methods if by_method.get(m, True)], "seeds": seeds,
+            "seeds_by_method": {m: v for m, v in by_method.items() if v}}
+
+
 def low_resource_config(config: str | Path, *, dataset: str, n_train: Sequence[int], seeds: Sequence[int],
                         methods: Sequence[str]) -> dict[str, Any]:
     """The configuration restricted to one dataset at extra training sizes (no domain shift): the
     low-resource study of notebook 06. Same model, fine-tuning and generator settings, same
-    ``out_dir``, so runs it shares with the main grid are recorded once."""
-    cfg = load_config(config)
-    return {**cfg, "datasets": [dataset], "n_train": [int(n) for n in n_train], "seeds": [int(s) for s in seeds],
-            "methods": list(methods), "domain_shift": []}
+    ``out_dir``, so runs it shares with the main grid are recorded once; a method the configuration
+    runs on fewer seeds (``seeds_by_method``) keeps them."""
+    cfg = _with_methods_and_seeds(load_config(config), list(methods), seeds)
+    return {**cfg, "datasets": [dataset], "n_train": [int(n) for n in n_train], "domain_shift": []}
 
 
 def ok_runs(records: pd.DataFrame, *, domain: bool | None = False) -> pd.DataFrame:
@@ -284,8 +293,8 @@ def ablation_config(config: str | Path, *, out_dir: str | Path | None = None, se
             variants[name] = {"method": "causalmix", section: {key: value}}
             labels[name] = f"{factor}: {value}"
     folder = results_dir(config, out_dir) / "ablation"
-    sweep = {**cfg, "name": cfg["name"], "methods": ["causalmix", *variants], "variants": variants,
-             "domain_shift": [], "seeds": list(seeds) if seeds else cfg["seeds"][:1], "out_dir": str(folder),
+    sweep = {**_with_methods_and_seeds(cfg, ["causalmix", *variants], list(seeds) if seeds else cfg["seeds"][:1]),
+             "variants": variants, "domain_shift": [], "out_dir": str(folder),
              "n_train": [int(n) for n in n_train] if n_train else cfg["n_train"]}
     return sweep, labels
 

@@ -121,7 +121,7 @@ class RankTest:
     friedman_pvalue: float
     critical_difference: float
     alpha: float
-    unranked: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # dataset -> methods it lacks
+    unranked: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # dataset -> methods lacking there
 
     def summary(self) -> str:
         k = len(self.average_ranks)
@@ -132,8 +132,8 @@ class RankTest:
             "significantly different)."
         )
         if self.unranked:
-            text += (f" Not ranked: {len(self.unranked)} dataset(s) lacking a method ("
-                     + "; ".join(f"{d}: no {', '.join(map(method_label, m))}" for d, m in self.unranked.items()) + ").")
+            text += (f" Not ranked: {len(self.unranked)} dataset(s) with no split that every method ran (lacking: "
+                     + "; ".join(f"{d}: {', '.join(map(method_label, m))}" for d, m in self.unranked.items()) + ").")
         return text
 
 
@@ -156,8 +156,13 @@ def rank_test(records: pd.DataFrame, value: str = "test_roc_auc", *, alpha: floa
     The Friedman statistic is NaN with fewer than 3 methods or 2 datasets (the test needs them).
     """
     unranked = missing_methods(records, value)
-    records = on_shared_splits(records)
+    scored = records[records[value].notna()]
+    records = on_shared_splits(scored)
     ranks = rank_table(records, value, higher_is_better=higher_is_better)
+    for dataset in sorted(set(scored["dataset"]) - set(ranks.index) - set(unranked)):  # no split shared by all
+        runs = scored[scored["dataset"] == dataset].assign(split=lambda r: _split_ids(r))
+        splits = runs.groupby("method")["split"].nunique()
+        unranked[dataset] = sorted(splits.index[splits < runs["split"].nunique()])
     avg = ranks.mean(axis=0).sort_values().rename("average_rank")
     n, k = ranks.shape
     stat = pval = float("nan")
