@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     step = {k: statistics.median(v) for k, v in slopes.items()}
     ratio_b = step["ours"] / step["tabpfn"]
     lines += [
-        f"## (b) step time: ours vs `tabpfn.finetuning.FinetunedTabPFNClassifier`",
+        "## (b) step time: ours vs `tabpfn.finetuning.FinetunedTabPFNClassifier`",
         "",
         f"Same checkpoint, the {len(y)} training rows as one context+query set per step (20 % query, stratified), "
         "2 estimators, AdamW + warmup/cosine + clipping, float32, no activation checkpointing. "
