@@ -83,13 +83,18 @@ clean:
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 # While the standard study is computed over several sessions (removed once it is published): its run
-# records so far travel in git as one archive. `make study-save` packs results/standard; `make
-# study-resume` unpacks it into a fresh checkout and continues the sweep (finished runs are kept).
+# records so far travel in git as one archive. `make study-save` packs results/standard (main grid and
+# ablations); `make study-resume` unpacks it into a fresh checkout, continues the sweep (finished runs
+# are kept), then builds the book from results/standard, which adds the extension and the ablations;
+# `causalmix publish standard` follows.
 STUDY_STATE := published/standard-in-progress.tar.gz
+STUDY_FILES = $(patsubst results/%,%,$(wildcard results/standard/records results/standard/sweep-log.jsonl \
+	results/standard/ablation/records results/standard/ablation/sweep-log.jsonl))
 study-save:
 	mkdir -p $(dir $(STUDY_STATE))
-	tar czf $(STUDY_STATE) -C results standard/records $(if $(wildcard results/standard/sweep-log.jsonl),standard/sweep-log.jsonl)
+	tar czf $(STUDY_STATE) -C results $(STUDY_FILES)
 
 study-resume: setup
 	test -d results/standard/records || tar xzf $(STUDY_STATE) -C results
 	$(BIN)/causalmix sweep standard --jobs $(JOBS)
+	$(MAKE) reproduce CONFIG=standard
