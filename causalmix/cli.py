@@ -113,10 +113,14 @@ def _print_tables(records: pd.DataFrame, curves: pd.DataFrame, metric: str, labe
     print(report.median_improvement_table(records, f"test_{metric}", with_paper=False).to_string(float_format=_fmt))
     ranked = report.with_pretrained(records)
     if ranked["method"].nunique() >= 2:
-        test_result = report.rank_test(ranked, f"test_{metric}", higher_is_better=metric != "log_loss")
+        value, higher = f"test_{metric}", metric != "log_loss"
+        test_result = report.rank_test(report.fully_seeded(ranked), value, higher_is_better=higher)
         print(f"\naverage rank by mean {col} (1 = best)")
         print(report.rank_summary_table(test_result).to_string(float_format=_fmt))
         print(test_result.summary())
+        shared = report.shared_split_ranking(ranked, value, higher_is_better=higher)  # e.g. TabEBM on seed 0 only
+        if shared:
+            print(f"\n{shared[0]}\n{report.rank_summary_table(shared[1]).to_string(float_format=_fmt)}\n{shared[1].summary()}")
     if test == "test" and metric != "log_loss" and not curves.empty:
         frame = report.reliability_frame(records, curves, val=f"val_{metric}", test=f"test_{metric}")
         if not frame.empty:

@@ -110,7 +110,8 @@ def rank_summary_table(test: RankTest) -> pd.DataFrame:
     }).rename(index=method_label).rename_axis("method")
 
 
-def shared_split_ranking(records: pd.DataFrame, *, alpha: float = 0.05) -> tuple[str, RankTest, pd.DataFrame] | None:
+def shared_split_ranking(records: pd.DataFrame, value: str = "test_roc_auc", *, alpha: float = 0.05,
+                         higher_is_better: bool = True) -> tuple[str, RankTest, pd.DataFrame] | None:
     """When some method ran on fewer seeds than the others (:func:`fewer_seeds`, left out of the
     main ranking): a sentence naming them, the rank test of every method on the splits all of them
     ran, and those runs. None when every method ran on every seed.
@@ -128,7 +129,7 @@ def shared_split_ranking(records: pd.DataFrame, *, alpha: float = 0.05) -> tuple
     seeds = ", ".join(map(str, sorted(shared["seed"].unique())))
     text = (f"Run on fewer seeds than the others: {names}. Every method ranked on the splits all of them ran "
             f"(seed {seeds}):")
-    return text, rank_test(shared, "test_roc_auc", alpha=alpha), shared
+    return text, rank_test(shared, value, alpha=alpha, higher_is_better=higher_is_better), shared
 
 
 def reliability_table(frame: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
