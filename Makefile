@@ -95,6 +95,6 @@ study-save:
 	tar czf $(STUDY_STATE) -C results $(STUDY_FILES)
 
 study-resume: setup
-	test -d results/standard/records || tar xzf $(STUDY_STATE) -C results
+	test -d results/standard/records || (mkdir -p results && tar xzf $(STUDY_STATE) -C results)
 	$(BIN)/causalmix sweep standard --jobs $(JOBS)
 	$(MAKE) reproduce CONFIG=standard
