@@ -1,8 +1,9 @@
 """Re-verify a published study: recompute a seeded, stratified sample of its runs and compare.
 
 :func:`sample_runs` draws the sample from the published main grid: every method, dataset,
-training size and domain (shift) at least once, then random runs up to ``n_runs``; within each stratum a run is drawn at random
-from its cheaper half by recorded wall time, so that the check fits in minutes on 2 cores.
+training size and domain (shift) at least once, then random runs up to ``n_runs``; within each
+stratum a run is drawn at random from its cheaper half by recorded wall time, so that the check
+fits in minutes on 2 cores.
 :func:`verify` recomputes those runs from scratch with the current code (their recorded spec:
 dataset, split, seed, method, model, settings) and compares every metric of their records:
 
