@@ -24,11 +24,13 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import torch
 
-__all__ = ["PriorBatch", "PriorConfig", "benchmark_prior", "sample_batch"]
+__all__ = ["PriorBatch", "PriorConfig", "PriorSource", "benchmark_prior", "sample_batch", "to_prior_batch"]
+
+PriorSource = Literal["causalmix", "tabicl_mlp_scm", "tabicl_tree_scm", "tabicl_mix_scm", "tabicl_graph_scm"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +65,10 @@ class PriorConfig:
             to [0, 1], like tabpfn's quantile preprocessing view (0.5).
         min_train_fraction, max_train_fraction: the share of rows that are context (train)
             rows; the rest are the query rows the loss is computed on.
+        source: the data-generating mechanism: ``"causalmix"`` (this module's SCMs) or one of
+            TabICL's priors (``"tabicl_mlp_scm"``, ``"tabicl_tree_scm"``, ``"tabicl_mix_scm"``,
+            ``"tabicl_graph_scm"``; :mod:`causalmix.tabicl_prior`), with the batch shape drawn
+            from the settings above either way. The SCM settings apply to ``"causalmix"`` only.
     """
 
     min_rows: int = 32
@@ -88,6 +94,7 @@ class PriorConfig:
     quantile_prob: float = 0.5
     min_train_fraction: float = 0.3
     max_train_fraction: float = 0.9
+    source: PriorSource = "causalmix"
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_rows <= self.max_rows:
@@ -104,6 +111,8 @@ class PriorConfig:
             raise ValueError(f"Need 2 <= min_nodes <= max_nodes, got {self.min_nodes}, {self.max_nodes}.")
         if not 0 < self.min_train_fraction <= self.max_train_fraction < 1:
             raise ValueError("Need 0 < min_train_fraction <= max_train_fraction < 1.")
+        if self.source not in get_args(PriorSource):
+            raise ValueError(f"source must be one of {get_args(PriorSource)}, got {self.source!r}.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -242,7 +251,11 @@ def sample_batch(
     # with several datasets in a batch that path breaks in-context learning (measured: a
     # linear toy task that trains in 150 steps does not train at all with padded columns).
     F = int(n_features) if n_features is not None else draw_n_features(config, g)
-    n_features_B = torch.full((B,), F)
+    if config.source != "causalmix":
+        from causalmix.tabicl_prior import sample_tabicl_batch
+
+        return sample_tabicl_batch(config.source.removeprefix("tabicl_"), batch_size=B, n_rows=R, n_train=n_train,
+                                   n_features=F, max_classes=config.max_classes, seed=int(_randint(g, 0, 2**62)))
     n_layers = int(_randint(g, config.min_layers, config.max_layers))
     # Enough nodes that the features and the label are distinct variables.
     min_nodes = max(config.min_nodes, math.ceil((F + 2) / n_layers))
@@ -332,21 +345,30 @@ def sample_batch(
     x_BRF = torch.gather(x_BRF, 1, order_BR[..., None].expand(B, R, F))
     y_BR = torch.gather(y_BR, 1, order_BR)
 
-    # Densify the labels over the classes present in the train rows (what tabpfn sees at
-    # inference, where classes come from the training labels); mask query rows of unseen classes.
-    present_BK = torch.zeros((B, config.max_classes), dtype=torch.bool)
+    return to_prior_batch(x_BRF, y_BR, n_train, config.max_classes)
+
+
+def to_prior_batch(x_BRF: torch.Tensor, y_BR: torch.Tensor, n_train: int, max_classes: int) -> PriorBatch:
+    """Lay out datasets x rows x features and their class codes (``0..max_classes-1``) as a batch.
+
+    The labels are densified over the classes present in the train rows (what tabpfn sees at
+    inference, where classes come from the training labels); query rows of unseen classes are
+    masked out of the loss.
+    """
+    B, _, F = x_BRF.shape
+    y_BR = y_BR.long()
+    present_BK = torch.zeros((B, max_classes), dtype=torch.bool)
     present_BK.scatter_(1, y_BR[:, :n_train], True)
     rank_BK = present_BK.long().cumsum(1) - 1
     loss_mask_BR = torch.gather(present_BK, 1, y_BR)
     loss_mask_BR[:, :n_train] = False
     y_BR = torch.gather(rank_BK, 1, y_BR).clamp_min(0)
-
     return PriorBatch(
         x_RBF=x_BRF.transpose(0, 1).contiguous().float(),
         y_RB=y_BR.transpose(0, 1).contiguous().float(),
         loss_mask_RB=loss_mask_BR.transpose(0, 1).contiguous(),
         n_classes_B=present_BK.sum(1),
-        n_features_B=n_features_B,
+        n_features_B=torch.full((B,), F),
         single_eval_pos=n_train,
     )
 

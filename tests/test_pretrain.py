@@ -105,6 +105,18 @@ def test_resumed_run_matches_an_uninterrupted_one(tmp_path, optimizer):
     assert losses("broken") == losses("straight")
 
 
+def test_a_prior_process_drawing_batches_ahead_trains_the_same_model(tmp_path):
+    cfg = tiny_config(steps=4)
+    pretrain(cfg, tmp_path / "inline", progress=False)
+    pretrain(dataclasses.replace(cfg, prior_workers=1), tmp_path / "ahead", progress=False)
+    a = torch.load(tmp_path / "inline" / "state.pt", weights_only=False)["model"]
+    b = torch.load(tmp_path / "ahead" / "state.pt", weights_only=False)["model"]
+    for name, tensor in a.items():
+        torch.testing.assert_close(b[name], tensor, rtol=0, atol=0)
+    waits = [float(r["prior_s"]) for r in csv.DictReader((tmp_path / "ahead" / "loss.csv").open())]
+    assert len(waits) == 4 and all(w >= 0 for w in waits)
+
+
 def test_export_writes_the_checkpoint_and_its_recipe(tmp_path):
     path = tmp_path / "mini-model.ckpt"
     summary = pretrain(tiny_config(steps=2), tmp_path / "run", export=path, progress=False)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from causalmix.prior import PriorConfig, sample_batch
+from causalmix.prior import PriorConfig, sample_batch, to_prior_batch
 
 
 def test_same_seed_same_batch_and_different_seed_differs():
@@ -81,3 +81,29 @@ def test_bad_settings_are_rejected_with_a_clear_message():
         PriorConfig(min_features=0)
     with pytest.raises(ValueError, match="batch_size"):
         sample_batch(PriorConfig(), batch_size=0, seed=0)
+    with pytest.raises(ValueError, match="source must be one of"):
+        PriorConfig(source="tabicl")
+
+
+def test_labels_are_dense_over_the_train_classes_and_unseen_query_classes_are_masked():
+    # One dataset, classes 4 and 7 among its 3 train rows; query rows of 4, 7 and 2 (unseen).
+    y_BR = torch.tensor([[7, 4, 7, 4, 2, 7]])
+    batch = to_prior_batch(torch.arange(6.0).reshape(1, 6, 1), y_BR, n_train=3, max_classes=10)
+    assert batch.y_RB[:, 0].tolist() == [1, 0, 1, 0, 0, 1]
+    assert batch.loss_mask_RB[:, 0].tolist() == [False, False, False, True, False, True]
+    assert batch.n_classes_B.tolist() == [2] and batch.n_features_B.tolist() == [1]
+    assert batch.x_RBF.shape == (6, 1, 1) and batch.single_eval_pos == 3
+
+
+@pytest.mark.parametrize("source", ["tabicl_mlp_scm", "tabicl_tree_scm"])
+def test_tabicl_priors_give_seeded_batches_without_padded_columns(source):
+    pytest.importorskip("tabicl")
+    if source == "tabicl_tree_scm":
+        pytest.importorskip("xgboost")
+    config = PriorConfig(source=source, max_rows=128, max_features=12)
+    a, b = (sample_batch(config, batch_size=4, seed=3) for _ in range(2))
+    assert torch.equal(a.x_RBF, b.x_RBF) and torch.equal(a.y_RB, b.y_RB)
+    R, B, F = a.x_RBF.shape
+    assert B == 4 and 1 <= F <= 12 and not a.x_RBF.isnan().any()
+    assert (a.x_RBF != a.x_RBF[:1]).any(dim=0).all()  # every column of every dataset varies
+    assert (a.n_classes_B >= 2).all() and a.loss_mask_RB[a.single_eval_pos:].any()

@@ -1,0 +1,124 @@
+"""Short pretraining runs of recipe variants at equal steps, each scored zero-shot on the same splits.
+
+Each ``--variant NAME:key=value,...`` overrides the ``--base`` recipe (keys as in the YAML; ``prior.``
+prefixes a prior setting) and trains ``--steps`` steps into ``runs/recipes/<NAME>`` (a finished run
+is reused, an interrupted one resumed). Then every variant is scored like ``benchmarks/tiny_model.py``
+scores a model (``--n-train``, ``--seeds``, every shared dataset), with the baselines' rows of
+``--baselines`` on the same splits. Writes ``benchmarks/results/<name>.csv`` and ``<name>.md``: per
+variant the steps, the trainer's CPU minutes, the share of them spent waiting for the prior, and
+the median and mean ROC-AUC over datasets.
+
+    python benchmarks/recipes.py --steps 2000 --variant ours: --variant tree:prior.source=tabicl_tree_scm \\
+        --name prior_choice
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("tiny_model", ROOT / "benchmarks" / "tiny_model.py")
+tiny_model = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tiny_model)
+
+
+def parse_variant(text: str) -> tuple[str, dict[str, object]]:
+    """``"deep:nlayers=8,prior.source=tabicl_mlp_scm"`` -> ``("deep", {"nlayers": 8, "prior": {...}})``."""
+    name, _, settings = text.partition(":")
+    if not name:
+        raise SystemExit(f"error: variant {text!r} needs a name before ':'.")
+    overrides: dict[str, object] = {}
+    for item in filter(None, settings.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"error: {item!r} in variant {name!r} is not key=value.")
+        target = overrides.setdefault("prior", {}) if key.startswith("prior.") else overrides
+        target[key.removeprefix("prior.")] = yaml.safe_load(value)
+    return name, overrides
+
+
+def recipe(base: dict, overrides: dict, steps: int) -> dict:
+    out = {**base, **{k: v for k, v in overrides.items() if k != "prior"}, "steps": steps}
+    out["prior"] = {**base.get("prior", {}), **overrides.get("prior", {})}
+    out["warmup_steps"] = min(out.get("warmup_steps", 100), steps // 10)
+    return out
+
+
+def train(name: str, config: dict, run_dir: Path, prior_workers: int) -> None:
+    config_path = run_dir.with_suffix(".yaml")
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    loss = run_dir / "loss.csv"
+    if loss.exists() and len(pd.read_csv(loss)) >= config["steps"]:
+        return
+    resume = ["--resume"] if (run_dir / "state.pt").exists() else []
+    print(f"training {name} ({config['steps']} steps) in {run_dir}", flush=True)
+    subprocess.run([sys.executable, "-m", "causalmix.pretraining", "--config", str(config_path), "--out-dir",
+                    str(run_dir), "--prior-workers", str(prior_workers), "--quiet", *resume], check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", type=Path, default=ROOT / "configs" / "pretrain-wide.yaml")
+    parser.add_argument("--variant", action="append", required=True, metavar="NAME:key=value,...")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--prior-workers", type=int, default=1)
+    parser.add_argument("--n-train", type=int, default=256)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=1, help="scoring processes (%(default)s)")
+    parser.add_argument("--baselines", type=Path, default=ROOT / "benchmarks" / "results" / "tiny_model.csv")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "recipes")
+    parser.add_argument("--name", default="recipes")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    args = parser.parse_args(argv)
+
+    base = yaml.safe_load(args.base.read_text())
+    variants = dict(parse_variant(v) for v in args.variant)
+    for name, overrides in variants.items():
+        train(name, recipe(base, overrides, args.steps), args.runs / name, args.prior_workers)
+
+    datasets = tiny_model._local_datasets()
+    frames, rows = [], []
+    for name in variants:
+        run_dir = args.runs / name
+        scores = tiny_model.run(model=str(run_dir / "latest.ckpt"), datasets=datasets, n_trains=[args.n_train],
+                                seeds=args.seeds, n_estimators=4, test_cap=500, baselines=(), jobs=args.jobs)
+        frames.append(scores.assign(model=name))
+        loss = pd.read_csv(run_dir / "loss.csv")
+        per_dataset = scores.groupby("dataset")["roc_auc"].mean()
+        rows.append({"variant": name, "settings": args.variant[list(variants).index(name)].partition(":")[2] or "base",
+                     "steps": len(loss), "CPU min": loss["wall_s"].iloc[-1] / 60,
+                     "prior wait": loss["prior_s"].sum() / loss["wall_s"].iloc[-1],
+                     "median": per_dataset.median(), "mean": per_dataset.mean()})
+        print(f"{name}: median ROC-AUC {per_dataset.median():.3f}", flush=True)
+    baselines = pd.read_csv(args.baselines)
+    baselines = baselines[baselines["model"].isin(tiny_model.BASELINES) & (baselines["n_train"] == args.n_train)
+                          & (baselines["seed"] < args.seeds) & baselines["dataset"].isin(datasets)]
+    for model, group in baselines.groupby("model"):
+        per_dataset = group.groupby("dataset")["roc_auc"].mean()
+        rows.append({"variant": model, "settings": f"from {args.baselines.name}", "median": per_dataset.median(),
+                     "mean": per_dataset.mean()})
+    table = pd.DataFrame(rows).astype({"steps": "Int64"}).astype(object).fillna("")
+    text = "\n".join([
+        f"# Pretraining recipes at equal steps (`{args.base.relative_to(ROOT)}` + overrides)", "",
+        f"Zero-shot ROC-AUC over {len(datasets)} shared datasets at n_train {args.n_train}, {args.seeds} seeds "
+        "(benchmarks/tiny_model.py's splits, 4 estimators, test rows capped at 500); CPU min: the trainer's "
+        f"wall minutes on one thread, with {args.prior_workers} prior process(es) drawing batches ahead; prior "
+        "wait: the share of those minutes the trainer waited for a batch.", "",
+        table.to_markdown(index=False, floatfmt=".3f"), ""])
+    print(text)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    pd.concat(frames, ignore_index=True).to_csv(args.out_dir / f"{args.name}.csv", index=False)
+    (args.out_dir / f"{args.name}.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
