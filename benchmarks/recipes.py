@@ -1,10 +1,11 @@
-"""Short pretraining runs of recipe variants at equal steps, each scored zero-shot on the same splits.
+"""Short pretraining runs of recipe variants at equal steps (or equal time), each scored zero-shot on
+the same splits.
 
 Each ``--variant NAME:key=value,...`` overrides the ``--base`` recipe (keys as in the YAML; ``prior.``
-prefixes a prior setting) and trains ``--steps`` steps into ``runs/recipes/<NAME>`` (a finished run
-is reused, an interrupted one resumed). Then every variant is scored like ``benchmarks/tiny_model.py``
-scores a model (``--n-train``, ``--seeds``, every shared dataset), with the baselines' rows of
-``--baselines`` on the same splits. Writes ``benchmarks/results/<name>.csv`` and ``<name>.md``: per
+prefixes a prior setting) and trains ``--steps`` steps (or, with ``--minutes``, as many as a 60-step
+trial says fill that time) into ``runs/recipes/<NAME>`` (a finished run is reused, an interrupted one
+resumed). Then every variant is scored like ``benchmarks/tiny_model.py`` scores a model (``--n-train``,
+``--seeds``, every shared dataset), with the baselines' rows of ``--baselines`` on the same splits. Writes ``benchmarks/results/<name>.csv`` and ``<name>.md``: per
 variant the steps, the trainer's CPU minutes, the share of them spent waiting for the prior, and
 the median and mean ROC-AUC over datasets.
 
@@ -54,6 +55,8 @@ def recipe(base: dict, overrides: dict, steps: int) -> dict:
 def train(name: str, config: dict, run_dir: Path, prior_workers: int) -> None:
     config_path = run_dir.with_suffix(".yaml")
     run_dir.parent.mkdir(parents=True, exist_ok=True)
+    if config_path.exists():  # a calibrated step count is kept, so a resumed run keeps its schedule
+        config = {**config, "steps": yaml.safe_load(config_path.read_text())["steps"]}
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     loss = run_dir / "loss.csv"
     if loss.exists() and len(pd.read_csv(loss)) >= config["steps"]:
@@ -64,11 +67,24 @@ def train(name: str, config: dict, run_dir: Path, prior_workers: int) -> None:
                     str(run_dir), "--prior-workers", str(prior_workers), "--quiet", *resume], check=True)
 
 
+def steps_for_minutes(name: str, config: dict, run_dir: Path, minutes: float, prior_workers: int) -> int:
+    """Steps that fill ``minutes``, from the seconds per step of a 60-step trial (its last 40 steps)."""
+    config_path = run_dir.with_suffix(".yaml")
+    if config_path.exists():
+        return yaml.safe_load(config_path.read_text())["steps"]
+    trial = run_dir.with_name(run_dir.name + "-trial")
+    train(name + " (timing)", {**config, "steps": 60, "warmup_steps": 6}, trial, prior_workers)
+    wall = pd.read_csv(trial / "loss.csv")["wall_s"]
+    return max(10, int(minutes * 60 / ((wall.iloc[-1] - wall.iloc[19]) / 40)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", type=Path, default=ROOT / "configs" / "pretrain-wide.yaml")
     parser.add_argument("--variant", action="append", required=True, metavar="NAME:key=value,...")
     parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--minutes", type=float, help="equal time instead of equal steps: each variant's steps "
+                        "fill this many trainer minutes, timed by a 60-step trial")
     parser.add_argument("--prior-workers", type=int, default=1)
     parser.add_argument("--n-train", type=int, default=256)
     parser.add_argument("--seeds", type=int, default=3)
@@ -82,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     base = yaml.safe_load(args.base.read_text())
     variants = dict(parse_variant(v) for v in args.variant)
     for name, overrides in variants.items():
-        train(name, recipe(base, overrides, args.steps), args.runs / name, args.prior_workers)
+        config = recipe(base, overrides, args.steps)
+        if args.minutes:
+            steps = steps_for_minutes(name, config, args.runs / name, args.minutes, args.prior_workers)
+            config = recipe(base, overrides, steps)
+        train(name, config, args.runs / name, args.prior_workers)
 
     datasets = tiny_model._local_datasets()
     frames, rows = [], []
@@ -107,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                      "mean": per_dataset.mean()})
     table = pd.DataFrame(rows).astype({"steps": "Int64"}).astype(object).fillna("")
     text = "\n".join([
-        f"# Pretraining recipes at equal steps (`{args.base.relative_to(ROOT)}` + overrides)", "",
+        f"# Pretraining recipes at equal {'time' if args.minutes else 'steps'} (`{args.base.relative_to(ROOT)}` + overrides)", "",
         f"Zero-shot ROC-AUC over {len(datasets)} shared datasets at n_train {args.n_train}, {args.seeds} seeds "
         "(benchmarks/tiny_model.py's splits, 4 estimators, test rows capped at 500); CPU min: the trainer's "
         f"wall minutes on one thread, with {args.prior_workers} prior process(es) drawing batches ahead; prior "
