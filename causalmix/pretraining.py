@@ -337,9 +337,8 @@ def _pretrain(
     loss_csv = out_dir / "loss.csv"
     if resume and state_path.exists():
         state = torch.load(state_path, map_location=device, weights_only=False)
-        changed = sorted(
-            k for k, v in config.to_dict().items() if k not in _RUNTIME_KEYS and state["config"].get(k) != v
-        )
+        saved_config = PretrainConfig.from_dict(state["config"]).to_dict()  # settings added since: defaults
+        changed = sorted(k for k, v in config.to_dict().items() if k not in _RUNTIME_KEYS and saved_config[k] != v)
         if changed:
             raise ValueError(f"Cannot resume {out_dir}: the recipe differs in {changed}. Use a new --out-dir.")
         model.load_state_dict(state["model"])
