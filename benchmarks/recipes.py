@@ -55,8 +55,6 @@ def recipe(base: dict, overrides: dict, steps: int) -> dict:
 def train(name: str, config: dict, run_dir: Path, prior_workers: int) -> None:
     config_path = run_dir.with_suffix(".yaml")
     run_dir.parent.mkdir(parents=True, exist_ok=True)
-    if config_path.exists():  # a calibrated step count is kept, so a resumed run keeps its schedule
-        config = {**config, "steps": yaml.safe_load(config_path.read_text())["steps"]}
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     loss = run_dir / "loss.csv"
     if loss.exists() and len(pd.read_csv(loss)) >= config["steps"]:
@@ -68,7 +66,8 @@ def train(name: str, config: dict, run_dir: Path, prior_workers: int) -> None:
 
 
 def steps_for_minutes(name: str, config: dict, run_dir: Path, minutes: float, prior_workers: int) -> int:
-    """Steps that fill ``minutes``, from the seconds per step of a 60-step trial (its last 40 steps)."""
+    """Steps that fill ``minutes``, from the seconds per step of a 60-step trial (its last 40 steps);
+    a run already configured keeps its count, so a resumed run keeps its schedule."""
     config_path = run_dir.with_suffix(".yaml")
     if config_path.exists():
         return yaml.safe_load(config_path.read_text())["steps"]
@@ -97,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 
     base = yaml.safe_load(args.base.read_text())
     variants = dict(parse_variant(v) for v in args.variant)
+    if len(variants) != len(args.variant):
+        raise SystemExit("error: give each --variant its own name.")
+    settings = {name: text.partition(":")[2] or "base" for name, text in zip(variants, args.variant)}
     for name, overrides in variants.items():
         config = recipe(base, overrides, args.steps)
         if args.minutes:
@@ -113,14 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         frames.append(scores.assign(model=name))
         loss = pd.read_csv(run_dir / "loss.csv")
         per_dataset = scores.groupby("dataset")["roc_auc"].mean()
-        rows.append({"variant": name, "settings": args.variant[list(variants).index(name)].partition(":")[2] or "base",
+        rows.append({"variant": name, "settings": settings[name],
                      "steps": len(loss), "CPU min": loss["wall_s"].iloc[-1] / 60,
                      "prior wait": loss["prior_s"].sum() / loss["wall_s"].iloc[-1],
                      "median": per_dataset.median(), "mean": per_dataset.mean()})
         print(f"{name}: median ROC-AUC {per_dataset.median():.3f}", flush=True)
-    baselines = pd.read_csv(args.baselines)
-    baselines = baselines[baselines["model"].isin(tiny_model.BASELINES) & (baselines["n_train"] == args.n_train)
-                          & (baselines["seed"] < args.seeds) & baselines["dataset"].isin(datasets)]
+    baselines = tiny_model.reused_rows(args.baselines, list(tiny_model.BASELINES), frames[0], test_cap=500)
     for model, group in baselines.groupby("model"):
         per_dataset = group.groupby("dataset")["roc_auc"].mean()
         rows.append({"variant": model, "settings": f"from {args.baselines.name}", "median": per_dataset.median(),

@@ -147,6 +147,18 @@ def run(
     return pd.DataFrame(rows)
 
 
+def reused_rows(path: Path, models: list[str], splits: pd.DataFrame, test_cap: int) -> pd.DataFrame:
+    """The rows of ``models`` that an earlier run wrote to ``path``, on exactly ``splits``' (dataset,
+    n_train, seed) splits; exits with a message when the file does not cover them all."""
+    old = pd.read_csv(path)
+    keys = ["dataset", "n_train", "seed"]
+    splits = splits[keys].drop_duplicates()
+    old = old[old["model"].isin(models)].merge(splits, on=keys)
+    if len(old[keys].drop_duplicates()) != len(splits) or old["n_test"].max() > test_cap:
+        raise SystemExit(f"{path} does not cover this grid (datasets, n_train, seeds, test cap).")
+    return old
+
+
 def model_label(model: str) -> str:
     """The model's column name: a shipped name as is, a checkpoint path by its file stem."""
     return Path(str(model)).stem
@@ -208,13 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
     )
     if args.reuse_baselines:
-        old = pd.read_csv(args.reuse_baselines)
-        old = old[old["model"].isin([*BASELINES, *args.compare]) & old["dataset"].isin(datasets)
-                  & old["n_train"].isin(args.n_train) & (old["seed"] < args.seeds)]
-        expected = results[["dataset", "n_train", "seed"]].drop_duplicates()
-        have = old[["dataset", "n_train", "seed"]].drop_duplicates()
-        if len(expected.merge(have)) != len(expected) or old["n_test"].max() > args.test_cap:
-            raise SystemExit(f"{args.reuse_baselines} does not cover this grid (datasets, n_train, seeds, test cap).")
+        old = reused_rows(args.reuse_baselines, [*BASELINES, *args.compare], results, args.test_cap)
         results = pd.concat([results, old], ignore_index=True)
     elapsed = time.perf_counter() - start
     header = (
