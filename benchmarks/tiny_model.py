@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     header = (
         f"# Zero-shot `{Path(str(args.model)).name}` vs scikit-learn baselines (ROC-AUC)\n\n"
-        f"Datasets: {len(datasets)}; n_train {args.n_train}; {args.seeds} seeds; tabpfn n_estimators="
+        f"Datasets: {len(datasets)} (from `{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`); n_train {args.n_train}; {args.seeds} seeds; tabpfn n_estimators="
         f"{args.n_estimators}; test rows capped at {args.test_cap}; wall time {elapsed / 60:.1f} min "
         f"({args.jobs} processes, 1 thread each).\n"
         f"Multiclass: one-vs-rest macro ROC-AUC. Splits too small for an n_train are skipped.\n"
