@@ -69,6 +69,8 @@ class PriorConfig:
             TabICL's priors (``"tabicl_mlp_scm"``, ``"tabicl_tree_scm"``, ``"tabicl_mix_scm"``,
             ``"tabicl_graph_scm"``; :mod:`causalmix.tabicl_prior`), with the batch shape drawn
             from the settings above either way. The SCM settings apply to ``"causalmix"`` only.
+        mix_source, mix_share: a second mechanism drawing a ``mix_share`` of the batches (a mixture
+            of priors; 0: none, and the batches are exactly those of ``source`` alone).
     """
 
     min_rows: int = 32
@@ -95,6 +97,8 @@ class PriorConfig:
     min_train_fraction: float = 0.3
     max_train_fraction: float = 0.9
     source: PriorSource = "causalmix"
+    mix_source: PriorSource = "causalmix"
+    mix_share: float = 0.0
 
     def __post_init__(self) -> None:
         if not 2 <= self.min_rows <= self.max_rows:
@@ -111,8 +115,11 @@ class PriorConfig:
             raise ValueError(f"Need 2 <= min_nodes <= max_nodes, got {self.min_nodes}, {self.max_nodes}.")
         if not 0 < self.min_train_fraction <= self.max_train_fraction < 1:
             raise ValueError("Need 0 < min_train_fraction <= max_train_fraction < 1.")
-        if self.source not in get_args(PriorSource):
-            raise ValueError(f"source must be one of {get_args(PriorSource)}, got {self.source!r}.")
+        for name in ("source", "mix_source"):
+            if getattr(self, name) not in get_args(PriorSource):
+                raise ValueError(f"{name} must be one of {get_args(PriorSource)}, got {getattr(self, name)!r}.")
+        if not 0 <= self.mix_share <= 1:
+            raise ValueError(f"mix_share must be in [0, 1], got {self.mix_share}.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -251,10 +258,13 @@ def sample_batch(
     # with several datasets in a batch that path breaks in-context learning (measured: a
     # linear toy task that trains in 150 steps does not train at all with padded columns).
     F = int(n_features) if n_features is not None else draw_n_features(config, g)
-    if config.source != "causalmix":
+    source = config.source
+    if config.mix_share > 0 and _uniform(g, 0.0, 1.0, ()).item() < config.mix_share:
+        source = config.mix_source
+    if source != "causalmix":
         from causalmix.tabicl_prior import sample_tabicl_batch
 
-        return sample_tabicl_batch(config.source.removeprefix("tabicl_"), batch_size=B, n_rows=R, n_train=n_train,
+        return sample_tabicl_batch(source.removeprefix("tabicl_"), batch_size=B, n_rows=R, n_train=n_train,
                                    n_features=F, max_classes=config.max_classes, seed=int(_randint(g, 0, 2**62)))
     n_layers = int(_randint(g, config.min_layers, config.max_layers))
     # Enough nodes that the features and the label are distinct variables.

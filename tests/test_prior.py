@@ -83,6 +83,16 @@ def test_bad_settings_are_rejected_with_a_clear_message():
         sample_batch(PriorConfig(), batch_size=0, seed=0)
     with pytest.raises(ValueError, match="source must be one of"):
         PriorConfig(source="tabicl")
+    with pytest.raises(ValueError, match="mix_source must be one of"):
+        PriorConfig(mix_source="tree", mix_share=0.5)
+    with pytest.raises(ValueError, match="mix_share"):
+        PriorConfig(mix_share=1.5)
+
+
+def test_a_mixture_with_share_zero_draws_exactly_the_single_prior():
+    alone = sample_batch(PriorConfig(max_rows=64), batch_size=3, seed=5)
+    mixed = sample_batch(PriorConfig(max_rows=64, mix_source="tabicl_mlp_scm", mix_share=0.0), batch_size=3, seed=5)
+    assert torch.equal(alone.x_RBF, mixed.x_RBF) and torch.equal(alone.y_RB, mixed.y_RB)
 
 
 def test_labels_are_dense_over_the_train_classes_and_unseen_query_classes_are_masked():
@@ -107,3 +117,12 @@ def test_tabicl_priors_give_seeded_batches_without_padded_columns(source):
     assert B == 4 and 1 <= F <= 12 and not a.x_RBF.isnan().any()
     assert (a.x_RBF != a.x_RBF[:1]).any(dim=0).all()  # every column of every dataset varies
     assert (a.n_classes_B >= 2).all() and a.loss_mask_RB[a.single_eval_pos:].any()
+
+
+def test_a_mixture_draws_its_second_prior_in_the_same_batch_shape():
+    pytest.importorskip("tabicl")
+    ours = sample_batch(PriorConfig(max_rows=128, max_features=12), batch_size=4, seed=3)
+    mixed = sample_batch(PriorConfig(max_rows=128, max_features=12, mix_source="tabicl_mlp_scm", mix_share=1.0),
+                         batch_size=4, seed=3)
+    assert mixed.x_RBF.shape == ours.x_RBF.shape and mixed.single_eval_pos == ours.single_eval_pos
+    assert not torch.equal(mixed.x_RBF, ours.x_RBF)
