@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                      "mean": per_dataset.mean()})
     table = pd.DataFrame(rows).astype({"steps": "Int64"}).astype(object).fillna("")
     text = "\n".join([
-        f"# Pretraining recipes at equal {'time' if args.minutes else 'steps'} (`{args.base.relative_to(ROOT)}` + overrides)", "",
+        f"# Pretraining recipes at equal {'time' if args.minutes else 'steps'} (`{os.path.relpath(args.base.resolve(), ROOT)}` + overrides)", "",
         f"Zero-shot ROC-AUC over {len(datasets)} shared datasets at n_train {args.n_train}, {args.seeds} seeds "
         "(benchmarks/tiny_model.py's splits, 4 estimators, test rows capped at 500); CPU min: the trainer's "
         f"wall minutes on one thread, with {args.prior_workers} prior process(es) drawing batches ahead; prior "
