@@ -1,19 +1,23 @@
-"""Pretraining efficiency: zero-shot quality of a pretraining run's saved checkpoints against the CPU
-minutes spent to reach them, and the first checkpoint that reaches a target.
+"""Pretraining efficiency: zero-shot quality of pretraining runs' saved checkpoints against the CPU
+minutes spent to reach them, and the first checkpoint of each run that reaches a target.
 
-Every ``--every``-th saved checkpoint ``step_NNNNNN.ckpt`` of the run folder is scored like
-``benchmarks/tiny_model.py`` scores a model (the same splits: every shared dataset, ``--n-train``,
+Every ``--every``-th saved checkpoint ``step_NNNNNN.ckpt`` of each run folder (and its last) is scored
+like ``benchmarks/tiny_model.py`` scores a model (the same splits: every shared dataset, ``--n-train``,
 ``--seeds``), and its training time read from the run's ``loss.csv`` (wall seconds of one thread).
-Writes ``benchmarks/results/<name>.csv`` (one row per checkpoint, dataset and seed) and ``<name>.md``
-(per checkpoint: step, CPU minutes, median ROC-AUC; the first reaching ``--target``).
+Writes ``benchmarks/results/<name>.csv`` (one row per run, checkpoint, dataset and seed), ``<name>.md``
+(per checkpoint: step, CPU minutes, median ROC-AUC; the first reaching ``--target``) and ``<name>.png``
+(median ROC-AUC against CPU minutes, one line per run, the target and the baselines' medians).
+Checkpoints already scored in an existing ``<name>.csv`` (same run folder name and step) are taken
+from it, so adding a run or resuming an interrupted one scores only what is new.
 
-    python benchmarks/pretrain_efficiency.py runs/pretrain-long --every 2000 --target 0.802
+    python benchmarks/pretrain_efficiency.py causalmix-wide=runs/pretrain-long --every 2000 --target 0.802
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -31,7 +35,13 @@ def checkpoints(run_dir: Path, every: int) -> list[tuple[int, Path]]:
     if not found:
         raise SystemExit(f"error: no step_*.ckpt in {run_dir}; is it a pretraining run folder?")
     picked = [(s, p) for s, p in found if s % every == 0]
-    return picked if picked[-1] == found[-1] else [*picked, found[-1]]
+    return picked if picked and picked[-1] == found[-1] else [*picked, found[-1]]
+
+
+def parse_run(text: str) -> tuple[Path, str]:
+    """``"wide=runs/pretrain-long"`` -> ``(Path("runs/pretrain-long"), "wide")``; no label: the folder's name."""
+    label, _, path = text.rpartition("=")
+    return Path(path), label or Path(path).name
 
 
 def cpu_minutes(run_dir: Path) -> pd.Series:
@@ -40,44 +50,94 @@ def cpu_minutes(run_dir: Path) -> pd.Series:
     return (loss.set_index("step")["wall_s"] / 60).rename("cpu_minutes")
 
 
+def plot(per_step: pd.DataFrame, baselines: pd.Series, target: float, reference_minutes: float | None,
+         path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for run, group in per_step.groupby("run", sort=False):
+        ax.plot(group["cpu_minutes"], group["median ROC-AUC"], marker="o", ms=3, label=run)
+    ax.axhline(target, color="black", lw=0.8, ls=":", label=f"target {target}")
+    if reference_minutes:
+        ax.plot([reference_minutes], [target], "k*", ms=10, label=f"old recipe: {target} after {reference_minutes:g} min")
+    for (model, median), color in zip(baselines.items(), ["tab:grey", "tab:brown", "tab:olive"]):
+        ax.axhline(median, color=color, lw=0.8, ls="--", label=f"{model} {median:.3f}")
+    ax.set_xlabel("CPU minutes (one thread)")
+    ax.set_ylabel("median zero-shot ROC-AUC")
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run_dir", type=Path, help="a pretraining run folder (python -m causalmix.pretraining --out-dir)")
+    parser.add_argument("runs", nargs="+", metavar="[LABEL=]RUN_DIR",
+                        help="pretraining run folders (python -m causalmix.pretraining --out-dir), each optionally "
+                             "labelled (default label: the folder's name)")
     parser.add_argument("--every", type=int, default=2000, help="score every N-th step's checkpoint (%(default)s)")
     parser.add_argument("--n-train", type=int, default=256)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--target", type=float, default=0.802, help="median ROC-AUC to reach (%(default)s)")
+    parser.add_argument("--reference-minutes", type=float, default=39,
+                        help="CPU minutes the old recipe took to reach --target, marked in the figure (%(default)s)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--baselines", type=Path, default=ROOT / "benchmarks" / "results" / "tiny_model.csv",
+                        help="earlier results CSV holding the baselines' rows on the same splits (%(default)s)")
     parser.add_argument("--name", default="pretrain_efficiency", help="output file stem (%(default)s)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
-
-    minutes = cpu_minutes(args.run_dir)
-    datasets = tiny_model._local_datasets()
-    frames = []
-    for step, path in checkpoints(args.run_dir, args.every):
-        scores = tiny_model.run(model=str(path), datasets=datasets, n_trains=[args.n_train], seeds=args.seeds,
-                                n_estimators=4, test_cap=500, baselines=(), jobs=args.jobs)
-        frames.append(scores.assign(step=step, cpu_minutes=float(minutes.get(step - 1, float("nan")))))
-        print(f"step {step}: median ROC-AUC {scores.groupby('dataset')['roc_auc'].mean().median():.3f}", flush=True)
-    results = pd.concat(frames, ignore_index=True)
-    per_step = (results.groupby(["step", "cpu_minutes", "dataset"])["roc_auc"].mean()
-                .groupby(level=["step", "cpu_minutes"]).median().rename("median ROC-AUC").reset_index())
-    reached = per_step[per_step["median ROC-AUC"] >= args.target]
-    what = (f"Zero-shot median ROC-AUC over {results['dataset'].nunique()} shared datasets at n_train {args.n_train}, "
-            f"{args.seeds} seeds (benchmarks/tiny_model.py's splits and settings); CPU minutes of one thread from the "
-            "run's loss.csv.")
-    lines = [f"# Pretraining efficiency of `{args.run_dir}`", "", what, "",
-             "| step | CPU minutes | median ROC-AUC |", "|---|---|---|"]
-    lines += [f"| {r.step} | {r.cpu_minutes:.1f} | {r._3:.3f} |" for r in per_step.itertuples()]
-    lines += ["", (f"First checkpoint at or above {args.target}: step {int(reached.iloc[0]['step'])} after "
-                   f"{reached.iloc[0]['cpu_minutes']:.1f} CPU minutes." if len(reached) else
-                   f"No checkpoint reached {args.target}.")]
-    text = "\n".join(lines) + "\n"
-    print(text)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    results.to_csv(args.out_dir / f"{args.name}.csv", index=False)
+
+    runs = dict(parse_run(text) for text in args.runs)
+    datasets = tiny_model._local_datasets()
+    csv_path = args.out_dir / f"{args.name}.csv"
+    earlier = pd.read_csv(csv_path) if csv_path.is_file() else pd.DataFrame(columns=["run", "step", "n_train", "dataset", "seed"])
+    frames = []
+    for run_dir, label in runs.items():
+        minutes = cpu_minutes(run_dir)
+        for step, path in checkpoints(run_dir, args.every):
+            scores = earlier[(earlier["run"] == label) & (earlier["step"] == step)
+                             & (earlier["n_train"] == args.n_train)]
+            if len(scores) and scores["seed"].nunique() == args.seeds:
+                frames.append(scores)
+                continue
+            scores = tiny_model.run(model=str(path), datasets=datasets, n_trains=[args.n_train], seeds=args.seeds,
+                                    n_estimators=4, test_cap=500, baselines=(), jobs=args.jobs)
+            frames.append(scores.assign(run=label, step=step,
+                                        cpu_minutes=float(minutes.get(step - 1, float("nan")))))
+            median = scores.groupby("dataset")["roc_auc"].mean().median()
+            print(f"{label} step {step}: median ROC-AUC {median:.3f}", flush=True)
+            pd.concat([earlier, *frames], ignore_index=True).drop_duplicates(
+                ["run", "step", "dataset", "n_train", "seed"], keep="last").to_csv(csv_path, index=False)
+    results = pd.concat(frames, ignore_index=True)
+    per_step = (results.groupby(["run", "step", "cpu_minutes", "dataset"], sort=False)["roc_auc"].mean()
+                .groupby(level=["run", "step", "cpu_minutes"], sort=False).median().rename("median ROC-AUC")
+                .reset_index())
+    baseline_rows = tiny_model.reused_rows(args.baselines, list(tiny_model.BASELINES), frames[0], test_cap=500)
+    baselines = baseline_rows.groupby(["model", "dataset"])["roc_auc"].mean().groupby("model").median()
+
+    lines = [f"# Pretraining efficiency: {', '.join(f'{label} (`{d}`)' for d, label in runs.items())}", "",
+             f"Zero-shot median ROC-AUC over {results['dataset'].nunique()} datasets (from "
+             f"`{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`) at n_train {args.n_train}, {args.seeds} seed(s) (benchmarks/tiny_model.py's splits and settings); CPU minutes: "
+             "the trainer's wall minutes on one thread, from each run's loss.csv (on a shared machine, so "
+             "they include contention). Baselines on the same splits (from "
+             f"`{args.baselines.name}`): " + ", ".join(f"{m} {v:.3f}" for m, v in baselines.items()) + ".", ""]
+    for run, group in per_step.groupby("run", sort=False):
+        reached = group[group["median ROC-AUC"].round(3) >= args.target]  # as the table shows it
+        lines += [f"## {run}", "", "| step | CPU minutes | median ROC-AUC |", "|---|---|---|"]
+        lines += [f"| {r.step} | {r.cpu_minutes:.1f} | {r._4:.3f} |" for r in group.itertuples()]
+        lines += ["", (f"First checkpoint at or above {args.target}: step {int(reached.iloc[0]['step'])} after "
+                       f"{reached.iloc[0]['cpu_minutes']:.1f} CPU minutes." if len(reached) else
+                       f"No checkpoint reached {args.target}."), ""]
+    text = "\n".join(lines)
+    print(text)
     (args.out_dir / f"{args.name}.md").write_text(text)
+    plot(per_step, baselines, args.target, args.reference_minutes, args.out_dir / f"{args.name}.png")
     return 0
 
 
