@@ -32,6 +32,7 @@ import math
 import multiprocessing
 import os
 import platform
+import shlex
 import sys
 import time
 from collections import deque
@@ -47,12 +48,6 @@ import torch.nn.functional as F
 from causalmix.model import build_architecture, resolve_device, save_checkpoint
 from causalmix.prior import PriorBatch, PriorConfig, PriorSource, draw_n_features, sample_batch
 from causalmix.provenance import file_sha256, git_commit
-
-# How the shipped checkpoint is regenerated from scratch (the `make pretrain` target).
-REPRODUCE_COMMAND = (
-    "python -m causalmix.pretraining --config configs/pretrain.yaml --out-dir runs/pretrain --overwrite "
-    "--export causalmix/weights/causalmix-tiny.ckpt"
-)
 
 __all__ = ["PretrainConfig", "add_arguments", "batch_loss", "export_run", "main", "pretrain"]
 
@@ -444,6 +439,7 @@ def export_run(
         config = dataclasses.replace(config, inference_max_features=inference_max_features)
     model, arch_config = build_architecture(config.architecture())
     model.load_state_dict(state["model"])
+    run_command = state.get("command") or command
     recipe = {
         "name": Path(path).stem,
         "recipe": config.to_dict(),
@@ -457,12 +453,28 @@ def export_run(
         "wall_time_s": round(state["wall_s"], 1),
         "hardware": {**_hardware(resolve_device(config.device)), "torch_threads": config.threads},
         "git_commit": state.get("git_commit") or _training_code_commit(),
-        "command": state.get("command") or command,
-        "reproduce": REPRODUCE_COMMAND,
+        "command": run_command,
+        "reproduce": run_command and _from_scratch(run_command, path),
     }
     inference = inference_config(config.inference_max_features)
     recipe["inference_preprocessing"] = None if inference is None else inference["PREPROCESS_TRANSFORMS"]
     return export_checkpoint(model, arch_config, path, recipe=recipe, inference=inference)
+
+
+def _from_scratch(command: str, export: str | os.PathLike) -> str:
+    """The run's command made to retrain from scratch into its folder and export to ``export``.
+
+    >>> _from_scratch("python -m causalmix.pretraining --config c.yaml --out-dir r --resume", "w/m.ckpt")
+    'python -m causalmix.pretraining --config c.yaml --out-dir r --overwrite --export w/m.ckpt'
+    """
+    tokens, kept = shlex.split(command), []
+    while tokens:
+        token = tokens.pop(0)
+        if token == "--export":
+            tokens = tokens[1:]
+        elif token not in ("--resume", "--overwrite") and not token.startswith("--export="):
+            kept.append(token)
+    return shlex.join([*kept, "--overwrite", "--export", str(export)])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
