@@ -41,9 +41,11 @@ def tables() -> dict[str, pd.DataFrame]:
         X, y = load(return_X_y=True, as_frame=True)
         out[name] = X.assign(label=y.astype(str))
     fair = sm.datasets.fair.load_pandas().data
-    out["affairs"] = fair.drop(columns="affairs").assign(label=(fair["affairs"] > 0).map({True: "yes", False: "no"}))
+    affair = (fair["affairs"] > 0).map({True: "yes", False: "no"})
+    out["affairs"] = fair.drop(columns="affairs").assign(label=affair)
     anes = sm.datasets.anes96.load_pandas().data
-    out["anes96"] = anes.drop(columns=["vote", "logpopul"]).assign(label=anes["vote"].map({0.0: "clinton", 1.0: "dole"}))
+    vote = anes["vote"].map({0.0: "clinton", 1.0: "dole"})
+    out["anes96"] = anes.drop(columns=["vote", "logpopul"]).assign(label=vote)
     return out
 
 

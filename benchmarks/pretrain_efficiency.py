@@ -7,7 +7,7 @@ like ``benchmarks/tiny_model.py`` scores a model (the same splits: every shared 
 Writes ``benchmarks/results/<name>.csv`` (one row per run, checkpoint, dataset and seed), ``<name>.md``
 (per checkpoint: step, CPU minutes, median ROC-AUC; the first reaching ``--target``) and ``<name>.png``
 (median ROC-AUC against CPU minutes, one line per run, the target and the baselines' medians).
-Checkpoints already scored in an existing ``<name>.csv`` (same run folder name and step) are taken
+Checkpoints already scored in an existing ``<name>.csv`` (same run label, step and n_train) are taken
 from it, so adding a run or resuming an interrupted one scores only what is new.
 
     python benchmarks/pretrain_efficiency.py causalmix-wide=runs/pretrain-long --every 2000 --target 0.802
@@ -62,7 +62,8 @@ def plot(per_step: pd.DataFrame, baselines: pd.Series, target: float, reference_
         ax.plot(group["cpu_minutes"], group["median ROC-AUC"], marker="o", ms=3, label=run)
     ax.axhline(target, color="black", lw=0.8, ls=":", label=f"target {target}")
     if reference_minutes:
-        ax.plot([reference_minutes], [target], "k*", ms=10, label=f"old recipe: {target} after {reference_minutes:g} min")
+        ax.plot([reference_minutes], [target], "k*", ms=10,
+                label=f"old recipe: {target} after {reference_minutes:g} min")
     for (model, median), color in zip(baselines.items(), ["tab:grey", "tab:brown", "tab:olive"]):
         ax.axhline(median, color=color, lw=0.8, ls="--", label=f"{model} {median:.3f}")
     ax.set_xlabel("CPU minutes (one thread)")
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = dict(parse_run(text) for text in args.runs)
     datasets = tiny_model._local_datasets()
     csv_path = args.out_dir / f"{args.name}.csv"
-    earlier = pd.read_csv(csv_path) if csv_path.is_file() else pd.DataFrame(columns=["run", "step", "n_train", "dataset", "seed"])
+    earlier = (pd.read_csv(csv_path) if csv_path.is_file()
+               else pd.DataFrame(columns=["run", "step", "n_train", "dataset", "seed"]))
     frames = []
     for run_dir, label in runs.items():
         minutes = cpu_minutes(run_dir)
@@ -123,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
 
     lines = [f"# Pretraining efficiency: {', '.join(f'{label} (`{d}`)' for d, label in runs.items())}", "",
              f"Zero-shot median ROC-AUC over {results['dataset'].nunique()} datasets (from "
-             f"`{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`) at n_train {args.n_train}, {args.seeds} seed(s) (benchmarks/tiny_model.py's splits and settings); CPU minutes: "
+             f"`{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`) at n_train {args.n_train}, {args.seeds} seed(s) "
+             "(benchmarks/tiny_model.py's splits and settings); CPU minutes: "
              "the trainer's wall minutes on one thread, from each run's loss.csv (on a shared machine, so "
              "they include contention). Baselines on the same splits (from "
              f"`{args.baselines.name}`): " + ", ".join(f"{m} {v:.3f}" for m, v in baselines.items()) + ".", ""]
