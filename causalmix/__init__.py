@@ -37,7 +37,8 @@ _EXPORTS = {
     "causalmix.fidelity": ("FidelityReport", "fidelity_report"),
     "causalmix.finetuning": ("FinetuneConfig", "FinetuneResult", "finetune", "CausalMixFinetunedClassifier"),
     "causalmix.runs": ("RunSpec", "RunRecord", "execute_run"),
-    "causalmix.experiment": ("SweepConfig", "SweepSummary", "run_sweep", "load_records", "load_curves"),
+    "causalmix.sweep_config": ("SweepConfig", "expand_config"),
+    "causalmix.experiment": ("SweepSummary", "run_sweep", "load_records", "load_curves"),
     "causalmix.prior": ("PriorConfig", "PriorBatch", "sample_batch"),
     "causalmix.pretraining": ("PretrainConfig", "pretrain", "export_run"),
 }

@@ -203,8 +203,9 @@ def test_each_local_worker_is_pinned_to_its_own_gpu(monkeypatch):
 
 
 def test_configurations_are_found_by_name_and_unknown_names_listed():
-    from causalmix.experiment import load_config
+    from causalmix.sweep_config import load_config
 
     assert load_config("smoke").name == "smoke"
-    with pytest.raises(FileNotFoundError, match="one of the names .*quick.*standard"):
+    with pytest.raises(FileNotFoundError, match="No configuration 'no-such-configuration'.*quick.*standard") as err:
         load_config("no-such-configuration")
+    assert "pretrain" not in str(err.value)  # the pretraining recipes are not sweep configurations

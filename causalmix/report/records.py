@@ -12,33 +12,15 @@ import pandas as pd
 
 from causalmix.provenance import git_commit
 from causalmix.report.paper import _method_sort_key, method_label
+from causalmix.sweep_config import CONFIG_DIR, resolve_config  # noqa: F401 - part of this module's API
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-CONFIG_DIR = REPO_ROOT / "configs"
-
-
-def resolve_config(config: str | Path) -> Path:
-    """A configuration name (``"quick"``) or path -> the YAML file's path.
-
-    >>> resolve_config("quick").name
-    'quick.yaml'
-    """
-    path = Path(config)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return path.resolve()
-    named = CONFIG_DIR / f"{config}.yaml"
-    if named.is_file():
-        return named
-    known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
-    raise FileNotFoundError(f"No configuration {str(config)!r}: not a YAML file and not one of {known} in {CONFIG_DIR}.")
-
-
 def load_config(config: str | Path) -> dict[str, Any]:
-    """The sweep configuration as :class:`causalmix.experiment.SweepConfig` validates and completes
+    """The sweep configuration as :class:`causalmix.sweep_config.SweepConfig` validates and completes
     it (``out_dir`` defaults to ``results/<name>``), as a dict."""
-    from causalmix.experiment import load_config as load_sweep_config
+    from causalmix.sweep_config import load_config as load_sweep_config
 
     return load_sweep_config(resolve_config(config)).to_dict()
 
@@ -106,7 +88,7 @@ def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> p
     Published records say which grid they belong to (their ``part``, fixed at publication)."""
     if "part" in records:
         return records[records["part"] != "extra"]
-    from causalmix.experiment import expand_config
+    from causalmix.sweep_config import expand_config
 
     ids = {spec.run_id for spec in expand_config(config if isinstance(config, Mapping) else resolve_config(config))}
     return records[records["run_id"].isin(ids)]
