@@ -12,7 +12,8 @@ import pandas as pd
 
 from causalmix.provenance import git_commit
 from causalmix.report.paper import _method_sort_key, method_label
-from causalmix.sweep_config import CONFIG_DIR, resolve_config  # noqa: F401 - part of this module's API
+from causalmix.sweep_config import CONFIG_DIR, expand_config, resolve_config  # noqa: F401 - CONFIG_DIR: part of this module's API
+from causalmix.sweep_config import load_config as load_sweep_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,8 +21,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def load_config(config: str | Path) -> dict[str, Any]:
     """The sweep configuration as :class:`causalmix.sweep_config.SweepConfig` validates and completes
     it (``out_dir`` defaults to ``results/<name>``), as a dict."""
-    from causalmix.sweep_config import load_config as load_sweep_config
-
     return load_sweep_config(resolve_config(config)).to_dict()
 
 
@@ -88,8 +87,6 @@ def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> p
     Published records say which grid they belong to (their ``part``, fixed at publication)."""
     if "part" in records:
         return records[records["part"] != "extra"]
-    from causalmix.sweep_config import expand_config
-
     ids = {spec.run_id for spec in expand_config(config if isinstance(config, Mapping) else resolve_config(config))}
     return records[records["run_id"].isin(ids)]
 
