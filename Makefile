@@ -25,7 +25,7 @@ STAMP := $(VENV)/.causalmix-installed
 CTGAN_VENV ?= .venv-ctgan
 CTGAN_STAMP := $(CTGAN_VENV)/.causalmix-installed
 
-.PHONY: setup test test-ctgan reproduce notebooks book pretrain gpu-check lock clean study-save study-resume
+.PHONY: setup test test-ctgan reproduce notebooks book pretrain gpu-check lock clean
 
 setup: $(STAMP)
 
@@ -81,20 +81,3 @@ lock:
 clean:
 	rm -rf _build .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
-
-# While the standard study is computed over several sessions (removed once it is published): its run
-# records so far travel in git as one archive. `make study-save` packs results/standard (main grid and
-# ablations); `make study-resume` unpacks it into a fresh checkout, continues the sweep (finished runs
-# are kept), then builds the book from results/standard, which adds the extension and the ablations;
-# `causalmix publish standard` follows.
-STUDY_STATE := published/standard-in-progress.tar.gz
-STUDY_FILES = $(patsubst results/%,%,$(wildcard results/standard/records results/standard/sweep-log.jsonl \
-	results/standard/ablation/records results/standard/ablation/sweep-log.jsonl))
-study-save:
-	mkdir -p $(dir $(STUDY_STATE))
-	tar czf $(STUDY_STATE) -C results $(STUDY_FILES)
-
-study-resume: setup
-	test -d results/standard/records || (mkdir -p results && tar xzf $(STUDY_STATE) -C results)
-	$(BIN)/causalmix sweep standard --jobs $(JOBS)
-	$(MAKE) reproduce CONFIG=standard
