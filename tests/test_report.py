@@ -157,6 +157,24 @@ def test_cd_diagram_draws_every_method():
     assert fig.get_figwidth() <= report.figures.MAX_WIDTH
 
 
+def test_cd_diagram_keeps_the_rank_axis_wide_with_long_labels():
+    """Fourteen ablation-style labels of ~45 characters: they wrap instead of squeezing the axis."""
+    names = [f"SCM feature cap (rest: side columns): variant {i}" for i in range(14)]
+    ranks = pd.Series(np.linspace(1.5, 13.5, 14), index=names)
+    test = report.RankTest(average_ranks=ranks, n_datasets=17, friedman_statistic=14.6, friedman_pvalue=0.33,
+                           critical_difference=4.8, alpha=0.05)
+    fig = report.plot_cd_diagram(test)
+    fig.canvas.draw()
+    ax, width_px = fig.axes[0], fig.bbox.width
+    axis_px = ax.transData.transform((14, 0))[0] - ax.transData.transform((1, 0))[0]
+    assert axis_px >= 0.35 * width_px
+    renderer = fig.canvas.get_renderer()
+    for text in ax.texts:  # every label inside the figure
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= -1 and box.x1 <= width_px + 1 and box.y0 >= -1, text.get_text()
+    assert any("\n" in t.get_text() for t in ax.texts)
+
+
 def test_reliability_correlation_gap_and_regret():
     records = fake_records()
     frame = report.reliability_frame(records, fake_curves(records))

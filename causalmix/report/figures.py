@@ -9,6 +9,7 @@ caption (:class:`causalmix.report.page.Page`) carries it.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -82,14 +83,19 @@ def plot_cd_diagram(test: RankTest):
     lo, hi = 1, max(k, 2)
     half = math.ceil(k / 2)
     groups = cliques(avg, test.critical_difference)
-    labels = {m: f"{SHORT_LABELS.get(m, m)} ({r:.2f})" for m, r in avg.items()}
-    # Room for the labels beside the axis: about 0.075 in per character at 10 points.
-    label_in = 0.1 + 0.075 * max(len(t) for t in labels.values())
+    # Room for the labels beside the axis: about 0.075 in per character at 10 points. Long labels
+    # (ablation variants) wrap, so that the rank axis keeps at least 40 % of the width.
+    width = max(len(f"{SHORT_LABELS.get(m, m)} ({r:.2f})") for m, r in avg.items())
+    wrap_at = max(12, min(width, int((0.3 * MAX_WIDTH - 0.1) / 0.075)))
+    labels = {m: textwrap.fill(f"{SHORT_LABELS.get(m, m)} ({r:.2f})", wrap_at) for m, r in avg.items()}
+    lines = max(t.count("\n") + 1 for t in labels.values())
+    step = 0.5 * (1 + 0.6 * (lines - 1))  # vertical distance between labels on one side, in axis units
+    label_in = 0.1 + 0.075 * max(len(line) for t in labels.values() for line in t.split("\n"))
     margin = label_in * (hi - lo) / (MAX_WIDTH - 2 * label_in)
-    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 1.4 + 0.42 * half + 0.12 * len(groups)))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 1.4 + 0.84 * step * half + 0.12 * len(groups)))
     fig.subplots_adjust(left=0, right=1, top=1, bottom=0)
     ax.set_xlim(lo - margin - 0.1, hi + margin + 0.1)
-    ax.set_ylim(-(0.5 * half + 0.6), 1.7)
+    ax.set_ylim(-(step * half + 0.3 + 0.3 * lines), 1.7)
     ax.axis("off")
     ax.hlines(0, lo, hi, color="black", lw=1)
     for r in range(lo, hi + 1):
@@ -102,8 +108,9 @@ def plot_cd_diagram(test: RankTest):
         left = i < half
         row = -(i if left else k - 1 - i) - 1
         x_text = lo - 0.1 if left else hi + 0.1
-        ax.plot([rank, rank, x_text], [0, row * 0.5 - 0.3, row * 0.5 - 0.3], color="black", lw=0.8)
-        ax.text(x_text + (-0.03 if left else 0.03), row * 0.5 - 0.3, labels[method],
+        y = row * step - 0.3
+        ax.plot([rank, rank, x_text], [0, y, y], color="black", lw=0.8)
+        ax.text(x_text + (-0.03 if left else 0.03), y, labels[method],
                 ha="right" if left else "left", va="center")
     for j, group in enumerate(groups):
         ax.hlines(-0.12 - 0.14 * j, avg[group[0]] - 0.03, avg[group[-1]] + 0.03, color="tab:red", lw=3)
