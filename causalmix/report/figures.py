@@ -85,9 +85,9 @@ def plot_cd_diagram(test: RankTest):
     groups = cliques(avg, test.critical_difference)
     # Room for the labels beside the axis: about 0.075 in per character at 10 points. Long labels
     # (ablation variants) wrap, so that the rank axis keeps at least 40 % of the width.
-    width = max(len(f"{SHORT_LABELS.get(m, m)} ({r:.2f})") for m, r in avg.items())
-    wrap_at = max(12, min(width, int((0.3 * MAX_WIDTH - 0.1) / 0.075)))
-    labels = {m: textwrap.fill(f"{SHORT_LABELS.get(m, m)} ({r:.2f})", wrap_at) for m, r in avg.items()}
+    labels = {m: f"{SHORT_LABELS.get(m, m)} ({r:.2f})" for m, r in avg.items()}
+    wrap_at = max(12, int((0.3 * MAX_WIDTH - 0.1) / 0.075))
+    labels = {m: textwrap.fill(t, wrap_at) for m, t in labels.items()}
     lines = max(t.count("\n") + 1 for t in labels.values())
     step = 0.5 * (1 + 0.6 * (lines - 1))  # vertical distance between labels on one side, in axis units
     label_in = 0.1 + 0.075 * max(len(line) for t in labels.values() for line in t.split("\n"))
