@@ -86,7 +86,7 @@ def plot_cd_diagram(test: RankTest):
     # Room for the labels beside the axis: about 0.075 in per character at 10 points. Long labels
     # (ablation variants) wrap, so that the rank axis keeps at least 40 % of the width.
     labels = {m: f"{SHORT_LABELS.get(m, m)} ({r:.2f})" for m, r in avg.items()}
-    wrap_at = max(12, int((0.3 * MAX_WIDTH - 0.1) / 0.075))
+    wrap_at = int((0.3 * MAX_WIDTH - 0.1) / 0.075)
     labels = {m: textwrap.fill(t, wrap_at) for m, t in labels.items()}
     lines = max(t.count("\n") + 1 for t in labels.values())
     step = 0.5 * (1 + 0.6 * (lines - 1))  # vertical distance between labels on one side, in axis units
