@@ -14,8 +14,10 @@ One readable loop built on the tabpfn package's own fine-tuning pieces (``fit_mo
 - every ``eval_every`` steps a :class:`~causalmix.evaluation.ContextEvaluator` scores the
   validation rows (and every test set) with all real training rows as the context and the
   current weights: one row of the returned curve, no query row influencing another;
-- early stopping on the validation metric with ``patience``; the result is the best validation
-  step, restored (step 0 included: a run that never improves returns the pre-trained model).
+- early stopping on the validation metric with ``patience``; the result is the validation-selected
+  step, restored (step 0 included: a run that never improves returns the pre-trained model). Both
+  rules are pure functions of the curve (:mod:`causalmix.selection`), tie-proof within 1e-6, so
+  float noise between CPUs cannot move a selected step.
 
 Randomness comes from the named streams of :mod:`causalmix.seeds` (common random numbers): for one
 seed every method sees the same partitions; only the synthetic draws differ. Ensemble sizes are
@@ -48,6 +50,7 @@ from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifie
 from causalmix.metrics import classification_metrics
 from causalmix.model import DEFAULT_MODEL
 from causalmix.seeds import stream
+from causalmix.selection import EPSILON, selected_step, selection_keys, stopping_index
 
 __all__ = ["CausalMixFinetunedClassifier", "FinetuneConfig", "FinetuneResult", "finetune"]
 
@@ -69,10 +72,14 @@ class FinetuneConfig:
         grad_clip: gradient-norm clip (1.0, as the tabpfn package); ``None`` disables it.
         eval_every: evaluate every this many steps (5; the last step is always evaluated). Each
             evaluation costs about one forward pass over validation + test rows.
-        patience: stop after this many evaluations without a validation improvement (4).
-        early_stopping_metric: ``"roc_auc"`` (SPEC) or ``"log_loss"``; ties are broken by the
-            other one, since ROC-AUC on a few dozen validation rows ties often.
-        min_delta: smallest improvement of the early-stopping metric that counts (0.0).
+        patience: stop after this many evaluations without a validation improvement (4): without
+            one that becomes the selected step (:func:`causalmix.selection.stopping_index`).
+        early_stopping_metric: ``"roc_auc"`` (SPEC) or ``"log_loss"``; ties within
+            :data:`causalmix.selection.EPSILON` are broken by the other one, since ROC-AUC on a few
+            dozen validation rows ties often; the earliest of tied steps is selected
+            (:func:`causalmix.selection.selected_step`).
+        min_delta: smallest improvement of the early-stopping metric that resets patience (0.0:
+            any improvement larger than ``EPSILON``).
         query_fraction: share of the real rows of a step that form the query (0.2, about 80/20
             as in Bühler et al.); every class keeps at least one row in the context.
         max_rows_per_step: cap on real rows (context + query) per step (1024; ``None`` = all),
@@ -442,18 +449,15 @@ def _run(
         timings["eval"] += time.perf_counter() - t
         return row
 
-    def key(row: dict[str, float]) -> tuple[float, float]:
-        """Larger is better: (primary, tie-break); NaN counts as worst."""
-        auc, ll = row["val_roc_auc"], -row["val_log_loss"]
-        auc, ll = (-np.inf if np.isnan(auc) else auc), (-np.inf if np.isnan(ll) else ll)
-        return (auc, ll) if config.early_stopping_metric == "roc_auc" else (ll, auc)
-
     curve = [evaluate(0, float("nan"), 0.0)]
 
     def snapshot() -> dict[str, torch.Tensor]:
         return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
 
-    best_row, best_state, bad_evals = curve[0], (snapshot() if config.max_steps else None), 0
+    # Weights of every evaluation that can still be the selected step (selection.selected_step reads
+    # the final curve): those within EPSILON of the best primary metric so far.
+    candidates = {0: snapshot()} if config.max_steps else {}
+    rule = {"metric": config.early_stopping_metric}
     optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=config.weight_decay)
     warmup_steps = int(config.warmup_fraction * config.max_steps)
     n_real = min(len(ytr), config.max_rows_per_step or len(ytr))
@@ -514,32 +518,31 @@ def _run(
 
         # --- evaluation and early stopping ---
         if step % config.eval_every == 0 or step == config.max_steps:
-            row = evaluate(step, float(np.mean(losses)), lr)
+            curve.append(evaluate(step, float(np.mean(losses)), lr))
             losses = []
-            curve.append(row)
-            if key(row)[0] > key(best_row)[0] + config.min_delta or (
-                key(row)[0] == key(best_row)[0] and key(row)[1] > key(best_row)[1]
-            ):
-                best_row, best_state, bad_evals = row, snapshot(), 0
-            else:
-                bad_evals += 1
-                if bad_evals >= config.patience:
-                    stopped_early = True
-                    break
+            frame = pd.DataFrame(curve)
+            primary, _ = selection_keys(frame, config.early_stopping_metric)
+            candidates = {s: w for s, w in candidates.items() if primary[frame["step"] == s][0] >= primary.max() - EPSILON}
+            if primary[-1] >= primary.max() - EPSILON:
+                candidates[step] = snapshot()
+            if stopping_index(frame, patience=config.patience, min_delta=config.min_delta, **rule) is not None:
+                stopped_early = True
+                break
     if bar is not None:
         bar.close()
 
-    if best_row["step"] != step:  # restore the best step (step 0: the untouched pre-trained weights)
-        net.load_state_dict(best_state)
+    frame = pd.DataFrame(curve)
+    best_step = selected_step(frame, **rule)
+    if best_step != step:  # restore the selected step (step 0: the untouched pre-trained weights)
+        net.load_state_dict(candidates[best_step])
         evaluator.load_weights(net)  # otherwise the evaluator already holds the last evaluated weights
     evaluator.fit_context()
-
-    frame = pd.DataFrame(curve)
+    best_row = curve[int(np.flatnonzero(frame["step"].to_numpy() == best_step)[0])]
     metric_cols = [c for c in frame.columns if c not in ("step", "train_loss", "lr")]
     timings["total"] = time.perf_counter() - t_start
     result = FinetuneResult(
         curve=frame,
-        best_step=int(best_row["step"]),
+        best_step=best_step,
         metrics_best={c: float(best_row[c]) for c in metric_cols},
         metrics_step0={c: float(curve[0][c]) for c in metric_cols},
         timings={k: round(v, 4) for k, v in timings.items()},
