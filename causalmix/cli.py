@@ -134,7 +134,7 @@ def _fmt(v: float) -> str:
 
 def _cmd_results(args: argparse.Namespace) -> int:
     from causalmix import report
-    from causalmix.experiment import code_hash_summary, load_curves, load_records, warning_summary
+    from causalmix.experiment import load_curves, load_records, warning_summary
 
     folder = Path(args.dir)
     records = load_records(folder)
@@ -154,10 +154,11 @@ def _cmd_results(args: argparse.Namespace) -> int:
     n_fail = int((records["status"] != "ok").sum())
     print(f"{len(records)} runs under {folder}: {len(records) - n_fail} ok, {n_fail} failed; "
           f"{records['dataset'].nunique()} datasets, methods {sorted(records['method'].unique())}")
-    counts, note = code_hash_summary(records)
-    print(f"result-code hash: {', '.join(f'{h} ({n} records)' for h, n in counts.items())}")
-    if note:
-        print(f"warning: {note}")
+    versions = report.result_version_counts(records)
+    print(f"result version: {', '.join(f'{v} ({n} records)' for v, n in versions.items())}")
+    if len(versions) > 1:
+        print(f"warning: these {len(records)} records come from {len(versions)} result versions; compare them with "
+              f"care or rerun the sweep in a fresh folder")
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 70):
         if args.metric == "roc_auc" and not args.all:
             board = report.scoreboard(all_records, curves, config=json.loads(config.read_text()) if config.is_file() else None,
@@ -192,14 +193,15 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     prov = read_provenance(args.config)
     runs = ", ".join(f"{part} {n['ok']} ok / {n['failed']} failed" for part, n in prov["runs"].items())
     print(f"published {prov['configuration']!r} -> {folder}: {runs}; {prov['compute_seconds'] / 3600:.2f} compute hours; "
-          f"result code {', '.join(prov['result_code_hash'])}; commit it with the book.")
+          f"result version {', '.join(map(str, prov['result_version']))}; commit it with the book.")
     return 0
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     from causalmix.verify import verification_path, verify
 
-    result = verify(args.config, n_runs=args.runs, seed=args.seed, jobs=args.jobs, progress=not args.quiet)
+    result = verify(args.config, n_runs=args.runs, seed=args.seed, jobs=args.jobs, all_runs=args.all,
+                    budget_s=None if args.budget <= 0 else args.budget, progress=not args.quiet)
     print(result.summary())
     print(f"written to {verification_path(args.config)}")
     return 0 if result.ok else 1
@@ -234,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     from causalmix.data import DEFAULT_TEST_CAP
     from causalmix.model import DEFAULT_MODEL
     from causalmix.runs import METHODS
+    from causalmix.verify import DEFAULT_BUDGET_S
 
     parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
                                      "fine-tuning tabular foundation models. Errors print one short message "
@@ -317,11 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--out", default=None, help="its results folder (default: the configuration's out_dir)")
     pub.set_defaults(func=_cmd_publish)
 
-    ver = sub.add_parser("verify", help="recompute a sample of a published study's runs and compare (exit 1 if "
-                         "any metric differs by more than 1e-6)", allow_abbrev=False)
+    ver = sub.add_parser("verify", help="check every published record against its curve, recompute a sample of the "
+                         "runs and compare their curves (exit 1 if any metric differs by more than 1e-6)",
+                         allow_abbrev=False)
     ver.add_argument("config", help="configuration name or YAML path, e.g. standard")
-    ver.add_argument("--runs", type=int, default=32, help="runs to recompute (default %(default)s; every method "
-                     "and dataset is in the sample)")
+    ver.add_argument("--runs", type=int, default=32, help="runs to recompute (default %(default)s; every part, method, "
+                     "ablation variant, dataset, training size and domain is in the sample when the budget allows)")
+    ver.add_argument("--budget", type=float, default=DEFAULT_BUDGET_S, help="the sample's cost cap in seconds of the "
+                     "runs' recorded time (default %(default)s: about 3 minutes at --jobs 2; 0: no cap)")
+    ver.add_argument("--all", action="store_true", help="recompute every run (a full audit: hours; resumable, in "
+                     "results/<name>-verify-all/)")
     ver.add_argument("--seed", type=int, default=0, help="seed of the sample (default %(default)s)")
     ver.add_argument("--jobs", type=int, default=2, help="parallel processes (default %(default)s)")
     ver.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,6 +89,22 @@ def ensemble_size(clf, n_features: int, minimum: int) -> int:
     return minimum if not cap else max(minimum, math.ceil(n_features / cap))
 
 
+#: Test-only hook: a relative noise level put on every predicted probability, as another CPU's float
+#: rounding would (``tests/test_verify.py`` shows it cannot change a verification's outcome).
+OUTPUT_NOISE_ENV = "CAUSALMIX_TEST_OUTPUT_NOISE"
+
+
+def _with_float_noise(proba: np.ndarray, X_query: np.ndarray, level: float) -> np.ndarray:
+    """``proba`` times ``1 + level * u`` (u in [-1, 1]), renormalised; u is a function of the row's
+    feature values and the class, so identical rows stay identical, as on a real CPU."""
+    bits = np.ascontiguousarray(np.nan_to_num(X_query.astype(np.float64))).view(np.uint64)
+    mixed = (bits * np.uint64(0x9E3779B97F4A7C15)).sum(axis=1, dtype=np.uint64)
+    classes = np.arange(1, proba.shape[1] + 1, dtype=np.uint64) * np.uint64(0xBF58476D1CE4E5B9)
+    u = ((mixed[:, None] ^ classes[None, :]) >> np.uint64(11)).astype(np.float64) / 2.0**53 * 2 - 1
+    noisy = proba * (1 + level * u)
+    return noisy / noisy.sum(axis=1, keepdims=True)
+
+
 class ContextEvaluator:
     """tabpfn's preprocessing fitted on the context once; any query set scored against it.
 
@@ -140,4 +157,6 @@ class ContextEvaluator:
         if len(X_query) == 0:
             return np.zeros((0, clf.n_classes_))
         parts = [clf.predict_proba(X_query[i : i + self.chunk_rows]) for i in range(0, len(X_query), self.chunk_rows)]
-        return np.concatenate(parts).astype(np.float64)
+        proba = np.concatenate(parts).astype(np.float64)
+        noise = os.environ.get(OUTPUT_NOISE_ENV)
+        return proba if not noise else _with_float_noise(proba, X_query, float(noise))

@@ -57,7 +57,6 @@ __all__ = [
     "run_sweep",
     "plan_sweep",
     "SweepPlan",
-    "code_hash_summary",
     "warning_summary",
     "write_record",
 ]
@@ -455,18 +454,6 @@ def warning_summary(records: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["category", "message", "runs", "count"])
     frame = pd.DataFrame(rows).groupby(["category", "message"]).agg(runs=("run_id", "nunique"), count=("count", "sum"))
     return frame.reset_index().sort_values(["count", "category"], ascending=[False, True], ignore_index=True)
-
-
-def code_hash_summary(records: pd.DataFrame) -> tuple[pd.Series, str | None]:
-    """Records per result-code hash, and a warning text when more than one code made them."""
-    counts = records["code_hash"].fillna("unknown").replace("", "unknown").value_counts() if "code_hash" in records \
-        else pd.Series({"unknown": len(records)})
-    note = None
-    if len(counts) > 1:
-        note = (f"these {len(records)} records come from {len(counts)} versions of the result-determining code "
-                f"({', '.join(f'{h}: {n}' for h, n in counts.items())}); compare them with care or rerun the sweep "
-                f"in a fresh folder")
-    return counts.rename("records"), note
 
 
 def main_entry() -> None:  # pragma: no cover - convenience for `python -m causalmix.experiment CONFIG`

@@ -75,6 +75,54 @@ def package_versions() -> dict[str, str]:
     return {"python": platform.python_version(), **_versions(("causalmix", *RESULT_PACKAGES))}
 
 
+#: CPU flags that decide which float kernels torch and oneDNN pick (and so the last bits of a result).
+ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_tile")
+
+
+def _cpuinfo() -> dict[str, str]:
+    info: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    return info
+
+
+@functools.cache
+def machine(device: str = "cpu") -> dict[str, object]:
+    """What decides a run's last bits on this machine: CPU model and vendor, the instruction sets
+    it offers and the one torch dispatches to, oneDNN's version, thread counts, GPU.
+
+    >>> sorted(machine())[:3]
+    ['cores', 'cpu', 'cpu_flags']
+    """
+    import torch
+
+    cpu = _cpuinfo()
+    flags = set(cpu.get("flags", "").split())
+    onednn = next((line.split("v", 1)[-1].split()[0] for line in torch.__config__.show().splitlines()
+                   if "MKL-DNN" in line or "oneDNN" in line), "unknown")
+    info: dict[str, object] = {
+        "cpu": cpu.get("model name") or platform.processor() or platform.machine(),
+        "vendor": cpu.get("vendor_id", "unknown"),
+        "cores": os.cpu_count(),
+        "cpu_flags": [f for f in ISA_FLAGS if f in flags],
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "onednn": onednn,
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }
+    if device.startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
 @functools.cache
 def hardware(device: str = "cpu") -> str:
     """``"<CPU model>, <n> cores[, GPU <name>]"``."""

@@ -6,7 +6,7 @@ An expensive configuration (``standard``) is run once and published under ``publ
   ``"main"`` for the configuration's grid, ``"extra"`` for other runs of its folder such as the
   low-resource extension of notebook 02, ``"ablation"`` for notebook 07's sweep);
 - ``curves.csv.gz`` — the fine-tuning curve of every successful run (``run_id``, ``part``, ``step``, ...);
-- ``provenance.json`` — configuration, result-code hash, git commit, model and dataset sha256,
+- ``provenance.json`` — configuration, result version (and result-code hash), git commit, model and dataset sha256,
   package versions, hardware, compute and wall time, and the sha256 of both tables.
 
 The book reads these tables (:func:`load_published`) instead of recomputing them, and
@@ -121,7 +121,7 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
     from causalmix.experiment import expand_config
     from causalmix.report import ablation_config, load_config, resolve_config, results_dir
     from causalmix.reproduce import notebook_parameters
-    from causalmix.runs import result_code_hash
+    from causalmix.runs import RESULT_VERSION, result_code_hash
 
     cfg = load_config(config)
     where = results_dir(config, out_dir)
@@ -158,7 +158,8 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
         "settings": cfg,
         "published_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "published_from_commit": git_commit(),
-        "result_code_hash": unique("code_hash"),
+        "result_version": sorted({int(v) for v in records["result_version"].dropna()}) or [RESULT_VERSION],
+        "result_code_hash": unique("code_hash"),  # the source of the result modules: provenance only
         "result_code_hash_at_publication": result_code_hash(),
         "run_commits": unique("git_commit"),
         "model": cfg["model"],

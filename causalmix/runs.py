@@ -3,19 +3,21 @@
 A *run* is (dataset, n_train, n_val, split seed, method, model, hyper-parameters[, domain]) and
 gives a :class:`RunRecord`: the fine-tuning result, what the run warned about, and provenance.
 
-**Run identity** (SPEC: a run is identified by everything that determines its numbers). The
+**Run identity** (SPEC: a run is identified by its inputs and a declared result version). The
 ``config_hash`` behind every run id is the sha256 of
 
 - the run spec (minus the device, which does not change the question);
 - the data file's sha256 and the model weights' sha256 (``tabpfn-v2`` resolved to its file);
 - the fine-tuning learning rate the model recommends when the spec sets none;
-- :func:`result_code_hash`: the source of the modules that compute results (:data:`RESULT_MODULES`:
-  data, model, evaluation, seeds, generators, SCM, fine-tuning, metrics and this module; not the
-  sweep runner, the report or the CLI);
 - :func:`causalmix.provenance.result_versions`: the versions of torch, tabpfn, DoWhy,
-  causal-learn, scikit-learn, imbalanced-learn, numpy and pandas.
+  causal-learn, scikit-learn, imbalanced-learn, numpy and pandas;
+- :data:`RESULT_VERSION`, an integer bumped by hand whenever a change is *meant* to move numbers.
 
-So a record made by other code, data, weights or packages is never reused silently.
+The code itself is not part of the identity: a refactor keeps every run id, so records, resumed
+sweeps and published studies survive it. What guards the numbers is the golden test
+(``tests/test_golden.py``): it recomputes cheap published runs and fails when a number moves
+without a version bump. The source hash (:func:`result_code_hash`) is still stored in every
+record, as provenance.
 
 >>> RunSpec(dataset="adult", n_train=128, seed=0, method="smote").run_id   # doctest: +SKIP
 'adult-smote-n128-s0-...'
@@ -50,8 +52,8 @@ from causalmix.provenance import file_sha256, git_commit, hardware, package_vers
 from causalmix.metrics import majority_accuracy
 
 __all__ = [
-    "METHODS", "RESULT_MODULES", "RunRecord", "RunSpec", "capture_warnings", "execute_run", "result_code_hash",
-    "write_record",
+    "METHODS", "RESULT_MODULES", "RESULT_VERSION", "RunRecord", "RunSpec", "capture_warnings", "execute_run",
+    "result_code_hash", "write_record",
 ]
 
 #: method -> generator registry name (``None``: no synthetic rows). ``pretrained`` takes no steps.
@@ -67,7 +69,15 @@ METHODS: dict[str, str | None] = {
     "tabebm": "tabebm",
 }
 
-#: Modules whose source determines a run's numbers (hashed into every run id).
+#: The version of what a run computes, part of every run id. Bump it in the commit that changes a
+#: number on purpose (a new default, a fixed bug in a metric, another selection rule), never for a
+#: refactor; the golden test (``tests/test_golden.py``) fails until you do, and the published
+#: studies then need re-publishing (or a re-derivation, when their curves suffice, as for 1).
+#: History: 1 = tie-proof selection and patience (:mod:`causalmix.selection`), replacing the
+#: code-hash identity of the first published study.
+RESULT_VERSION = 1
+
+#: Modules whose source determines a run's numbers (their hash is recorded as provenance).
 RESULT_MODULES = ("data", "model", "evaluation", "seeds", "generators", "scm", "tabebm", "finetuning", "metrics",
                   "runs")
 
@@ -209,8 +219,8 @@ class RunSpec:
         d["model_sha256"] = model_fingerprint(self.model)
         if self.finetune.get("learning_rate") is None:
             d["model_learning_rate"] = recommended_learning_rate(self.model)
-        d["code"] = result_code_hash()
         d["versions"] = result_versions()
+        d["result_version"] = RESULT_VERSION
         return d
 
     @property
@@ -266,7 +276,8 @@ class RunRecord:
     n_features_used: int | None = None
     wall_time_s: float = math.nan
     config_hash: str = ""
-    code_hash: str = ""
+    result_version: int | None = None
+    code_hash: str = ""  # the source hash of RESULT_MODULES: provenance, not identity
     dataset_sha256: str | None = None
     model_sha256: str | None = None
     git_commit: str = "unknown"
@@ -480,7 +491,7 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
         run_id=spec._run_id(config_hash), dataset=spec.name, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
         method=spec.method, variant=spec.variant, model=spec.model, domain=None, config_hash=config_hash,
         attempts=attempts,
-        code_hash=identity["code"], dataset_sha256=identity["dataset_sha256"],
+        result_version=RESULT_VERSION, code_hash=result_code_hash(), dataset_sha256=identity["dataset_sha256"],
         model_sha256=identity["model_sha256"], git_commit=git_commit(), versions=package_versions(),
         spec=spec.to_dict(),
     )

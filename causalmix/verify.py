@@ -1,21 +1,30 @@
-"""Re-verify a published study: recompute a seeded, stratified sample of its runs and compare.
+"""Re-verify a published study: check every record against its curve, recompute a sample of runs and compare.
 
-:func:`sample_runs` draws the sample from the published main grid: every method, dataset,
-training size and domain (shift) at least once, then random runs up to ``n_runs``; within each
-stratum a run is drawn at random from its cheaper half by recorded wall time, so that the check
-fits in minutes on 2 cores.
-:func:`verify` recomputes those runs from scratch with the current code (their recorded spec:
-dataset, split, seed, method, model, settings) and compares every metric of their records:
+Three checks, from cheapest to dearest:
 
-- ``identical``: every metric bit for bit (expected on the same kind of CPU and software);
-- ``noise``: the largest difference is at most ``tolerance`` (1e-6): numerical noise;
-- ``differs``: a larger difference, or another best step — the run is named and the check fails.
+1. **Every record follows from its curve.** The selected step, the stopping point and the metrics
+   of a record are a pure function of its published curve (:mod:`causalmix.rederive`); every
+   successful run of every part (grid, extension, ablations) is checked, in seconds.
+2. **A sample is recomputed from scratch** (:func:`sample_runs`): drawn from *all* published
+   runs, stratified (every part, method or ablation variant, dataset, training size and domain
+   first), seeded, and cost-aware without excluding anything: a run is drawn with probability
+   inversely proportional to its recorded time, under a budget of recorded seconds. Every run can
+   be drawn; :func:`draw_probabilities` says how likely a given run is. ``all_runs=True``
+   (``causalmix verify NAME --all``) recomputes every run instead, resumably.
+3. **Whole curves are compared**, not only the final metrics: every metric at every evaluated
+   step, within :data:`TOLERANCE` (1e-6, the selection rule's ε):
 
-It also says whether the result-determining code changed since publication (another result-code
-hash): then a failing check means the study must be re-published. The outcome is written to
-``results/<name>-verify/verification.json``, which the book's benchmark page shows.
+   - ``identical``: bit for bit (expected on the same kind of CPU and software);
+   - ``noise``: the largest difference is at most ``TOLERANCE`` (another CPU's float rounding);
+   - ``differs``: a larger difference, other steps, or another selected step — named with the
+     metric and the step; the check fails.
 
-    causalmix verify standard --jobs 2
+Since selection is tie-proof (:mod:`causalmix.selection`), curves that agree within the tolerance
+select the same step. The outcome is written to ``results/<name>-verify/verification.json``, which
+the book's landing and benchmark pages show, together with this machine and the publishing one.
+
+    causalmix verify standard --runs 32 --jobs 2
+    causalmix verify standard --all            # every run; resumable
 """
 
 from __future__ import annotations
@@ -32,92 +41,137 @@ import numpy as np
 import pandas as pd
 
 from causalmix.provenance import REPO_ROOT
+from causalmix.rederive import CURVE_METRICS, inconsistent_records
 from causalmix.runs import _METRIC_FIELDS, RunSpec, dataset_fingerprint
+from causalmix.selection import EPSILON
 
-__all__ = ["Verification", "sample_runs", "verification_path", "verify"]
+__all__ = ["DEFAULT_BUDGET_S", "Verification", "compare_curves", "draw_probabilities", "sample_runs",
+           "verification_path", "verify"]
 
-TOLERANCE = 1e-6
+TOLERANCE = EPSILON
 VERIFY_ROOT = REPO_ROOT / "results"  # machine-local: git-ignored like every results folder
 COMPARED = (*_METRIC_FIELDS, "best_step", "n_steps")
+#: Recorded seconds (on the publishing machine) a sample may cost: about 3 minutes at --jobs 2.
+DEFAULT_BUDGET_S = 360.0
+STRATA = ("part", "arm", "dataset", "n_train", "domain")
 
 
-def sample_runs(records: pd.DataFrame, n_runs: int = 32, seed: int = 0) -> pd.DataFrame:
-    """A stratified random sample of successful runs: one per method, then one per dataset, training
-    size and domain (shift) not yet drawn, then random ones up to ``n_runs``; each from the cheaper
-    half (by ``wall_time_s``) of its stratum, so the expensive generators (TabEBM) are verified on
-    their cheapest splits.
+def _arm(records: pd.DataFrame) -> pd.Series:
+    """A run's method, or its ablation variant."""
+    return records["variant"].fillna(records["method"]) if "variant" in records else records["method"]
+
+
+def sample_runs(records: pd.DataFrame, n_runs: int = 32, seed: int = 0,
+                budget_s: float = DEFAULT_BUDGET_S) -> pd.DataFrame:
+    """A seeded, stratified, cost-aware sample of the successful runs (module docstring).
+
+    First one run for every value of :data:`STRATA` not yet in the sample (part, method or variant,
+    dataset, training size, domain; values in a seeded order), then random runs up to ``n_runs``.
+    Each draw picks among the runs that still fit the budget, with probability proportional to
+    ``1 / recorded seconds``; a stratum none of whose runs fits is skipped.
 
     >>> recs = pd.DataFrame({"run_id": [f"r{i}" for i in range(12)], "status": "ok",
     ...                      "method": ["a", "b", "c"] * 4, "dataset": ["x"] * 6 + ["y"] * 6,
-    ...                      "wall_time_s": np.arange(12.0)})
-    >>> s = sample_runs(recs, n_runs=4, seed=0)
+    ...                      "wall_time_s": np.arange(1.0, 13.0)})
+    >>> s = sample_runs(recs, n_runs=4, seed=0, budget_s=1e9)
     >>> len(s), sorted(set(s["method"])) == ["a", "b", "c"], sorted(set(s["dataset"]))
     (4, True, ['x', 'y'])
+    >>> float(sample_runs(recs, n_runs=12, seed=0, budget_s=20)["wall_time_s"].sum()) <= 20
+    True
     """
-    ok = records[records["status"] == "ok"]
+    ok = records[records["status"] == "ok"].drop_duplicates("run_id").reset_index(drop=True)
     if ok.empty:
         raise ValueError("No successful runs to sample from.")
+    ok = ok.assign(arm=_arm(ok))
+    cost = ok["wall_time_s"].fillna(ok["wall_time_s"].median()).clip(lower=1.0).to_numpy()
     rng = np.random.default_rng(seed)
-    picked: list[str] = []
+    picked = np.zeros(len(ok), bool)
+    left = float(budget_s)
 
-    def draw(stratum: pd.DataFrame) -> None:
-        stratum = stratum[~stratum["run_id"].isin(picked)]
-        if stratum.empty:
-            return
-        cheap = stratum[stratum["wall_time_s"] <= stratum["wall_time_s"].median()]
-        pool = sorted((cheap if len(cheap) else stratum)["run_id"])
-        picked.append(pool[rng.integers(len(pool))])
+    def draw(mask: np.ndarray) -> None:
+        nonlocal left
+        fits = mask & ~picked & (cost <= left)
+        if fits.any():
+            weights = np.where(fits, 1.0 / cost, 0.0)
+            i = int(rng.choice(len(ok), p=weights / weights.sum()))
+            picked[i], left = True, left - cost[i]
 
-    for column in ("method", "dataset", "n_train", "domain"):
+    for column in STRATA:
         if column not in ok:
             continue
-        values = ok[column].map(str)
-        for value in sorted(values.unique()):
-            if not values[ok["run_id"].isin(picked)].eq(value).any():
-                draw(ok[values == value])
-    rest = ok[~ok["run_id"].isin(picked) & (ok["wall_time_s"] <= ok["wall_time_s"].median())]
-    extra = max(0, n_runs - len(picked))
-    if extra and len(rest):
-        picked += list(rng.choice(sorted(rest["run_id"]), size=min(extra, len(rest)), replace=False))
-    return ok.set_index("run_id").loc[picked].reset_index()
+        values = ok[column].map(str).to_numpy()
+        for value in rng.permutation(sorted(set(values))):
+            if not (picked & (values == value)).any():
+                draw(values == value)
+    while picked.sum() < n_runs and (~picked & (cost <= left)).any():
+        draw(np.ones(len(ok), bool))
+    return ok[picked].drop(columns="arm").reset_index(drop=True)
+
+
+def draw_probabilities(records: pd.DataFrame, *, n_runs: int = 32, budget_s: float = DEFAULT_BUDGET_S,
+                       seeds: range = range(200)) -> pd.Series:
+    """For each successful run, the share of sample seeds whose :func:`sample_runs` draws it: the
+    probability that one tampered run is recomputed by a check with a random seed."""
+    ok = records[records["status"] == "ok"].drop_duplicates("run_id")
+    counts = pd.Series(0, index=ok["run_id"], dtype=float)
+    for seed in seeds:
+        counts[sample_runs(ok, n_runs=n_runs, seed=seed, budget_s=budget_s)["run_id"]] += 1
+    return counts / len(seeds)
 
 
 @dataclasses.dataclass(frozen=True)
 class Verification:
-    """The outcome of :func:`verify`: one row per recomputed run in ``runs``."""
+    """The outcome of :func:`verify`: one row per checked run in ``runs`` (``check``: ``"curve"``
+    for a record that does not follow from its curve, ``"recomputed"`` for a recomputed run)."""
 
     configuration: str
-    runs: pd.DataFrame  # run_id, dataset, method, n_train, seed, max_abs_diff, outcome
+    runs: pd.DataFrame  # run_id, part, dataset, method, n_train, seed, check, max_abs_diff, outcome, detail
+    n_records_checked: int  # records checked against their curves (every successful run)
     published_sha256: str  # of the runs table checked (a re-publication makes the check stale)
-    published_code: tuple[str, ...]
-    current_code: str
+    published_versions: tuple[int, ...]
+    current_version: int
     machine: str
+    machine_details: dict[str, Any]
+    published_machines: tuple[str, ...]
     date: str
     seconds: float
+    mode: str = "sample"  # or "all"
+    budget_s: float | None = DEFAULT_BUDGET_S
     tolerance: float = TOLERANCE
 
     @property
     def counts(self) -> dict[str, int]:
-        return {k: int((self.runs["outcome"] == k).sum()) for k in ("identical", "noise", "differs")}
+        recomputed = self.runs[self.runs["check"] == "recomputed"]
+        return {k: int((recomputed["outcome"] == k).sum()) for k in ("identical", "noise", "differs")}
+
+    @property
+    def n_inconsistent(self) -> int:
+        return int((self.runs["check"] == "curve").sum())
 
     @property
     def ok(self) -> bool:
-        return self.counts["differs"] == 0
+        return self.counts["differs"] == 0 and self.n_inconsistent == 0
 
     @property
-    def code_changed(self) -> bool:
-        return self.current_code not in self.published_code
+    def version_changed(self) -> bool:
+        return self.current_version not in self.published_versions
+
+    @property
+    def failed_runs(self) -> list[str]:
+        return list(self.runs.loc[self.runs["outcome"] == "differs", "run_id"])
 
     def summary(self) -> str:
         c = self.counts
-        text = (f"Re-verified {len(self.runs)} published runs of {self.configuration!r} from scratch on {self.machine} "
-                f"({self.date}, {self.seconds / 60:.1f} min): {c['identical']} identical, {c['noise']} within "
-                f"{self.tolerance:g} (numerical noise), {c['differs']} different.")
-        if self.code_changed:
-            text += (f" The result-determining code changed since publication (published {', '.join(self.published_code)}, "
-                     f"now {self.current_code})" + ("; its numbers still match." if self.ok else
-                                                    "; re-publish the study (`make reproduce FRESH=1`, then "
-                                                    "`causalmix publish`)."))
+        text = (f"Checked all {self.n_records_checked} successful records of {self.configuration!r} against their "
+                f"curves: {self.n_inconsistent} inconsistent. Recomputed {sum(c.values())} runs from scratch on "
+                f"{self.machine} ({self.date}, {self.seconds / 60:.1f} min) and compared their whole curves: "
+                f"{c['identical']} identical, {c['noise']} within {self.tolerance:g} (numerical noise), "
+                f"{c['differs']} different.")
+        if self.version_changed:
+            text += (f" The result version changed since publication (published {self.published_versions}, now "
+                     f"{self.current_version})" + ("; its numbers still match." if self.ok else
+                                                   "; re-publish the study (`make reproduce FRESH=1`, then "
+                                                   "`causalmix publish`)."))
         if not self.ok:
             bad = self.runs[self.runs["outcome"] == "differs"]
             text += " Different: " + ", ".join(f"{r.run_id} ({r.detail})" for r in bad.itertuples()) + "."
@@ -126,7 +180,8 @@ class Verification:
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "runs"}
         d["runs"] = json.loads(self.runs.to_json(orient="records"))
-        return {**d, "counts": self.counts, "ok": self.ok, "code_changed": self.code_changed, "summary": self.summary()}
+        return {**d, "counts": self.counts, "n_inconsistent": self.n_inconsistent, "ok": self.ok,
+                "version_changed": self.version_changed, "failed_runs": self.failed_runs, "summary": self.summary()}
 
 
 def verification_path(config: str | Path) -> Path:
@@ -136,13 +191,15 @@ def verification_path(config: str | Path) -> Path:
     return VERIFY_ROOT / f"{load_config(config)['name']}-verify" / "verification.json"
 
 
+def _number(v: Any) -> float:
+    return math.nan if v is None or (isinstance(v, str) and not v) else float(v)
+
+
 def _compare(published: pd.Series, recomputed: dict[str, Any]) -> tuple[float, str, str]:
-    """(largest absolute metric difference, outcome, detail)."""
+    """The record's fields: (largest absolute metric difference, outcome, detail)."""
     worst, where = 0.0, ""
     for field in COMPARED:
-        a, b = published.get(field), recomputed.get(field)
-        a = math.nan if a is None or (isinstance(a, str) and not a) else float(a)
-        b = math.nan if b is None else float(b)
+        a, b = _number(published.get(field)), _number(recomputed.get(field))
         if math.isnan(a) and math.isnan(b):
             continue
         diff = math.inf if math.isnan(a) or math.isnan(b) else abs(a - b)
@@ -150,8 +207,38 @@ def _compare(published: pd.Series, recomputed: dict[str, Any]) -> tuple[float, s
             return diff, "differs", f"{field} {a:g} published, {b:g} now"
         if diff > worst:
             worst, where = diff, f"{field} {a:.6g} published, {b:.6g} now"
-    outcome = "identical" if worst == 0 else ("noise" if worst <= TOLERANCE else "differs")
-    return worst, outcome, where
+    return worst, _outcome(worst), where
+
+
+def _outcome(worst: float) -> str:
+    return "identical" if worst == 0 else ("noise" if worst <= TOLERANCE else "differs")
+
+
+def compare_curves(published: pd.DataFrame, recomputed: pd.DataFrame) -> tuple[float, str, str]:
+    """Two curves of one run: (largest absolute metric difference, outcome, detail naming the
+    metric and the step).
+
+    >>> a = pd.DataFrame({"step": [0, 2], "val_roc_auc": [0.7, 0.8]})
+    >>> compare_curves(a, a.assign(val_roc_auc=[0.7, 0.8 + 1e-7]))[1:]
+    ('noise', 'val_roc_auc at step 2: 0.8 published, 0.8 now')
+    >>> compare_curves(a, a.iloc[:1])[1]
+    'differs'
+    """
+    steps_a, steps_b = list(published["step"]), list(recomputed["step"])
+    if steps_a != steps_b:
+        return math.inf, "differs", f"evaluated steps {steps_a} published, {steps_b} now"
+    worst, where = 0.0, ""
+    for col in CURVE_METRICS:
+        if col not in published and col not in recomputed:
+            continue
+        a = published[col].to_numpy(float) if col in published else np.full(len(steps_a), np.nan)
+        b = recomputed[col].to_numpy(float) if col in recomputed else np.full(len(steps_b), np.nan)
+        diff = np.where(np.isnan(a) & np.isnan(b), 0.0, np.abs(a - b))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        i = int(np.argmax(diff))
+        if diff[i] > worst:
+            worst, where = float(diff[i]), f"{col} at step {steps_a[i]}: {a[i]:.6g} published, {b[i]:.6g} now"
+    return worst, _outcome(worst), where
 
 
 def _other_inputs(published: pd.Series, recomputed: dict[str, Any]) -> str:
@@ -183,67 +270,118 @@ def _check_datasets(sample: pd.DataFrame) -> None:
                          "without the check (VERIFY_RUNS=0).")
 
 
-def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2, progress: bool = True) -> Verification:
-    """Recompute a sample (:func:`sample_runs`) of the published study and compare (module docstring).
+COLUMNS = ("run_id", "part", "dataset", "method", "n_train", "seed", "check", "max_abs_diff", "outcome", "detail")
 
-    Writes :func:`verification_path`; the recomputed records go beside it (replaced at every check).
-    """
+
+def _row(run_id: str, rec: pd.Series, check: str, diff: float, outcome: str, detail: str) -> dict[str, Any]:
+    return {"run_id": run_id, "part": rec.get("part", "main"), "dataset": rec["dataset"], "method": rec["method"],
+            "n_train": rec["n_train"], "seed": rec["seed"], "check": check, "max_abs_diff": diff, "outcome": outcome,
+            "detail": detail}
+
+
+def _recompute(sample: pd.DataFrame, out: Path, *, jobs: int, progress: bool, label: str) -> dict[str, tuple]:
+    """Run the sample's specs into ``out`` (runs already recorded there are kept); returns
+    published run id -> (record dict, curve) of what is recorded there now."""
     from tqdm.auto import tqdm
 
     from causalmix.experiment import run_local
-    from causalmix.provenance import file_sha256, hardware
-    from causalmix.publish import load_published, published_dir
-    from causalmix.report import load_config
-    from causalmix.runs import result_code_hash
 
-    cfg = load_config(config)
-    verification_path(config).unlink(missing_ok=True)  # an interrupted check must not leave the last one standing
-    published, _ = load_published(config, "main")
-    sample = sample_runs(published, n_runs=n_runs, seed=seed)
-    _check_datasets(sample)
+    specs = {row.run_id: RunSpec(**{**json.loads(row.spec), "device": "cpu"}) for row in sample.itertuples()}
+    records = out / "records"
+    todo = [s for s in specs.values() if not _ok_record(records / f"{s.run_id}.json")]
+    bar = tqdm(total=len(specs), initial=len(specs) - len(todo), desc=label, unit="run", disable=not progress)
     try:
-        specs = {row.run_id: RunSpec(**{**json.loads(row.spec), "device": "cpu"}) for row in sample.itertuples()}
-    except TypeError as err:
-        raise ValueError(f"The published runs of {cfg['name']!r} were made by code whose run settings differ from "
-                         f"this code's ({err}); re-publish the study (`make reproduce FRESH=1`, then `causalmix publish`).") from err
-    out = verification_path(config).parent
-    shutil.rmtree(out / "records", ignore_errors=True)  # from scratch: no record of an earlier check is reused
-    shutil.rmtree(out / "generators", ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    recomputed: dict[str, dict[str, Any]] = {}
-    new_ids = {spec.run_id: old for old, spec in specs.items()}
-    bar = tqdm(total=len(specs), desc=f"verify {cfg['name']}", unit="run", disable=not progress)
-
-    def done(record) -> None:
-        if record is not None:
-            recomputed[new_ids[record.run_id]] = record.to_dict()
-        bar.update(1)
-
-    t0 = time.perf_counter()
-    try:
-        run_local(list(specs.values()), out, jobs=jobs, threads=1, device="cpu", on_record=done,
+        run_local(todo, out, jobs=jobs, threads=1, device="cpu", on_record=lambda record: bar.update(1),
                   on_lost=lambda spec, error: bar.update(1))
     finally:
         bar.close()
-    rows, by_id = [], published.set_index("run_id")
-    for row in sample.itertuples():
-        rec = recomputed.get(row.run_id)
-        if rec is None or rec.get("status") != "ok":
-            why = "not recomputed" if rec is None else f"failed now: {rec.get('error')}"
-            diff, outcome, detail = math.inf, "differs", why
-        else:
-            diff, outcome, detail = _compare(by_id.loc[row.run_id], rec)
-            inputs = _other_inputs(by_id.loc[row.run_id], rec)
-            if inputs and outcome != "identical":
-                detail = f"{detail}; {inputs}"
-        rows.append({"run_id": row.run_id, "dataset": row.dataset, "method": row.method, "n_train": row.n_train,
-                     "seed": row.seed, "max_abs_diff": diff, "outcome": outcome, "detail": detail})
+    found = {}
+    for published_id, spec in specs.items():
+        rec = _ok_record(records / f"{spec.run_id}.json", status=None)
+        if rec is not None:
+            curve_path = records / f"{spec.run_id}.curve.csv"
+            found[published_id] = (rec, pd.read_csv(curve_path) if curve_path.is_file() else None, spec.run_id)
+    return found
+
+
+def _ok_record(path: Path, status: str | None = "ok") -> dict[str, Any] | None:
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(rec, dict) or (status is not None and rec.get("status") != status):
+        return None
+    return rec
+
+
+def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2, all_runs: bool = False,
+           budget_s: float | None = DEFAULT_BUDGET_S, progress: bool = True) -> Verification:
+    """Check a published study (module docstring): every record against its curve, then a sample
+    (:func:`sample_runs`; ``all_runs``: every run) recomputed and compared curve by curve.
+
+    Writes :func:`verification_path`. A sample is recomputed from scratch each time (its folder is
+    emptied); ``all_runs`` keeps what an interrupted full check already recomputed
+    (``results/<name>-verify-all/``), so it resumes.
+    """
+    from causalmix.provenance import file_sha256, hardware, machine
+    from causalmix.publish import load_published, published_dir
+    from causalmix.report import load_config
+    from causalmix.runs import RESULT_VERSION
+
+    cfg = load_config(config)
+    verification_path(config).unlink(missing_ok=True)  # an interrupted check must not leave the last one standing
+    published, curves = load_published(config, ("main", "extra", "ablation"))
+    published = published.drop_duplicates("run_id").reset_index(drop=True)  # an ablation baseline is a grid run
+    t0 = time.perf_counter()
+    by_id = published.set_index("run_id")
+    rows = [_row(bad.run_id, by_id.loc[bad.run_id], "curve", math.inf, "differs",
+                 f"record does not follow from its curve: {bad.detail}")
+            for bad in inconsistent_records(published, curves).itertuples()]
+    ok = published[published["status"] == "ok"]
+    sample = ok if all_runs else sample_runs(published, n_runs=n_runs, seed=seed,
+                                             budget_s=math.inf if budget_s is None else budget_s)
+    _check_datasets(sample)
+    out = verification_path(config).parent
+    if all_runs:
+        out = out.with_name(out.name + "-all")
+    else:
+        shutil.rmtree(out / "records", ignore_errors=True)  # from scratch: no record of an earlier check is reused
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        found = _recompute(sample, out, jobs=jobs, progress=progress, label=f"verify {cfg['name']}")
+    except TypeError as err:
+        raise ValueError(f"The published runs of {cfg['name']!r} were made by code whose run settings differ from "
+                         f"this code's ({err}); re-publish the study (`make reproduce FRESH=1`, then "
+                         "`causalmix publish`).") from err
+    published_curves = {k: c.sort_values("step") for k, c in curves.drop_duplicates(["run_id", "step"]).groupby("run_id")}
+    for run_id in sample["run_id"]:
+        pub = by_id.loc[run_id]
+        got = found.get(run_id)
+        if got is None or got[0].get("status") != "ok":
+            why = "not recomputed" if got is None else f"failed now: {got[0].get('error')}"
+            rows.append(_row(run_id, pub, "recomputed", math.inf, "differs", why))
+            continue
+        new, curve, new_id = got
+        checks = [_compare(pub, new)]
+        if curve is not None:
+            checks.append(compare_curves(published_curves[run_id], curve))
+        diff, outcome, detail = max(checks, key=lambda c: (c[1] == "differs", c[0]))
+        inputs = _other_inputs(pub, new)
+        if new_id != run_id and not inputs:
+            inputs = f"its run id is {new_id} here (other package versions?)"
+        if inputs and outcome != "identical":
+            detail = f"{detail}; {inputs}"
+        rows.append(_row(run_id, pub, "recomputed", diff, outcome, detail))
+    versions = published["result_version"].dropna() if "result_version" in published else pd.Series(dtype=float)
     result = Verification(
-        configuration=cfg["name"], runs=pd.DataFrame(rows),
-        published_sha256=file_sha256(published_dir(config) / "runs.csv.gz"),
-        published_code=tuple(sorted({str(h) for h in published["code_hash"].dropna()})),
-        current_code=result_code_hash(), machine=hardware("cpu"), date=time.strftime("%Y-%m-%d %H:%M %Z"),
-        seconds=round(time.perf_counter() - t0, 1),
+        configuration=cfg["name"], runs=pd.DataFrame(rows, columns=list(COLUMNS)),
+        n_records_checked=len(ok), published_sha256=file_sha256(published_dir(config) / "runs.csv.gz"),
+        published_versions=tuple(sorted({int(v) for v in versions})), current_version=RESULT_VERSION,
+        machine=hardware("cpu"), machine_details=machine("cpu"),
+        published_machines=tuple(sorted({str(h) for h in published["hardware"].dropna()})),
+        date=time.strftime("%Y-%m-%d %H:%M %Z"), seconds=round(time.perf_counter() - t0, 1),
+        mode="all" if all_runs else "sample", budget_s=None if all_runs else budget_s,
     )
+    verification_path(config).parent.mkdir(parents=True, exist_ok=True)
     verification_path(config).write_text(json.dumps(result.to_dict(), indent=1, default=str) + "\n")
     return result

@@ -72,6 +72,7 @@ from causalmix.report.records import (  # noqa: F401
     ok_runs,
     provenance,
     published_text,
+    result_version_counts,
     resolve_config,
     results_dir,
     sweep_overview,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def results_dir(config: str | Path, out_dir: str | Path | None = None) -> Path:
 def load_results(config: str | Path, out_dir: str | Path | None = None, *,
                  current: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(records, curves)`` of a finished sweep (see :mod:`causalmix.experiment`); with ``current``
-    only the records the configuration's model, weights and result code make now
+    only the records the configuration's model, weights and result version make now
     (:func:`current_records`: a folder can also hold records of an earlier model or code).
     A published configuration without an explicit ``out_dir`` gives its published records
     (:func:`causalmix.publish.load_published`, whatever code made them: :mod:`causalmix.verify`
@@ -68,12 +69,14 @@ def load_results(config: str | Path, out_dir: str | Path | None = None, *,
 
 
 def current_records(records: pd.DataFrame, model: str) -> pd.DataFrame:
-    """The records made by ``model``'s current weights (sha256) and the current result code: the
-    only ones a page may mix (run ids cover the rest of what determines a run)."""
+    """The records made by ``model``'s current weights (sha256) and the current result version
+    (:data:`causalmix.runs.RESULT_VERSION`): the only ones a page may mix (run ids cover the rest of
+    what determines a run)."""
     from causalmix.model import model_fingerprint
-    from causalmix.runs import result_code_hash
+    from causalmix.runs import RESULT_VERSION
 
-    keep = (records["model"] == str(model)) & (records["code_hash"] == result_code_hash())
+    version = records["result_version"] if "result_version" in records else pd.Series(math.nan, index=records.index)
+    keep = (records["model"] == str(model)) & (version == RESULT_VERSION)
     if "model_sha256" in records:
         sha = model_fingerprint(model)
         keep &= records["model_sha256"].fillna(sha) == sha
@@ -142,19 +145,31 @@ class Provenance:
     datasets: tuple[str, ...]
     n_runs: int
     commits: tuple[str, ...]
-    code_hashes: dict[str, int] = dataclasses.field(default_factory=dict)  # result-code hash -> records
+    result_versions: dict[str, int] = dataclasses.field(default_factory=dict)  # result version -> records
 
     def caption(self, max_datasets: int = 6) -> str:
         names = ", ".join(self.datasets[:max_datasets]) + (", …" if len(self.datasets) > max_datasets else "")
         commits = ", ".join(self.commits) or "unknown"
-        code = ", ".join(f"{h}" + (f" ({n} runs)" if len(self.code_hashes) > 1 else "")
-                         for h, n in self.code_hashes.items()) or "unknown"
-        mixed = " · WARNING: records of several code versions" if len(self.code_hashes) > 1 else ""
+        version = ", ".join(f"{v}" + (f" ({n} runs)" if len(self.result_versions) > 1 else "")
+                            for v, n in self.result_versions.items()) or "unknown"
+        mixed = " · WARNING: records of several result versions" if len(self.result_versions) > 1 else ""
         return (
             f"configuration {self.config} · model {', '.join(self.models) or 'unknown'} · "
             f"{len(self.datasets)} dataset{'s' if len(self.datasets) != 1 else ''} ({names}) · "
-            f"{self.n_runs} run{'s' if self.n_runs != 1 else ''} · git {commits} · result code {code}{mixed}"
+            f"{self.n_runs} run{'s' if self.n_runs != 1 else ''} · git {commits} · result version {version}{mixed}"
         )
+
+
+def result_version_counts(records: pd.DataFrame) -> dict[str, int]:
+    """Records per result version (``"unknown"``: records made before versions were recorded).
+
+    >>> result_version_counts(pd.DataFrame({"result_version": [1, 1, None]}))
+    {'1': 2, 'unknown': 1}
+    """
+    if "result_version" not in records:
+        return {"unknown": len(records)} if len(records) else {}
+    versions = records["result_version"].map(lambda v: "unknown" if pd.isna(v) or v == "" else str(int(v)))
+    return {str(k): int(n) for k, n in versions.value_counts().items()}
 
 
 def provenance(records: pd.DataFrame, *, config: str) -> Provenance:
@@ -171,7 +186,7 @@ def provenance(records: pd.DataFrame, *, config: str) -> Provenance:
         datasets=unique("dataset"),
         n_runs=int(records["run_id"].nunique()) if "run_id" in records else len(records),
         commits=commits or (git_commit(short=True),),
-        code_hashes=(records["code_hash"].fillna("unknown").value_counts().to_dict() if "code_hash" in records else {}),
+        result_versions=result_version_counts(records),
     )
 
 
@@ -306,7 +321,7 @@ def published_text(config: str | Path) -> str:
             f"{runs['extra']['ok']} of the Adult low-resource extension, {runs['ablation']['ok']} of the ablations; "
             f"{sum(n['failed'] for n in runs.values())} failed — computed on {', '.join(prov['hardware'])} in "
             f"{duration(prov['compute_seconds'])} of compute{wall}, model `{prov['model']}` (sha256 "
-            f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result code {', '.join(prov['result_code_hash'])}, "
+            f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result version {', '.join(map(str, prov.get('result_version', ['unknown'])))}, "
             f"published {prov['published_at']} from commit {prov['published_from_commit'][:12]}.\n\n")
     check = _current_check(config)
     if check is None:
