@@ -104,7 +104,7 @@ def rederive_published(folder: str | Path, *, reason: str) -> dict[str, Any]:
     Refuses when a run's recorded inputs (dataset and weights sha256, package versions) are not
     this environment's: its new run id would then describe another run.
     """
-    from causalmix.provenance import file_sha256, result_versions
+    from causalmix.provenance import file_sha256, machine, result_versions
     from causalmix.runs import RESULT_VERSION, RunSpec, atomic_write
 
     folder = Path(folder)
@@ -138,6 +138,7 @@ def rederive_published(folder: str | Path, *, reason: str) -> dict[str, Any]:
     unique_changes = {c["run_id"]: c for c in changed}
     entry = {
         "at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": git_commit(),
+        "machine": machine(),
         "result_version": RESULT_VERSION, "what": reason, "recomputed_runs": 0,
         "selection_epsilon": EPSILON, "runs_with_other_selected_step": sum(
             c["best_step"][0] != c["best_step"][1] for c in unique_changes.values()),
