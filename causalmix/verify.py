@@ -315,12 +315,15 @@ def _ok_record(path: Path, status: str | None = "ok") -> dict[str, Any] | None:
 
 
 def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2, all_runs: bool = False,
-           budget_s: float | None = DEFAULT_BUDGET_S, progress: bool = True) -> Verification:
+           budget_s: float | None = DEFAULT_BUDGET_S, run_ids: list[str] | None = None,
+           out_dir: str | Path | None = None, progress: bool = True) -> Verification:
     """Check a published study (module docstring): every record against its curve, then a sample
-    (:func:`sample_runs`; ``all_runs``: every run) recomputed and compared curve by curve.
+    (:func:`sample_runs`; ``all_runs``: every run; ``run_ids``: these runs) recomputed and compared
+    curve by curve.
 
-    Writes :func:`verification_path`. A sample is recomputed from scratch each time (its folder is
-    emptied); ``all_runs`` keeps what an interrupted full check already recomputed
+    Writes ``verification.json`` into ``out_dir`` (default: the folder of :func:`verification_path`,
+    which the book reads). A sample is recomputed from scratch each time (its records are removed
+    first); ``all_runs`` keeps what an interrupted full check already recomputed
     (``results/<name>-verify-all/``), so it resumes.
     """
     from causalmix.provenance import file_sha256, hardware, machine
@@ -329,7 +332,11 @@ def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2
     from causalmix.runs import RESULT_VERSION
 
     cfg = load_config(config)
-    verification_path(config).unlink(missing_ok=True)  # an interrupted check must not leave the last one standing
+    out = Path(out_dir) if out_dir is not None else verification_path(config).parent
+    if all_runs and out_dir is None:
+        out = out.with_name(out.name + "-all")
+    for stale in {out / "verification.json", *([verification_path(config)] if out_dir is None else [])}:
+        stale.unlink(missing_ok=True)  # an interrupted check must not leave the last one standing
     published, curves = load_published(config, ("main", "extra", "ablation"))
     published = published.drop_duplicates("run_id").reset_index(drop=True)  # an ablation baseline is a grid run
     t0 = time.perf_counter()
@@ -338,13 +345,17 @@ def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2
                  f"record does not follow from its curve: {bad.detail}")
             for bad in inconsistent_records(published, curves).itertuples()]
     ok = published[published["status"] == "ok"]
-    sample = ok if all_runs else sample_runs(published, n_runs=n_runs, seed=seed,
-                                             budget_s=math.inf if budget_s is None else budget_s)
-    _check_datasets(sample)
-    out = verification_path(config).parent
-    if all_runs:
-        out = out.with_name(out.name + "-all")
+    if run_ids is not None:
+        missing = sorted(set(run_ids) - set(ok["run_id"]))
+        if missing:
+            raise ValueError(f"No successful published run {missing[0]!r} in {cfg['name']!r} (of {len(missing)} asked).")
+        sample = ok[ok["run_id"].isin(run_ids)]
+    elif all_runs:
+        sample = ok
     else:
+        sample = sample_runs(published, n_runs=n_runs, seed=seed, budget_s=math.inf if budget_s is None else budget_s)
+    _check_datasets(sample)
+    if not all_runs:
         shutil.rmtree(out / "records", ignore_errors=True)  # from scratch: no record of an earlier check is reused
     out.mkdir(parents=True, exist_ok=True)
     try:
@@ -382,6 +393,8 @@ def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2
         date=time.strftime("%Y-%m-%d %H:%M %Z"), seconds=round(time.perf_counter() - t0, 1),
         mode="all" if all_runs else "sample", budget_s=None if all_runs else budget_s,
     )
-    verification_path(config).parent.mkdir(parents=True, exist_ok=True)
-    verification_path(config).write_text(json.dumps(result.to_dict(), indent=1, default=str) + "\n")
+    if all_runs and out_dir is None:  # the book reads the last check at verification_path: a full audit is one
+        verification_path(config).parent.mkdir(parents=True, exist_ok=True)
+        verification_path(config).write_text(json.dumps(result.to_dict(), indent=1, default=str) + "\n")
+    (out / "verification.json").write_text(json.dumps(result.to_dict(), indent=1, default=str) + "\n")
     return result
