@@ -293,19 +293,19 @@ def cluster_bootstrap(clusters: Sequence[Any], statistic: Callable[[Sequence[Any
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm–Bonferroni adjusted p-values (NaN stays NaN and is not counted).
+    """Holm-adjusted p-values (:func:`statsmodels.stats.multitest.multipletests`); NaN stays NaN and
+    is not counted in the family.
 
-    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
-    [0.03, 0.06, 0.06]
+    >>> holm([0.01, 0.04, float("nan"), 0.03]).round(2).tolist()
+    [0.03, 0.06, nan, 0.06]
     """
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(pvalues, dtype=float)
     out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    order = ok[np.argsort(p[ok])]
-    running = 0.0
-    for i, j in enumerate(order):
-        running = max(running, min(1.0, (len(order) - i) * p[j]))
-        out[j] = running
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
     return out
 
 
