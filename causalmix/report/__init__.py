@@ -6,6 +6,7 @@
 - :mod:`~causalmix.report.hierarchical` — SPEC's hierarchical bootstrap (datasets, then seeds);
 - :mod:`~causalmix.report.verdicts` — the verdict rules, tests, Holm's correction and power;
 - :mod:`~causalmix.report.scoreboard` — the paper's claims with our interval, tests and a verdict;
+- :mod:`~causalmix.report.evidence` — per training size, per dataset, sensitivity, power, the landing page's summary;
 - :mod:`~causalmix.report.tables` and :mod:`~causalmix.report.figures` — what the pages show, and
   :mod:`~causalmix.report.page` — their numbers, captions, alt text and data links;
 - :mod:`~causalmix.report.anatomy` — the SCM anatomy page.
@@ -35,6 +36,7 @@ from causalmix.report.figures import (  # noqa: F401
     plot_correlations,
     plot_domain_shift,
     plot_example_curves,
+    plot_forest,
     plot_improvement_strip,
     plot_low_resource,
     plot_regret,
@@ -82,6 +84,16 @@ from causalmix.report.records import (  # noqa: F401
     with_pretrained,
 )
 from causalmix.publish import is_published, load_published, uses_published  # noqa: F401
+from causalmix.report.evidence import (  # noqa: F401
+    POWER_NOTE,
+    by_n_train,
+    by_n_train_table,
+    forest_frame,
+    power_table,
+    seed_restricted_table,
+    summary_paragraph,
+    variability_table,
+)
 from causalmix.report.hierarchical import (  # noqa: F401
     Grid,
     dataset_values,

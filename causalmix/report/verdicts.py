@@ -156,17 +156,22 @@ def datasets_needed(effect: float, sd: float, *, alpha: float = 0.05, power: flo
                     alternative: str = "two-sided") -> float:
     """Datasets for ``power`` of a signed-rank test over datasets of a true mean per-dataset effect
     ``effect`` with per-dataset standard deviation ``sd``: the one-sample t-test's sample size
-    (:class:`statsmodels.stats.power.TTestPower`) divided by the signed-rank test's efficiency
-    3/π; ``inf`` for no effect, NaN without a spread.
+    (:class:`statsmodels.stats.power.TTestPower`) divided by the signed-rank test's efficiency 3/π,
+    and never fewer than the signed-rank test needs to reach ``alpha`` at all (6 two-sided, 5
+    one-sided at 0.05); ``inf`` for no effect, NaN for a NaN effect or spread.
 
-    >>> datasets_needed(0.5, 1.0)
-    35
+    >>> datasets_needed(0.5, 1.0), datasets_needed(0.5, 0.0), datasets_needed(0.0, 1.0)
+    (35, 6, inf)
     """
-    if not (sd > 0) or math.isnan(effect):
+    if math.isnan(effect) or math.isnan(sd):
         return float("nan")
     if effect == 0:
         return float("inf")
+    two = alternative == "two-sided"
+    floor = next(n for n in range(2, 64) if (2 if two else 1) / 2 ** n < alpha)
+    if sd <= 0:
+        return floor
     from statsmodels.stats.power import TTestPower
 
     n = TTestPower().solve_power(effect_size=abs(effect) / sd, alpha=alpha, power=power, alternative=alternative)
-    return int(math.ceil(max(float(n), 2.0) / WILCOXON_ARE))
+    return max(floor, int(math.ceil(float(n) / WILCOXON_ARE)))
