@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from causalmix.report.hierarchical import (
-    dataset_values,
     grid,
     hierarchical_bootstrap,
     median_of,
