@@ -19,7 +19,7 @@ from causalmix.report.hierarchical import (
     per_dataset,
     spread_difference,
 )
-from causalmix.report.paper import EQUIVALENCE_MARGIN, method_label
+from causalmix.report.paper import EQUIVALENCE_MARGIN, PAPER_RESULTS, method_label
 from causalmix.report.records import in_sweep, ok_runs, with_pretrained
 from causalmix.report.scoreboard import (
     CLAIMS,
@@ -27,6 +27,7 @@ from causalmix.report.scoreboard import (
     context,
     evaluate,
     paired_runs,
+    verdict_counts,
     verdict_of,
 )
 from causalmix.report.stats import improvement_frame, on_shared_splits, rank_test
@@ -204,12 +205,13 @@ def summary_paragraph(results: Sequence[ClaimResult], records: pd.DataFrame, *,
 
     survived = [r.claim.label for r in claims if r.survives == "yes"]
     head = next((r for r in claims if r.claim.key == "causalmix_vs_finetune"), None)
-    text = (f"**What was tested.** {len(main)} successful runs of **{models}** — the project's own small "
-            f"prior-fitted model of the TabPFN v2 architecture, trained to run on CPU, **not the TabPFN v2 weights the "
-            f"paper used** — on {main['dataset'].nunique()} datasets (n_train {sizes}; {main['seed'].nunique()} seeds; "
-            f"{main['method'].nunique()} methods); the paper used 33 datasets and TabPFN v2. Of the paper's "
-            f"{len(claims)} claims checked here: " + ", ".join(
-                f"{n} {v}" for v, n in _counts(claims).items() if n) + ".\n\n"
+    tuned = main[main["method"] != "pretrained"]
+    text = (f"**What was tested.** {len(tuned):,} successful fine-tuning runs of {tuned['method'].nunique()} methods "
+            f"with **{models}** — the project's own small prior-fitted model of the TabPFN v2 architecture, trained to "
+            f"run on CPU, **not the TabPFN v2 weights the paper used** — on {main['dataset'].nunique()} datasets "
+            f"(n_train {sizes}; {main['seed'].nunique()} seeds); the paper used {PAPER_RESULTS['n_datasets']} datasets "
+            f"and TabPFN v2. Of the paper's {len(claims)} claims checked here: " + ", ".join(
+                f"{n} {v}" for v, n in verdict_counts(claims).items() if n) + ".\n\n"
             f"**Held in size and direction:** {names('supported')}. **Held in direction only** (the paper's value lies "
             f"outside our interval): {names('direction only')}. **Contradicted:** {names('contradicted')}. "
             f"**This study cannot tell:** {names('inconclusive')}. **Not run:** {names('not run')}. "
@@ -222,9 +224,3 @@ def summary_paragraph(results: Sequence[ClaimResult], records: pd.DataFrame, *,
                  f"(Holm-adjusted signed-rank p {head.p_zero_holm:.2g}) — **{head.verdict}**.")
     return text
 
-
-def _counts(claims: Sequence[ClaimResult]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in claims:
-        out[r.verdict] = out.get(r.verdict, 0) + 1
-    return out
