@@ -163,7 +163,7 @@ def _cmd_results(args: argparse.Namespace) -> int:
         if args.metric == "roc_auc" and not args.all:
             board = report.scoreboard(all_records, curves, config=json.loads(config.read_text()) if config.is_file() else None,
                                       name=folder.name)
-            print("\nthe paper's claims (95 % bootstrap intervals; verdict rule: the book's landing page)")
+            print("\nthe paper's claims (95 % hierarchical bootstrap intervals, Holm-adjusted tests; verdict rule: the book's landing page)")
             print(report.scoreboard_table(board, html=False).drop(columns=["configuration · model"]).to_string(index=False))
         low = report.ok_runs(records, domain=False)
         shifted = report.ok_runs(records, domain=True)

@@ -3,7 +3,10 @@
 - :mod:`~causalmix.report.paper` — the paper's reference numbers and the methods' names;
 - :mod:`~causalmix.report.records` — configurations, run records, provenance captions;
 - :mod:`~causalmix.report.stats` — per-run frames, ranks, paired tests, bootstrap intervals;
-- :mod:`~causalmix.report.scoreboard` — the paper's claims with our interval and a verdict;
+- :mod:`~causalmix.report.hierarchical` — SPEC's hierarchical bootstrap (datasets, then seeds);
+- :mod:`~causalmix.report.verdicts` — the verdict rules, tests, Holm's correction and power;
+- :mod:`~causalmix.report.scoreboard` — the paper's claims with our interval, tests and a verdict;
+- :mod:`~causalmix.report.evidence` — per training size, per dataset, sensitivity, power, the landing page's summary;
 - :mod:`~causalmix.report.tables` and :mod:`~causalmix.report.figures` — what the pages show, and
   :mod:`~causalmix.report.page` — their numbers, captions, alt text and data links;
 - :mod:`~causalmix.report.anatomy` — the SCM anatomy page.
@@ -33,6 +36,7 @@ from causalmix.report.figures import (  # noqa: F401
     plot_correlations,
     plot_domain_shift,
     plot_example_curves,
+    plot_forest,
     plot_improvement_strip,
     plot_low_resource,
     plot_regret,
@@ -81,16 +85,43 @@ from causalmix.report.records import (  # noqa: F401
     with_pretrained,
 )
 from causalmix.publish import is_published, load_published, uses_published  # noqa: F401
+from causalmix.report.evidence import (  # noqa: F401
+    POWER_NOTE,
+    by_n_train,
+    by_n_train_table,
+    forest_frame,
+    power_table,
+    seed_restricted_table,
+    summary_paragraph,
+    variability_table,
+)
+from causalmix.report.hierarchical import (  # noqa: F401
+    Grid,
+    dataset_values,
+    grid,
+    hierarchical_bootstrap,
+)
 from causalmix.report.scoreboard import (  # noqa: F401
     CLAIMS,
     UNITS_NOTE,
     VERDICT_RULE,
     Claim,
     ClaimResult,
+    Evidence,
+    paired_runs,
     scoreboard,
     scoreboard_table,
-    verdict,
+    selection_frame,
     verdict_counts,
+)
+from causalmix.report.verdicts import (  # noqa: F401
+    VERDICTS,
+    datasets_needed,
+    direction_verdict,
+    effect_verdict,
+    equivalence_verdict,
+    signed_rank,
+    tost,
 )
 from causalmix.report.stats import (  # noqa: F401
     Interval,

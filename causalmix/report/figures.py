@@ -285,3 +285,32 @@ def plot_domain_shift(records: pd.DataFrame):
                     ax.set_xlim(max(0.0, min(finite + [part["test_ood_majority_accuracy"].mean()]) - 0.05), None)
     fig.tight_layout()
     return fig
+
+
+def plot_forest(forest: pd.DataFrame, pooled=None, *, paper: float | None = None,
+                what: str = "CausalMixFT − default FT"):
+    """Forest plot of per-dataset paired differences (:func:`causalmix.report.evidence.forest_frame`):
+    each dataset's mean with its seed-resampling 95 % interval, the pooled median with its
+    hierarchical interval (``pooled``, an :class:`~causalmix.report.stats.Interval`) as a band, and the
+    paper's value (``paper``) as a dashed line."""
+    import matplotlib.pyplot as plt
+
+    rows = forest.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 1.4 + 0.28 * len(rows)))
+    y = np.arange(len(rows))
+    ax.errorbar(rows["difference"], y, xerr=[rows["difference"] - rows["low"], rows["high"] - rows["difference"]],
+                fmt="o", color="tab:blue", ms=4, capsize=2, label="one dataset: mean over seeds and sizes, 95 % interval (seeds)")
+    if pooled is not None and not math.isnan(pooled.estimate):
+        ax.axvspan(pooled.low, pooled.high, color="tab:orange", alpha=0.2,
+                   label=f"median across datasets {pooled.format(2)} (hierarchical)")
+        ax.axvline(pooled.estimate, color="tab:orange", lw=1.2)
+    if paper is not None:
+        ax.axvline(paper, color="black", lw=1, ls="--", label=f"{PAPER_LABEL}: {paper:+.2f}")
+    ax.axvline(0, color="0.5", lw=0.8)
+    ax.set_yticks(y, rows["dataset"])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlabel(f"{what}\n(difference of normalized ROC-AUC improvement, percentage points)")
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    handles, labels = ax.get_legend_handles_labels()
+    _legend_below(fig, handles, labels, ncol=1)
+    return fig

@@ -33,6 +33,21 @@ PAPER_RESULTS: dict[str, Any] = {
 }
 
 
+#: SPEC's margin of the "does not improve" claims (C5–C7), in percentage points of median normalized ROC-AUC
+#: improvement: the paper's own default fine-tuning effect, so a smaller gain is "no improvement" at the
+#: paper's resolution.
+EQUIVALENCE_MARGIN: float = PAPER_RESULTS["median_improvement"]["finetune"][0]
+
+
+def paper_difference(a: float, b: float) -> float:
+    """A paired claim's paper value from two of the paper's numbers (rounded to their 2 decimals).
+
+    >>> paper_difference(0.12, 0.10)
+    0.02
+    """
+    return round(a - b, 2)
+
+
 PAPER_LABEL = "paper (Bühler et al., 2025)"
 
 

@@ -63,10 +63,16 @@ def median_interval(frame: pd.DataFrame, value: str, *, seed: int = 0) -> Interv
 
 def median_improvement_interval(records: pd.DataFrame, method: str, metric: str = "test_roc_auc", *,
                                 seed: int = 0) -> Interval | None:
-    """The SPEC median improvement of ``method`` (over its (dataset, n_train) cells) with a 95 %
-    bootstrap interval resampling datasets; None when the method has no runs."""
-    cells = improvement_cells(records, method, metric)
-    return None if cells.empty else median_interval(cells, "improvement", seed=seed)
+    """SPEC's pooled median improvement of ``method`` (per dataset the mean over its seeds and training
+    sizes, then the median across datasets) with a 95 % hierarchical bootstrap interval (datasets, then
+    seeds within each drawn dataset); None when the method has no runs."""
+    from causalmix.report.hierarchical import grid, hierarchical_bootstrap, median_of
+
+    frame = improvement_frame(records, metric)
+    frame = frame[frame["method"] == method]
+    if frame.empty:
+        return None
+    return hierarchical_bootstrap(grid(frame, "improvement", columns=None), median_of(0), seed=seed)
 
 
 SPLIT_KEYS = ("dataset", "n_train", "seed", "domain")  # what a split is (SPEC: common random numbers)
@@ -293,19 +299,19 @@ def cluster_bootstrap(clusters: Sequence[Any], statistic: Callable[[Sequence[Any
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm–Bonferroni adjusted p-values (NaN stays NaN and is not counted).
+    """Holm-adjusted p-values (:func:`statsmodels.stats.multitest.multipletests`); NaN stays NaN and
+    is not counted in the family.
 
-    >>> holm([0.01, 0.04, 0.03]).round(2).tolist()
-    [0.03, 0.06, 0.06]
+    >>> holm([0.01, 0.04, float("nan"), 0.03]).round(2).tolist()
+    [0.03, 0.06, nan, 0.06]
     """
+    from statsmodels.stats.multitest import multipletests
+
     p = np.asarray(pvalues, dtype=float)
     out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    order = ok[np.argsort(p[ok])]
-    running = 0.0
-    for i, j in enumerate(order):
-        running = max(running, min(1.0, (len(order) - i) * p[j]))
-        out[j] = running
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
     return out
 
 

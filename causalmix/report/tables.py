@@ -49,15 +49,20 @@ _COUNT_WORDS = {"n_datasets", "n_runs", "runs", "rows", "ok", "failed", "dataset
 
 def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc", *, with_paper: bool = True,
                              seed: int = 0) -> pd.DataFrame:
-    """Per method (SPEC aggregation, :func:`causalmix.metrics.aggregate`): the mean normalized
-    improvement (%) over seeds per (dataset, n_train), then the median across datasets — pooled over
-    every (dataset, n_train) cell with its 95 % bootstrap interval (resampling datasets) and, with
-    several sizes, per n_train — the standard deviation across the cells (the paper's
-    "variability"), the IQR, and the numbers of datasets and runs; the paper's median and
-    variability beside them (``with_paper``).
+    """Per method (SPEC aggregation): the median across datasets of the normalized improvement (%) —
+    pooled (per dataset the mean over its seeds and training sizes) with its 95 % hierarchical bootstrap
+    interval and, with several sizes, per n_train (per (dataset, n_train) the mean over seeds,
+    :func:`causalmix.metrics.aggregate`) — the standard deviation across the per-dataset values (the
+    paper's "variability"), their IQR and median absolute deviation, and the numbers of datasets and
+    runs; the paper's median and variability beside them (``with_paper``).
     """
     frame = improvement_frame(records, metric)
     table = aggregate(frame, "improvement")
+    per_dataset = frame.groupby(["method", "dataset"])["improvement"].mean().groupby(level="method")
+    table["median"] = per_dataset.median()  # SPEC pooled: per dataset over seeds and sizes, then across datasets
+    table["std"] = per_dataset.std(ddof=1)
+    table["iqr"] = per_dataset.quantile(0.75) - per_dataset.quantile(0.25)
+    table["MAD"] = per_dataset.apply(lambda v: float(np.median(np.abs(v - np.median(v)))))
     table["runs"] = frame.groupby("method")["improvement"].size()
     intervals = {m: median_improvement_interval(records, m, metric, seed=seed) for m in table.index}
     table["95 % interval"] = pd.Series(
@@ -75,13 +80,13 @@ def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc"
     table.index = pd.Index([method_label(m) for m in table.index], name="method")
     per_size = {c: f"median, n_train {c.removeprefix('median_n')}" for c in table if c.startswith("median_n")}
     table = table.rename(columns={**per_size, "std": "variability (std)", "iqr": "IQR", "n_datasets": "datasets"})
-    return table[["median", "95 % interval", *per_size.values(), "variability (std)", "IQR", "datasets", "runs",
+    return table[["median", "95 % interval", *per_size.values(), "variability (std)", "IQR", "MAD", "datasets", "runs",
                   *[c for c in table if c.startswith("paper")]]]
 
 
 def improvement_by_n_train(records: pd.DataFrame, metric: str = "test_roc_auc", *, seed: int = 0) -> pd.DataFrame:
     """Methods × training sizes: the median normalized improvement (%) across datasets at each
-    n_train with its 95 % bootstrap interval (resampling datasets), as ``median [low, high]``."""
+    n_train with its 95 % hierarchical bootstrap interval (datasets, then seeds), as ``median [low, high]``."""
     table = {}
     for n_train, part in records.groupby("n_train"):
         column = {}
