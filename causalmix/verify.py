@@ -66,7 +66,8 @@ def sample_runs(records: pd.DataFrame, n_runs: int = 32, seed: int = 0,
     """A seeded, stratified, cost-aware sample of the successful runs (module docstring).
 
     First one run for every value of :data:`STRATA` not yet in the sample (part, method or variant,
-    dataset, training size, domain; values in a seeded order), then random runs up to ``n_runs``.
+    dataset, training size, domain; values in a seeded order; a fine-tuned run where one fits, since a
+    pre-trained run is step 0 alone), then random runs up to ``n_runs``.
     Each draw picks among the runs that still fit the budget, with probability proportional to
     ``1 / recorded seconds``; a stratum none of whose runs fits is skipped.
 
@@ -96,13 +97,15 @@ def sample_runs(records: pd.DataFrame, n_runs: int = 32, seed: int = 0,
             i = int(rng.choice(len(ok), p=weights / weights.sum()))
             picked[i], left = True, left - cost[i]
 
+    tuned = (ok["arm"] != "pretrained").to_numpy()  # step 0 alone: cheapest, and it tests the least
     for column in STRATA:
         if column not in ok:
             continue
         values = ok[column].map(str).to_numpy()
         for value in rng.permutation(sorted(set(values))):
             if not (picked & (values == value)).any():
-                draw(values == value)
+                prefer = (values == value) & (tuned if column != "arm" else True)
+                draw(prefer if (prefer & (cost <= left)).any() else values == value)
     while picked.sum() < n_runs and (~picked & (cost <= left)).any():
         draw(np.ones(len(ok), bool))
     return ok[picked].drop(columns="arm").reset_index(drop=True)

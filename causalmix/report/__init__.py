@@ -29,6 +29,8 @@ from causalmix.report.anatomy import (  # noqa: F401
     plot_edge_probabilities,
     plot_marginals,
     plot_pairwise,
+    published_fidelity,
+    write_published_fidelity,
 )
 from causalmix.report.figures import (  # noqa: F401
     example_runs,
@@ -81,7 +83,9 @@ from causalmix.report.records import (  # noqa: F401
     results_dir,
     sweep_overview,
     sweep_summary_text,
+    verification_notice,
     verification_table,
+    machines_table,
     with_pretrained,
 )
 from causalmix.publish import is_published, load_published, uses_published  # noqa: F401

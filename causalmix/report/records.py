@@ -323,16 +323,44 @@ def published_text(config: str | Path) -> str:
             f"{duration(prov['compute_seconds'])} of compute{wall}, model `{prov['model']}` (sha256 "
             f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result version {', '.join(map(str, prov.get('result_version', ['unknown'])))}, "
             f"published {prov['published_at']} from commit {prov['published_from_commit'][:12]}.\n\n")
-    check = _current_check(config)
+    return text + verification_notice(config)
+
+
+def verification_notice(config: str | Path) -> str:
+    """Markdown for the landing and benchmark pages: this build's check of the published records as a
+    coloured box — passed (green), FAILED with the runs' names (red), or not run (grey)."""
+    check = current_check(config)
     if check is None:
-        return text + ("**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
-                       "GitHub Pages build) or skipped the check. `make reproduce` recomputes a stratified sample of "
-                       "the published runs from scratch before it builds the book.")
-    verdict = "passed" if check["ok"] else "FAILED"
-    return text + f"**This build's check: {verdict}.** {check['summary']}"
+        return ("\n```{note}\n**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
+                "GitHub Pages build) or skipped the check (`VERIFY_RUNS=0`). `make reproduce` checks every published "
+                "record against its curve and recomputes a stratified sample of the runs from scratch before it builds "
+                "the book.\n```\n")
+    if check["ok"]:
+        return f"\n```{{admonition}} This build's check passed\n:class: tip\n{check['summary']}\n```\n"
+    failed = ", ".join(f"`{run}`" for run in check.get("failed_runs", []))
+    return (f"\n```{{error}}\n**This build's check FAILED**: {failed}. {check['summary']} `make reproduce` exits "
+            "with an error after building this book.\n```\n")
 
 
-def _current_check(config: str | Path) -> dict[str, Any] | None:
+def machines_table(config: str | Path) -> pd.DataFrame | None:
+    """The publishing machines (from the records) beside this build's verifying machine (None
+    without a check): CPU, vendor, cores, instruction sets, torch's kernel choice, oneDNN, threads."""
+    from causalmix.publish import read_provenance
+
+    check = current_check(config)
+    if check is None:
+        return None
+    prov = read_provenance(config)
+    published = prov.get("machine") or {"cpu": ", ".join(prov.get("hardware", [])) or "unknown"}
+    here = check.get("machine_details") or {"cpu": check.get("machine", "unknown")}
+    rows = {"published runs": published, "this build's check": here}
+    keys = ["cpu", "vendor", "cores", "cpu_flags", "torch_cpu_capability", "onednn", "torch_threads", "torch"]
+    table = pd.DataFrame({who: {k: (", ".join(v) if isinstance(v, list) else v) for k, v in m.items() if k in keys}
+                          for who, m in rows.items()})
+    return table.reindex([k for k in keys if k in table.index]).fillna("not recorded").rename_axis("machine")
+
+
+def current_check(config: str | Path) -> dict[str, Any] | None:
     """This machine's last re-verification of the published records as they are now (None when there
     was none, or it checked an earlier publication)."""
     from causalmix.provenance import file_sha256
@@ -348,7 +376,7 @@ def _current_check(config: str | Path) -> dict[str, Any] | None:
 
 def verification_table(config: str | Path) -> pd.DataFrame | None:
     """The runs the last re-verification recomputed (None when there was none for these records)."""
-    check = _current_check(config)
+    check = current_check(config)
     if check is None:
         return None
     table = pd.DataFrame(check["runs"]).rename(columns={"max_abs_diff": "largest |difference|"})
