@@ -71,7 +71,8 @@ FLOAT_SENSITIVE_GENERATORS = ("causalmix", "tabebm")
 
 def _arm(records: pd.DataFrame) -> pd.Series:
     """A run's method, or its ablation variant."""
-    return records["variant"].fillna(records["method"]) if "variant" in records else records["method"]
+    arm = records["method"].astype(str)
+    return arm.where(records["variant"].isna(), records["variant"].astype(str)) if "variant" in records else arm
 
 
 def sample_runs(records: pd.DataFrame, n_runs: int = 32, seed: int = 0,

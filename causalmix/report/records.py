@@ -335,6 +335,11 @@ def verification_notice(config: str | Path) -> str:
                 "GitHub Pages build) or skipped the check (`VERIFY_RUNS=0`). `make reproduce` checks every published "
                 "record against its curve and recomputes a stratified sample of the runs from scratch before it builds "
                 "the book.\n```\n")
+    if check["ok"] and check["counts"].get("diverged"):
+        return (f"\n```{{admonition}} This build's check passed; {check['counts']['diverged']} recomputed run(s) "
+                f"diverged\n:class: warning\n{check['summary']} A diverged run agrees at step 0 (same split, weights "
+                "and evaluation) but its generator (CausalMix or TabEBM) turned this CPU's float rounding into other "
+                "synthetic rows, so its curve leaves the published one; on the publishing CPU model it must agree.\n```\n")
     if check["ok"]:
         return f"\n```{{admonition}} This build's check passed\n:class: tip\n{check['summary']}\n```\n"
     failed = ", ".join(f"`{run}`" for run in check.get("failed_runs", []))
