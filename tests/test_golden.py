@@ -15,7 +15,7 @@ TabEBM) turn that rounding into other synthetic rows (:data:`causalmix.verify.FL
 
 - the **published** records: every run must agree, except that on another CPU model than the
   publishing one a run of those two generators may have *diverged* after step 0;
-- this **CPU model's reference** (``tests/golden/<cpu>.csv.gz``, when there is one): every run must
+- this **CPU model's reference** (``tests/golden/<cpu>-<isa>.csv.gz``, when there is one): every run must
   agree to float noise, divergence included. A reference is written by
   ``python tests/test_golden.py --write-reference`` on a machine of that CPU model, from a code
   version whose golden test passes on a machine that already has one (it records the numbers of the
@@ -37,7 +37,7 @@ import pytest
 
 from causalmix import verify as verify_mod
 from causalmix.evaluation import OUTPUT_NOISE_ENV
-from causalmix.provenance import hardware, machine
+from causalmix.provenance import machine
 from causalmix.publish import load_published
 from causalmix.runs import RESULT_VERSION
 
@@ -56,9 +56,10 @@ def golden_runs(records: pd.DataFrame) -> list[str]:
 
 
 def reference_path() -> Path:
-    """This CPU model's reference curves."""
-    cpu = hardware("cpu").rsplit(",", 1)[0]
-    return GOLDEN_DIR / f"{re.sub(r'[^a-z0-9]+', '-', cpu.lower()).strip('-')}.csv.gz"
+    """This CPU model's reference curves (the model's name and the instruction set torch uses on it)."""
+    here = machine("cpu")
+    name = f"{here['cpu']} {here['torch_cpu_capability']}"
+    return GOLDEN_DIR / f"{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.csv.gz"
 
 
 def recomputed_curves(folder: Path, run_ids: list[str]) -> pd.DataFrame:
