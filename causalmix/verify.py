@@ -8,8 +8,8 @@ Three checks, from cheapest to dearest:
 2. **A sample is recomputed from scratch** (:func:`sample_runs`): drawn from *all* published
    runs, stratified (every part, method or ablation variant, dataset, training size and domain
    first), seeded, and cost-aware without excluding anything: a run is drawn with probability
-   inversely proportional to its recorded time, under a budget of recorded seconds. Every run can
-   be drawn; :func:`draw_probabilities` says how likely a given run is. ``all_runs=True``
+   inversely proportional to its recorded time, under a budget of recorded seconds. Every run that
+   fits the budget can be drawn; :func:`draw_probabilities` says how likely a given run is. ``all_runs=True``
    (``causalmix verify NAME --all``) recomputes every run instead, resumably.
 3. **Whole curves are compared**, not only the final metrics: every metric at every evaluated
    step, within :data:`TOLERANCE` (1e-6, the selection rule's ε):

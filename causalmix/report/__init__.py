@@ -81,6 +81,7 @@ from causalmix.report.records import (  # noqa: F401
     result_version_counts,
     resolve_config,
     results_dir,
+    sample_reach_text,
     sweep_overview,
     sweep_summary_text,
     verification_notice,

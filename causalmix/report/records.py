@@ -347,6 +347,23 @@ def verification_notice(config: str | Path) -> str:
             "with an error after building this book.\n```\n")
 
 
+def sample_reach_text(config: str | Path, *, seeds: int = 100) -> str:
+    """Markdown: how likely the default check recomputes one given published run (by simulation over
+    ``seeds`` sample seeds), and which runs it cannot reach (their recorded time exceeds the budget)."""
+    from causalmix.publish import load_published
+    from causalmix.verify import DEFAULT_BUDGET_S, draw_probabilities
+
+    records, _ = load_published(config, ("main", "extra", "ablation"))
+    ok = records[records["status"] == "ok"].drop_duplicates("run_id")
+    p = draw_probabilities(ok, budget_s=DEFAULT_BUDGET_S, seeds=range(seeds))
+    out = int((ok["wall_time_s"] > DEFAULT_BUDGET_S).sum())
+    return (f"**Reach of the check.** Every one of the {len(ok)} successful records is checked against its curve in "
+            f"every build. Of the runs, a default sample (32 runs, {DEFAULT_BUDGET_S:.0f} recorded seconds) recomputes a "
+            f"given one with probability {p.mean():.2%} on average (median {p.median():.2%}, at most {p.max():.0%}; "
+            f"estimated over {seeds} sample seeds); {out} run(s) whose recorded time exceeds the budget are reached "
+            "only by `causalmix verify --all` or a larger `--budget`.")
+
+
 def machines_table(config: str | Path) -> pd.DataFrame | None:
     """The publishing machines (from the records) beside this build's verifying machine (None
     without a check): CPU, vendor, cores, instruction sets, torch's kernel choice, oneDNN, threads."""
