@@ -1,4 +1,4 @@
-"""Command line: ``causalmix run | sweep | compare | results | pretrain`` (also ``python -m causalmix``).
+"""Command line: ``causalmix run | sweep | compare | sample | results | pretrain`` (also ``python -m causalmix``).
 
     causalmix run --dataset adult --method causalmix --n-train 256 --seed 0
     causalmix sweep configs/quick.yaml --jobs 2
@@ -53,6 +53,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             finetune[name] = getattr(args, name)
     optional = {"test_cap": args.test_cap} if args.test_cap is not None else {}
+    from causalmix.clidoc import check_finetune, check_generator
+
+    check_finetune(finetune)  # the key named, before any data is read
+    check_generator(args.method, _key_values(args.gen, "--gen"))
     spec = RunSpec(
         dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
         model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
@@ -66,6 +70,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(record.to_dict(), indent=1, default=str))
         return 0
     print(f"run {record.run_id}  ({record.wall_time_s:.1f} s on {record.device}, model {record.model})")
+    from causalmix.clidoc import settings_line
+
+    print(settings_line(record))
     print(f"best step {record.best_step} of {record.n_steps}" + (" (early stop)" if record.stopped_early else ""))
     rows = []
     for s in ("val", "test", "test_ood"):
@@ -89,6 +96,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from causalmix.experiment import load_config, run_sweep
 
     config = load_config(args.config)
+    from causalmix.clidoc import check_generators
+
+    check_generators(config)  # a misspelled generator parameter fails here, not when runs start
     if args.model is not None:
         config = dataclasses.replace(config, model=args.model, out_dir=f"{config.out_dir}-{Path(args.model).stem}")
     if args.plan:
@@ -263,6 +273,33 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0 if result.summary is None or result.summary.n_failed == 0 else 1
 
 
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from causalmix.sampling import sample_rows, write_rows
+
+    rows = sample_rows(args.dataset, method=args.method, n_train=args.n_train, seed=args.seed, n=args.n,
+                       generator=_key_values(args.gen, "--gen"), target=args.target, n_val=args.n_val,
+                       progress=not args.quiet, with_real=args.with_real)
+    path = write_rows(rows, args.out)
+    print(f"{len(rows)} rows ({args.method} generator fitted on the {args.n_train} training rows of seed {args.seed}) "
+          f"written to {path}")
+    return 0
+
+
+def _with_keys(parser: argparse.ArgumentParser, *, finetune: bool = True, generator: bool = True) -> None:
+    """Append the --set/--gen keys (read from the dataclass and the generators' signatures) to
+    ``parser``'s --help, computed only when help is asked for (reading them imports the generators)."""
+    plain = parser.format_help
+
+    def format_help() -> str:
+        from causalmix.clidoc import finetune_keys_help, generator_keys_help
+
+        extra = [finetune_keys_help()] if finetune else []
+        extra += [generator_keys_help()] if generator else []
+        return plain() + "\n" + "\n\n".join(extra) + "\n"
+
+    parser.format_help = format_help
+
+
 def build_parser() -> argparse.ArgumentParser:
     from causalmix.claims import STALE_AFTER_S
     from causalmix.data import DEFAULT_TEST_CAP
@@ -300,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the whole record as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
+    _with_keys(run)
 
     sweep = sub.add_parser("sweep", help="run a YAML sweep (resumable)", allow_abbrev=False)
     sweep.add_argument("config", help="YAML configuration, e.g. configs/quick.yaml")
@@ -324,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--keep-failed", action="store_true",
                        help="do not retry runs whose record says failed (default: retry them)")
     sweep.set_defaults(func=_cmd_sweep)
+    _with_keys(sweep)
 
     results = sub.add_parser("results", help="summary table of a results folder", allow_abbrev=False)
     results.add_argument("dir", help="results folder (holds records/)")
@@ -385,6 +424,24 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--json", action="store_true", help="print the answers as JSON (the rest goes to stderr)")
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
     cmp_.set_defaults(func=_cmd_compare)
+    _with_keys(cmp_)
+
+    smp = sub.add_parser("sample", help="write a generator's synthetic rows to CSV/parquet (fitted on a run's "
+                         "training split)", allow_abbrev=False)
+    smp.add_argument("--dataset", required=True, help="dataset name or the path of a CSV/parquet file")
+    smp.add_argument("--target", default=None, help="the label column, when --dataset is a file")
+    smp.add_argument("--method", default="causalmix", choices=[m for m, g in METHODS.items() if g],
+                     help="whose generator (default %(default)s)")
+    smp.add_argument("--n-train", type=int, default=256, help="training rows it is fitted on (default %(default)s)")
+    smp.add_argument("--n-val", type=int, default=None, help="validation rows of the split (default n_train // 4)")
+    smp.add_argument("--seed", type=int, default=0, help="split seed (default %(default)s)")
+    smp.add_argument("--n", type=int, default=None, help="synthetic rows to draw (default: n_train)")
+    smp.add_argument("--gen", action="append", metavar="KEY=VALUE", help="a generator parameter, repeatable")
+    smp.add_argument("--with-real", action="store_true", help="also write the real training rows (column source)")
+    smp.add_argument("--out", required=True, help="file to write: .csv, .csv.gz, .parquet or .pq")
+    smp.add_argument("--quiet", action="store_true", help="no progress bar during the generator's fit")
+    smp.set_defaults(func=_cmd_sample)
+    _with_keys(smp, finetune=False)
 
     pub = sub.add_parser("publish", help="write a finished sweep's records as the published study (published/<name>/)",
                          allow_abbrev=False)
@@ -431,6 +488,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; finished runs are recorded, rerun the same command to continue", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `causalmix sweep --plan | head`: the reader left, nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        return 0
     except Exception as err:  # noqa: BLE001 - every error is a few lines; --debug shows the traceback
         if debug:
             raise
