@@ -145,9 +145,15 @@ def _fmt(v: float) -> str:
 
 def _cmd_results(args: argparse.Namespace) -> int:
     from causalmix import report
-    from causalmix.experiment import load_curves, load_records, warning_summary
+    from causalmix.experiment import load_curves, load_records
 
     folder = Path(args.dir)
+    published = _published_study(args.dir)
+    if published is not None:  # `causalmix results standard` or `causalmix results published/standard`
+        records, curves = report.load_published(published)
+        grid = records if args.all else report.in_sweep(records, published)
+        return _results_of(args, grid, curves, config=report.load_config(published), name=published,
+                           where=f"the published study {published!r}", all_records=records)
     records = load_records(folder)
     if records.empty:
         print(f"error: no records under {folder / 'records'}; run `causalmix sweep CONFIG --out {folder}` first",
@@ -162,8 +168,34 @@ def _cmd_results(args: argparse.Namespace) -> int:
                   f"extra runs) left out; --all keeps them")
         records = inside
     curves = load_curves(folder)
+    return _results_of(args, records, curves, config=json.loads(config.read_text()) if config.is_file() else None,
+                       name=folder.name, where=str(folder), all_records=all_records)
+
+
+def _published_study(text: str) -> str | None:
+    """The published study ``text`` names (``standard``, ``published/standard``), or None when
+    ``text`` is a results folder of records."""
+    from causalmix.publish import PUBLISHED_DIR, is_published
+
+    path = Path(text)
+    if (path / "records").is_dir():
+        return None
+    if (path / "runs.csv.gz").is_file() and (path / "provenance.json").is_file():
+        text = path.resolve().name
+    try:
+        return text if (PUBLISHED_DIR / text / "runs.csv.gz").is_file() and is_published(text) else None
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _results_of(args: argparse.Namespace, records: pd.DataFrame, curves: pd.DataFrame, *, config: dict | None,
+                name: str, where: str, all_records: pd.DataFrame | None = None) -> int:
+    from causalmix import report
+    from causalmix.experiment import warning_summary
+
+    all_records = records if all_records is None else all_records
     n_fail = int((records["status"] != "ok").sum())
-    print(f"{len(records)} runs under {folder}: {len(records) - n_fail} ok, {n_fail} failed; "
+    print(f"{len(records)} runs under {where}: {len(records) - n_fail} ok, {n_fail} failed; "
           f"{records['dataset'].nunique()} datasets, methods {sorted(records['method'].unique())}")
     versions = report.result_version_counts(records)
     print(f"result version: {', '.join(f'{v} ({n} records)' for v, n in versions.items())}")
@@ -172,8 +204,7 @@ def _cmd_results(args: argparse.Namespace) -> int:
               f"care or rerun the sweep in a fresh folder")
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 70):
         if args.metric == "roc_auc" and not args.all:
-            board = report.scoreboard(all_records, curves, config=json.loads(config.read_text()) if config.is_file() else None,
-                                      name=folder.name)
+            board = report.scoreboard(all_records, curves, config=config, name=name)
             print("\nthe paper's claims (95 % hierarchical bootstrap intervals, Holm-adjusted tests; verdict rule: the book's landing page)")
             print(report.scoreboard_table(board, html=False).drop(columns=["configuration · model"]).to_string(index=False))
         low = report.ok_runs(records, domain=False)
@@ -365,7 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     _with_keys(sweep)
 
     results = sub.add_parser("results", help="summary table of a results folder", allow_abbrev=False)
-    results.add_argument("dir", help="results folder (holds records/)")
+    results.add_argument("dir", help="results folder (holds records/; relative to the working folder) or a published "
+                         "study, by name (standard) or path (published/standard)")
     results.add_argument("--metric", default="roc_auc", choices=["roc_auc", "accuracy", "log_loss"])
     results.add_argument("--all", action="store_true",
                          help="keep records outside the folder's sweep grid (config.json), e.g. of older code")

@@ -68,6 +68,7 @@ from causalmix.report.records import (  # noqa: F401
     ablation_records,
     caption,
     current_records,
+    ignored_text,
     environment_table,
     in_sweep,
     load_config,
@@ -82,6 +83,7 @@ from causalmix.report.records import (  # noqa: F401
     sweep_overview,
     sweep_summary_text,
     verification_table,
+    with_current_settings,
     with_pretrained,
 )
 from causalmix.publish import is_published, load_published, uses_published  # noqa: F401
