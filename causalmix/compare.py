@@ -407,6 +407,9 @@ def compare(data: str | Path, *, target: str | None = None, name: str | None = N
              "for validation and test)") + f", seeds {cfg['seeds']}, methods {cfg['methods']}, test_cap "
              f"{cfg['test_cap']}, fine-tuning {cfg['finetune']}; written to {config_path}")
         echo(str(plan))
+        minutes = float(plan.table["est_hours"].sum()) * 60
+        if minutes == minutes:
+            echo(f"estimate: about {minutes:.1f} min of compute, {minutes / jobs:.1f} min with --jobs {jobs}")
         if plan_only:
             return result
         result.summary = run_sweep(cfg, jobs=jobs, progress=progress)

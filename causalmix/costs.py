@@ -336,5 +336,5 @@ def plan_estimate(specs: Sequence, records: pd.DataFrame | None = None, *, devic
     for i in first:  # each worker process pays the start-up once
         seconds[i] += model.startup_s
     how = (f"cost model ({model.n_runs} measured runs) priced from each run's settings"
-           + (f", calibrated x{factor:.2f} on this folder's {n} finished runs" if n >= 3 else ""))
+           + (f", calibrated x{factor:.2f} on this folder's {n} records of its runs" if n >= 3 else ""))
     return seconds, how
