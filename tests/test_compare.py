@@ -77,3 +77,19 @@ def test_compare_end_to_end(tmp_path, monkeypatch, capsys, one_torch_thread):
     assert main([*args, "--json"]) == 0
     got = json.loads(capsys.readouterr().out)
     assert {a["method"] for a in got} == {"finetune", "causalmix"}
+
+
+def test_the_own_dataset_page_shows_the_configuration_compare_writes():
+    """book/own_dataset.md's YAML is what `causalmix compare passengers.csv --target survived` writes."""
+    import re
+
+    import yaml
+
+    from causalmix.compare import compare_config
+    from causalmix.report import REPO_ROOT
+
+    page = (REPO_ROOT / "book" / "own_dataset.md").read_text()
+    shown = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", page, flags=re.S)[0])
+    written = compare_config("passengers", out_dir="/home/me/compare-passengers", n_train=default_sizes(900))
+    assert shown == written
+    assert "causalmix compare passengers.csv --target survived" in page
