@@ -523,7 +523,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `causalmix sweep --plan | head`: the reader left, nothing to report
         import os
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        except (AttributeError, OSError, ValueError):
+            pass
         return 0
     except Exception as err:  # noqa: BLE001 - every error is a few lines; --debug shows the traceback
         if debug:
