@@ -424,9 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Adds DATA to a data folder, writes the sweep configuration it runs (OUT/<name>-compare.yaml), "
                     "prints the plan and its time estimate, runs it (resumable; finished runs are reused) and prints "
                     "per method and training size the mean test ROC-AUC, accuracy and log-loss and the paired "
-                    "differences to the pre-trained model and to default fine-tuning, with 95 %% intervals over "
+                    "differences to the pre-trained model and to default fine-tuning, with 95 % intervals over "
                     "seeds, and one verdict line per method; OUT/report.html holds the same with figures. "
-                    "Relative folders are taken from the working folder.",
+                    "Relative folders are taken from the working folder. Fine-tuning settings here, unless --set: "
+                    "max_steps 20, eval_every 2, patience 5, n_estimators 2, n_estimators_eval 4 (the keys below "
+                    "list the library's defaults); CausalMixFT's generator: n_bootstrap 3, n_dags 2, max_features 10.",
         epilog="example:\n  causalmix compare passengers.csv --target survived --plan\n"
                "  causalmix compare passengers.csv --target survived --jobs 2\n"
                "  causalmix compare passengers.csv --target survived --n-train 64 128 --seeds 3 --set max_steps=10")
