@@ -337,4 +337,19 @@ def plan_estimate(specs: Sequence, records: pd.DataFrame | None = None, *, devic
         seconds[i] += model.startup_s
     how = (f"cost model ({model.n_runs} measured runs) priced from each run's settings"
            + (f", calibrated x{factor:.2f} on this folder's {n} records of its runs" if n >= 3 else ""))
-    return seconds, how
+    return seconds, how + busy_note()
+
+
+def busy_note() -> str:
+    """``"; this machine is busy now (load 6.2 on 2 cores): ..."`` when the 1-minute load average
+    exceeds the cores (the estimate assumes a free core per job), else ``""``."""
+    import os
+
+    try:
+        load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    except (AttributeError, OSError):
+        return ""
+    if load <= cores:
+        return ""
+    return (f"; this machine is busy now (load {load:.1f} on {cores} cores): runs sharing a core take up to "
+            f"{load / cores:.1f}x longer than estimated")
