@@ -1,6 +1,7 @@
 """The report helpers on small hand-made record frames (the runner's record schema)."""
 
 import math
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -231,7 +232,7 @@ def test_resolve_config_names_and_errors(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("name: mine\nout_dir: runs/mine\n")
     assert report.resolve_config(path) == path.resolve()
-    assert report.results_dir(path) == report.REPO_ROOT / "runs/mine"
+    assert report.results_dir(path) == Path.cwd() / "runs/mine"  # relative: from the working folder, as the CLI
     assert report.results_dir(path, tmp_path) == tmp_path
 
 

@@ -70,6 +70,7 @@ from causalmix.report.records import (  # noqa: F401
     ablation_records,
     caption,
     current_records,
+    ignored_text,
     environment_table,
     in_sweep,
     load_config,
@@ -87,6 +88,7 @@ from causalmix.report.records import (  # noqa: F401
     verification_notice,
     verification_table,
     machines_table,
+    with_current_settings,
     with_pretrained,
 )
 from causalmix.publish import is_published, load_published, uses_published  # noqa: F401

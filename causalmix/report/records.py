@@ -28,14 +28,14 @@ def load_config(config: str | Path) -> dict[str, Any]:
 def results_dir(config: str | Path, out_dir: str | Path | None = None) -> Path:
     """Where a configuration's run records live: ``out_dir``, else the config's, else ``results/<name>``.
 
-    Relative paths are taken from the repository root, so notebooks find the same records
-    whatever their working directory.
+    Relative paths are taken from the working folder, as on the command line (``causalmix sweep``,
+    ``causalmix results``); the book's notebooks run in the repository root (:mod:`causalmix.reproduce`).
     """
     if out_dir is None:
         cfg = load_config(config)
         out_dir = cfg.get("out_dir") or f"results/{cfg['name']}"
-    path = Path(out_dir)
-    return path if path.is_absolute() else REPO_ROOT / path
+    path = Path(out_dir).expanduser()
+    return path if path.is_absolute() else Path.cwd() / path
 
 
 def load_results(config: str | Path, out_dir: str | Path | None = None, *,
@@ -63,9 +63,53 @@ def load_results(config: str | Path, out_dir: str | Path | None = None, *,
     records = load_records(where)
     curves = load_curves(where, records)
     if current:
-        records = current_records(records, load_config(config)["model"])
+        n_all = len(records)
+        records = with_current_settings(current_records(records, load_config(config)["model"]), config)
+        records.attrs["ignored"] = n_all - len(records)
         curves = curves[curves["run_id"].isin(records["run_id"])] if "run_id" in curves else curves
     return records, curves
+
+
+def with_current_settings(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
+    """The records made with the configuration's current settings (model, fine-tuning, generator,
+    test cap, variants), data, weights and result version: a record is kept when the run of its own
+    dataset, training size, seed, validation size and domain under the configuration's settings has
+    its run id. Records of an earlier sweep with other settings in the same folder are left out; runs
+    outside the grid made with the same settings (the low-resource extension) are kept
+    (:func:`in_sweep` keeps the grid only). ``attrs["ignored"]`` counts those left out.
+
+    Published records (with a ``part``) are returned as they are: their settings are checked at load."""
+    if records.empty or "part" in records or "spec" not in records:
+        return records
+    from causalmix.runs import RunSpec
+    from causalmix.sweep_config import load_config as sweep_config
+
+    cfg = sweep_config(config if isinstance(config, Mapping) else resolve_config(config))
+    common = dict(model=cfg.model, device=cfg.device, test_cap=cfg.test_cap)
+    keep = []
+    for rec in records.itertuples(index=False):
+        try:
+            spec = json.loads(rec.spec) if isinstance(rec.spec, str) else dict(rec.spec or {})
+            name = spec.get("variant") or spec["method"]
+            variant = cfg.variants.get(name)
+            method = variant["method"] if variant else name
+            generator = {**(cfg.generators.get(method) or {}), **((variant or {}).get("generator") or {})}
+            finetune = {**cfg.finetune, **((variant or {}).get("finetune") or {})}
+            mine = RunSpec(dataset=spec["dataset"], n_train=spec["n_train"], seed=spec["seed"], n_val=spec.get("n_val"),
+                           domain=spec.get("domain"), target=spec.get("target"), method=method,
+                           variant=name if variant else None, generator=generator, finetune=finetune, **common)
+            keep.append(mine.run_id == rec.run_id)
+        except Exception:  # noqa: BLE001 - a record this configuration cannot describe is not one of its runs
+            keep.append(False)
+    kept = records[keep]
+    kept.attrs["ignored"] = len(records) - len(kept)
+    return kept
+
+
+def ignored_text(records: pd.DataFrame) -> str:
+    """``"(N other records in the folder ignored: other settings, code or weights)"``, or ``""``."""
+    n = int(records.attrs.get("ignored", 0) or 0)
+    return f"({n} other records in the folder ignored: other settings, model weights or result version)" if n else ""
 
 
 def current_records(records: pd.DataFrame, model: str) -> pd.DataFrame:
