@@ -1,6 +1,6 @@
 """The book's notebook parameters that follow from a configuration itself (for ``make reproduce CONFIG=``
 on a configuration of your own), and the parameters a notebook declares (so none is passed that it
-does not take). Meant to be merged into :func:`causalmix.reproduce.parameters_for` (see issue 31).
+does not take). :func:`causalmix.reproduce.parameters_for` applies both.
 
 >>> configuration_parameters({"datasets": ["passengers"], "n_train": [64, 128], "seeds": [0, 1, 2]})["01_scm_anatomy"]
 {'dataset': 'passengers', 'n_train': 128}
@@ -17,7 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["configuration_parameters", "declared_parameters", "low_resource_dataset"]
+__all__ = ["ANATOMY_DEFAULT", "configuration_parameters", "declared_parameters", "low_resource_dataset"]
+
+#: Notebook 01's default dataset (its parameters cell): kept for every configuration that has it.
+ANATOMY_DEFAULT = "diabetes"
 
 
 def low_resource_dataset(config: Mapping[str, Any]) -> str:
@@ -29,12 +32,13 @@ def low_resource_dataset(config: Mapping[str, Any]) -> str:
 
 def configuration_parameters(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Per notebook stem, the parameters the configuration decides: the anatomy page's dataset (its
-    first, at its largest training size up to 256), and the low-resource dataset; a configuration
+    first, at its largest training size up to 256, unless it has the page's default), and the
+    low-resource dataset; a configuration
     without Adult gets no extra low-resource runs (its own grid is the low-resource study)."""
     datasets = list(config.get("datasets") or [])
     sizes = sorted(int(n) for n in config.get("n_train") or [128])
-    anatomy = {"dataset": datasets[0] if datasets else "diabetes",
-               "n_train": max([n for n in sizes if n <= 256] or [sizes[0]])}
+    anatomy = {} if ANATOMY_DEFAULT in datasets else {  # the page's own default where the study has it
+        "dataset": datasets[0] if datasets else ANATOMY_DEFAULT, "n_train": max([n for n in sizes if n <= 256] or [sizes[0]])}
     low = low_resource_dataset(config)
     benchmark = {"low_resource_dataset": low}
     if low != "adult":

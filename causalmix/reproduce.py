@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from causalmix.book_params import configuration_parameters, declared_parameters
 from causalmix.report import REPO_ROOT, load_config
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -84,8 +85,12 @@ def parameters_for(notebook: Path, config: str | Path, out_dir: str | Path | Non
     params: dict[str, Any] = {"config": str(config), "jobs": jobs}
     if out_dir is not None:
         params["out_dir"] = str(Path(out_dir).resolve())
+    params.update(configuration_parameters(load_config(config)).get(notebook.stem, {}))
     params.update(notebook_parameters(config, notebook.stem))
     params.update(extra or {})
+    if notebook.is_file():  # only what the notebook declares (papermill warns about the rest)
+        declared = declared_parameters(notebook)
+        params = {k: v for k, v in params.items() if k in declared}
     return params
 
 
