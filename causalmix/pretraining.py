@@ -331,7 +331,7 @@ def _pretrain(
     step, wall_before = 0, 0.0
     loss_csv = out_dir / "loss.csv"
     if resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=False)
+        state = load_state(state_path, map_location=device)
         saved_config = PretrainConfig.from_dict(state["config"]).to_dict()  # settings added since: defaults
         changed = sorted(k for k, v in config.to_dict().items() if k not in _RUNTIME_KEYS and saved_config[k] != v)
         if changed:
@@ -416,6 +416,24 @@ def _pretrain(
         summary["export"] = str(export_run(out_dir, export, command=command))
     return summary
 
+def load_state(path: str | os.PathLike, *, map_location: Any = "cpu") -> dict[str, Any]:
+    """A run folder's ``state.pt``, loaded with ``weights_only=True``: tensors, numbers, strings and
+    containers only, so a crafted file in a (shared) run folder cannot execute code; ValueError
+    naming the file for anything else."""
+    import pickle
+
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"Refusing to load {path}: it is not a plain pretraining state (tensors, numbers, strings), "
+                         f"or it is truncated ({first[:200]}). Nothing in it was executed; start afresh with "
+                         "--overwrite or point --out-dir at an intact run.") from None
+    if not isinstance(state, dict) or not {"model", "step", "config"} <= set(state):
+        raise ValueError(f"Refusing to load {path}: not a pretraining state (expected a dict with model, step, config).")
+    return state
+
+
 def export_run(
     out_dir: str | os.PathLike,
     path: str | os.PathLike,
@@ -433,7 +451,7 @@ def export_run(
     state_path = Path(out_dir) / "state.pt"
     if not state_path.is_file():
         raise FileNotFoundError(f"No pretraining state in {out_dir} (expected {state_path}); run pretraining first.")
-    state = torch.load(state_path, map_location="cpu", weights_only=False)
+    state = load_state(state_path, map_location="cpu")
     config = PretrainConfig.from_dict(state["config"])
     if inference_max_features != "recipe":
         config = dataclasses.replace(config, inference_max_features=inference_max_features)

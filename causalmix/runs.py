@@ -32,7 +32,6 @@ import json
 import logging
 import math
 import os
-import pickle
 import time
 import traceback
 import warnings
@@ -45,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from causalmix.data import DEFAULT_TEST_CAP
+from causalmix.io import atomic_write
 from causalmix.model import DEFAULT_MODEL
 from causalmix.provenance import file_sha256, git_commit, hardware, package_versions, result_versions
 from causalmix.metrics import majority_accuracy
@@ -241,7 +241,8 @@ class RunRecord:
     step, ``..._step0`` the pre-trained model on the same split (NaN when not measured, e.g.
     ``test_ood_*`` outside domain-shift runs or any metric of a failed run). ``warnings`` lists
     ``{"category", "message", "count"}`` of every warning raised during the run (generator
-    fits from the cache included). ``attempts`` counts executions (failed runs are retried).
+    fit included). ``generator_cached`` is False for every run that fits a generator (fits are no
+    longer cached; True in older records). ``attempts`` counts executions (failed runs are retried).
     ``curve`` is kept out of :meth:`to_dict` and stored beside the record.
     """
 
@@ -410,25 +411,15 @@ def check_writable(folder: str | Path) -> Path:
     return folder
 
 
-def atomic_write(path: Path, write) -> None:
-    """``write(tmp)`` then rename onto ``path``: readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _generator(spec: RunSpec, identity: dict[str, Any], split, cache_dir: Path | None):
-    """The fitted generator of an augmenting method and the warnings its fit raised, from the
-    cache when this split has it. Returns ``(generator, warnings, fit_seconds, cached)``.
+def _generator(spec: RunSpec, split):
+    """The fitted generator of an augmenting method and the warnings its fit raised.
+    Returns ``(generator, warnings, fit_seconds)``.
 
     Its ``random_state`` (unless the spec sets one) comes from the run's ``generator_fit``
     stream (:mod:`causalmix.seeds`); a generator built on a TabPFN network (TabEBM) uses the
-    run's model. The cache key is the run ``identity`` minus the fine-tuning settings and the
-    method or variant name, so every run of a split with the same generator shares one fit.
+    run's model. Every run fits its own generator: fitted generators are not cached in the results
+    folder, since a cache would have to be unpickled from a shared folder (code execution) and saved
+    about 1 % of the published study's compute (every TabEBM fit was a miss).
     """
     from causalmix.generators import make_generator
     from causalmix.seeds import stream_seed
@@ -441,32 +432,17 @@ def _generator(spec: RunSpec, identity: dict[str, Any], split, cache_dir: Path |
     if missing:
         params.update(missing)
         probe = make_generator(name, **params)
-    identity = {k: v for k, v in identity.items() if k not in ("finetune", "model_learning_rate")}
-    identity.update(method=None, variant=None, generator_name=name, generator=params)
-    path = None if cache_dir is None else cache_dir / f"{name}-{_hash(identity)}.pkl"
-    if path is not None and path.is_file():
-        try:
-            with path.open("rb") as fh:
-                cached = pickle.load(fh)
-            return cached["generator"], cached["warnings"], 0.0, True
-        except Exception:  # noqa: BLE001 - a corrupt or old cache entry is refitted, never fatal
-            path.unlink(missing_ok=True)
     t = time.perf_counter()
     with capture_warnings() as raised:
         gen = probe.fit(split.X_train, split.y_train)
-    seconds = time.perf_counter() - t
-    if path is not None:
-        blob = pickle.dumps({"generator": gen, "warnings": raised})
-        atomic_write(path, lambda p: p.write_bytes(blob))
-    return gen, raised, seconds, False
+    return gen, raised, time.perf_counter() - t
 
 
 def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: bool = False,
                 attempts: int = 1) -> RunRecord:
     """Run one spec; never raises for a failing run: the record says ``status="failed"`` and why.
 
-    With ``out_dir``, the record and its curve are written (atomically) under ``out_dir/records/``
-    and fitted generators cached under ``out_dir/generators/``. ``attempts``: this execution's
+    With ``out_dir``, the record and its curve are written (atomically) under ``out_dir/records/``. ``attempts``: this execution's
     number (a sweep retrying a failed run passes the previous count + 1).
     """
     from causalmix.finetuning import FinetuneConfig, finetune
@@ -504,8 +480,8 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             config = FinetuneConfig.from_dict(params)
             gen, gen_seconds, cached = None, 0.0, None
             if METHODS[spec.method] is not None:
-                gen, fit_warnings, gen_seconds, cached = _generator(spec, identity, split,
-                                                                    None if out is None else out / "generators")
+                gen, fit_warnings, gen_seconds = _generator(spec, split)
+                cached = False
                 raised.extend(fit_warnings)
             test_sets = {"test": (split.X_test, split.y_test)}
             if split.X_test_ood is not None:
