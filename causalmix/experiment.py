@@ -8,8 +8,7 @@ its runs are :mod:`causalmix.sweep_config`; this module executes the runs that n
   ``ok`` is skipped, so a killed sweep restarts where it stopped and loses nothing finished;
 - a failed run is recorded with ``status="failed"`` and its error, the sweep goes on, and the
   next sweep retries it (``attempts`` counts executions; ``retry_failed=False`` keeps it);
-- fitted generators are cached under ``out_dir/generators/`` keyed by the split and the
-  generator's identity, so the SCM is fitted once per split, not once per run;
+- every run fits its own generator: nothing in a results folder is unpickled (a folder is shared);
 - ``jobs > 1`` runs in parallel local processes (spawn), each with ``cores // jobs`` torch threads
   and, on a machine with several GPUs, its own GPU (round robin, :func:`worker_devices`);
 - warnings raised in runs are stored in their records; the sweep prints one line per category.
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalmix.claims import STALE_AFTER_S, release, try_claim
+from causalmix.claims import STALE_AFTER_S, holder, release, try_claim
 from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, atomic_write, check_writable,
                             execute_run, write_record)
 from causalmix.sweep_config import SweepConfig, expand_config, load_config
@@ -216,7 +215,9 @@ def run_sweep(
 
     bar = tqdm(total=len(todo), desc=f"sweep {cfg.name}", unit="run", disable=not progress)
 
-    def account(record: RunRecord | None) -> None:
+    skipped: list[RunSpec] = []  # claimed by another sweep: re-checked at the end
+
+    def account(record: RunRecord | None, tick: bool = True) -> None:
         nonlocal n_ok, n_elsewhere, n_recorded
         n_recorded += record is not None
         if record is None:
@@ -229,26 +230,41 @@ def run_sweep(
             warned.setdefault(category, [0, 0])[0] += 1
         for w in record.warnings if record else []:
             warned[w["category"]][1] += w["count"]
-        bar.set_postfix(failed=len(failures))
-        bar.update(1)
+        if tick:
+            bar.set_postfix(failed=len(failures))
+            bar.update(1)
 
-    def lost(spec: RunSpec, error: str) -> None:
+    def lost(spec: RunSpec, error: str, tick: bool = True) -> None:
         """A run whose process died before it recorded anything: counted, rerun by the next sweep."""
         failures[spec.run_id] = error
+        if tick:
+            bar.update(1)
+
+    def skip(spec: RunSpec) -> None:
+        skipped.append(spec)
         bar.update(1)
 
     if backend not in ("local", "ray"):
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}.")
-    try:
+
+    def execute(specs: list[RunSpec], tick: bool, on_skip) -> None:
         if backend == "ray":
             from causalmix.distributed import run_on_ray
 
-            run_on_ray(todo, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
+            run_on_ray(specs, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
                        stale_after_s=claim_timeout_s,
-                       on_done=lambda spec, record, error: account(record) if error is None else lost(spec, error))
+                       on_done=lambda spec, record, error: (lost(spec, error, tick) if error is not None else
+                                                            on_skip(spec) if record is None else account(record, tick)))
         else:
-            run_local(todo, out, jobs=jobs, threads=threads, device=cfg.device, claim_timeout_s=claim_timeout_s,
-                      on_record=account, on_lost=lost, describe=bar.set_description)
+            run_local(specs, out, jobs=jobs, threads=threads, device=cfg.device, claim_timeout_s=claim_timeout_s,
+                      on_record=lambda record: account(record, tick), on_lost=lambda spec, e: lost(spec, e, tick),
+                      describe=bar.set_description, on_skipped=on_skip)
+
+    try:
+        execute(todo, True, skip)
+        bar.close()
+        _recheck(skipped, out, execute=lambda specs, on_skip: execute(specs, False, on_skip), account=account,
+                 failures=failures, poll_s=min(5.0, max(0.2, claim_timeout_s / 10)), progress=progress)
     finally:  # also when interrupted: the folder's wall time, for a published study's provenance
         bar.close()
         if todo:
@@ -259,6 +275,37 @@ def run_sweep(
         n_skipped=len(specs) - len(todo), failures=failures, wall_time_s=round(time.perf_counter() - t0, 2),
         n_retried=n_retried, n_elsewhere=n_elsewhere, warnings={k: (v[0], v[1]) for k, v in warned.items()},
     )
+
+
+def _recheck(skipped: list[RunSpec], out: Path, *, execute, account, failures: dict[str, str], poll_s: float,
+             progress: bool) -> None:
+    """The runs this sweep found claimed by another sweep, until each has a record: one recorded by
+    the other sweep (and no longer claimed) is counted as done elsewhere (a failed one as a failure);
+    one whose claim went stale meanwhile (its sweep was killed, its claim aged out) is run here;
+    while a live sweep holds some, wait for them. So a sweep that exits has every run recorded
+    or counted as failed, never one lost to a dead claim."""
+    pending, announced = list(skipped), False
+    while pending:
+        again: list[RunSpec] = []
+        for spec in pending:
+            record = _read_json(out / "records" / f"{spec.run_id}.json")
+            if record is not None and holder(out, spec.run_id) is None:
+                account(None, False)
+                if record.get("status") != "ok":
+                    failures[spec.run_id] = f"failed in another sweep: {record.get('error') or 'unknown error'}"
+            else:
+                again.append(spec)
+        if not again:
+            return
+        held: list[RunSpec] = []
+        execute(again, held.append)
+        if held and not announced and progress:
+            print(f"waiting for {len(held)} run(s) claimed by other live sweeps on {out} (e.g. {held[0].run_id}); "
+                  "Ctrl-C stops, a rerun picks them up", file=sys.stderr)
+            announced = True
+        if held:
+            time.sleep(poll_s)
+        pending = held
 
 
 def _log_sweep(out: Path, *, jobs: int, backend: str, recorded: int, wall_time_s: float, device: str | None) -> None:
@@ -274,10 +321,18 @@ def _log_sweep(out: Path, *, jobs: int, backend: str, recorded: int, wall_time_s
 
 def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, device: str | None,
               claim_timeout_s: float = STALE_AFTER_S, on_record=lambda record: None,
-              on_lost=lambda spec, error: None, describe=lambda text: None) -> None:
+              on_lost=lambda spec, error: None, describe=lambda text: None, on_skipped=None) -> None:
     """Execute runs in this process (``jobs == 1``) or in ``jobs`` spawned processes, recording
-    each under ``out``; ``on_record(record)`` after each (``None``: another sweep did it),
-    ``on_lost(spec, error)`` for a worker that died before recording."""
+    each under ``out``; ``on_record(record)`` after each (``None``: another sweep holds or did it;
+    ``on_skipped(spec)`` instead, when given), ``on_lost(spec, error)`` for a worker that died
+    before recording."""
+
+    def done(spec: RunSpec, record: RunRecord | None) -> None:
+        if record is None and on_skipped is not None:
+            on_skipped(spec)
+        else:
+            on_record(record)
+
     if jobs == 1:
         import torch
 
@@ -286,7 +341,7 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
         try:
             for spec in specs:
                 describe(f"{spec.dataset} {spec.method} n{spec.n_train} s{spec.seed}")
-                on_record(_claimed_run(spec.to_dict(), str(out), claim_timeout_s))
+                done(spec, _claimed_run(spec.to_dict(), str(out), claim_timeout_s))
         finally:
             torch.set_num_threads(before)
         return
@@ -299,7 +354,7 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
             for fut in cf.as_completed(futures):
                 spec = futures[fut]
                 try:
-                    on_record(fut.result())
+                    done(spec, fut.result())
                 except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
                     on_lost(spec, f"worker crashed: {type(err).__name__}: {err}")
         except BaseException:  # Ctrl-C: the runs not started yet are dropped (the running ones finish)
