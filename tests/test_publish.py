@@ -119,6 +119,10 @@ def test_verify_recomputes_identical_numbers_and_names_a_tampered_run(published,
     victim = result.runs["run_id"].iloc[0]
     table.loc[table["run_id"] == victim, "test_roc_auc"] += 1e-3
     table.to_csv(runs_file, index=False, compression="gzip")
+    prov_file = runs_file.with_name("provenance.json")  # a tamperer who also updates the recorded sha256
+    prov_file.write_text(json.dumps({**json.loads(prov_file.read_text()),
+                                     "files": {**json.loads(prov_file.read_text())["files"],
+                                               "runs.csv.gz": publish_mod.file_sha256(runs_file)}}))
     monkeypatch.setattr("causalmix.runs.result_code_hash", lambda: "0" * 16)  # and the code changed since
     tampered = verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
     assert not tampered.ok and tampered.counts["differs"] == 1 and tampered.code_changed
@@ -197,3 +201,45 @@ def test_a_different_dataset_file_is_named_as_the_reason():
     published = pd.Series({"dataset_sha256": "a" * 64, "model_sha256": "m"})
     assert "CAUSALMIX_DATA_DIR" in verify_mod._other_inputs(published, {"dataset_sha256": "b" * 64, "model_sha256": "m"})
     assert verify_mod._other_inputs(published, {"dataset_sha256": "a" * 64, "model_sha256": "m"}) == ""
+
+
+def test_a_tampered_or_truncated_published_table_is_refused_naming_the_file_and_its_sha256(published, monkeypatch):
+    root, config = published
+    folder = root / "published" / "pubtest"
+    recorded = json.loads((folder / "provenance.json").read_text())["files"]
+    for name in ("runs.csv.gz", "curves.csv.gz"):
+        original = (folder / name).read_bytes()
+        table = pd.read_csv(folder / name)
+        table.iloc[0, table.columns.get_loc("run_id")] = "x" + str(table.iloc[0]["run_id"])  # one changed value
+        table.to_csv(folder / name, index=False, compression={"method": "gzip", "mtime": 0})
+        with pytest.raises(ValueError, match=f"{name} has sha256 [0-9a-f]{{64}}, but {recorded[name]} was recorded"):
+            publish_mod.load_published(config)
+        with pytest.raises(ValueError, match=recorded[name]):
+            verify_mod.verify(config, n_runs=2, seed=0, jobs=1, progress=False)
+        monkeypatch.setenv("CAUSALMIX_VERIFY_CHECKSUMS", "0")  # the documented escape hatch
+        publish_mod.load_published(config)
+        monkeypatch.delenv("CAUSALMIX_VERIFY_CHECKSUMS")
+        (folder / name).write_bytes(b"")  # truncated to nothing by a kill: refused, not "No columns to parse"
+        with pytest.raises(ValueError, match=f"{name} has sha256"):
+            publish_mod.load_published(config)
+        (folder / name).write_bytes(original)
+    publish_mod.load_published(config)
+
+
+def test_a_publish_killed_while_writing_leaves_the_previous_study_whole(published, monkeypatch):
+    root, config = published
+    folder = root / "published" / "pubtest"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    real = pd.DataFrame.to_csv
+
+    def dies_on_curves(frame, path, *args, **kw):
+        if "curves" in str(path):
+            real(frame.head(3), path, *args, **kw)  # half written ...
+            raise OSError(28, "No space left on device")  # ... then the disk is full (or the process killed)
+        return real(frame, path, *args, **kw)
+
+    with monkeypatch.context() as m, pytest.raises(OSError):
+        m.setattr(pd.DataFrame, "to_csv", dies_on_curves)
+        publish_mod.publish(config)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no temporary file left, nothing changed
+    publish_mod.load_published(config)
