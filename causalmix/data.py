@@ -112,12 +112,9 @@ def safe_path(folder: str | os.PathLike, filename: str | os.PathLike) -> Path:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename (no half-written file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from causalmix.io import write_bytes_atomic
+
+    write_bytes_atomic(path, data)
 
 
 def _normalize(name: str) -> str:
@@ -519,21 +516,38 @@ def _local_manifest_entries() -> dict[str, dict[str, Any]]:
             f"{DATA_DIR_ENV}={data_dir} has no manifest.json. Point it at a folder holding "
             "<name>.csv.gz files and their manifest.json, or unset it to use OpenML."
         )
-    entries = json.loads(manifest.read_text())["datasets"]
+    entries = _read_manifest(manifest)["datasets"]
+    required = {"name": str, "file": str, "target": str, "columns": list}
+    for i, e in enumerate(entries):
+        bad = [k for k, t in required.items() if not isinstance(e, dict) or not isinstance(e.get(k), t)]
+        if bad:
+            raise DatasetError(f"{manifest}: entry {i} of 'datasets' ({str(e.get('name') if isinstance(e, dict) else e)[:60]!r}) "
+                               f"lacks or mistypes {', '.join(bad)} (each entry needs name, file, target and columns).")
+        if any(not isinstance(c, dict) or not isinstance(c.get("name"), str) or c.get("type") not in
+               ("numeric", "categorical") for c in e["columns"]):
+            raise DatasetError(f"{manifest}: the 'columns' of {e['name']!r} must be {{name, type: numeric|categorical}}.")
     return {e["name"]: {**e, "path": str(data_dir / e["file"]), "data_dir": str(data_dir)} for e in entries}
 
 
 def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
+    from causalmix.io import check_sha256
+
     path = Path(entry["path"])
     safe_path(entry.get("data_dir", path.parent), entry["file"])  # a manifest never points outside its folder
+    if not path.is_file():
+        raise DatasetError(f"The manifest of {DATA_DIR_ENV}={entry.get('data_dir')} lists {entry['name']!r} as "
+                           f"{entry['file']!r}, but {path} is {'a folder' if path.is_dir() else 'missing'}.")
+    # the file must be the one the manifest describes (its sha256): a changed value is never used silently
+    sha256 = check_sha256(path, entry.get("sha256"), what=f"dataset file of {entry['name']!r}",
+                          fix=f"Restore it from its source, or re-add it (`causalmix add-dataset ... --replace`).")
     categorical = [c["name"] for c in entry["columns"] if c["type"] == "categorical"]
     try:
         frame = pd.read_csv(path, dtype={c: str for c in categorical}, keep_default_na=False, na_values=[""])
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError) as err:
         raise DatasetError(f"Could not read {path}: {err}. Is {DATA_DIR_ENV} pointing at intact files?") from err
     provenance = {
         "source": f"local:{path}",
-        "sha256": file_sha256(path),
+        "sha256": sha256,
         "manifest_sha256": entry.get("sha256"),
         "openml_dataset_id": entry.get("openml_dataset_id"),
         "tabarena_task_id": entry.get("tabarena_task_id"),
