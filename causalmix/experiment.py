@@ -199,6 +199,7 @@ def run_sweep(
     t0 = time.perf_counter()
     cfg = load_config(config)
     resolve_model_path(cfg.model)  # "tabpfn-v2" not cached: fail now, with what to do
+    check_inputs(cfg)
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
     previous = _recorded_status(out)
@@ -275,6 +276,29 @@ def run_sweep(
         n_skipped=len(specs) - len(todo), failures=failures, wall_time_s=round(time.perf_counter() - t0, 2),
         n_retried=n_retried, n_elsewhere=n_elsewhere, warnings={k: (v[0], v[1]) for k, v in warned.items()},
     )
+
+
+def check_inputs(cfg: SweepConfig) -> None:
+    """What every run of a sweep needs, checked once before any run starts (and by ``--plan``): the
+    model file is a checkpoint, the device exists, and each named dataset's file is the one its
+    manifest describes (sha256). ValueError naming the problem."""
+    from causalmix.data import _local_manifest_entries, resolve_name
+    from causalmix.io import check_sha256
+    from causalmix.model import check_checkpoint, resolve_device
+
+    check_checkpoint(cfg.model)
+    resolve_device(cfg.device)
+    local = _local_manifest_entries()
+    names = {*cfg.datasets, *(b["dataset"] for b in cfg.domain_shift)}
+    for name in sorted(names):
+        if Path(name).suffix in {".csv", ".gz", ".parquet", ".pq"}:
+            continue
+        entry = local.get(resolve_name(name))
+        if entry is not None:
+            path = Path(entry["path"])
+            if not path.is_file():
+                raise ValueError(f"dataset {name!r}: its manifest names {path}, which is not a file.")
+            check_sha256(path, entry.get("sha256"), what=f"dataset file of {name!r}")
 
 
 def _recheck(skipped: list[RunSpec], out: Path, *, execute, account, failures: dict[str, str], poll_s: float,
@@ -404,6 +428,7 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
     from causalmix.model import resolve_device
 
     cfg = load_config(config)
+    check_inputs(cfg)
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
     previous = _recorded_status(out)
@@ -442,10 +467,13 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
+    """A record file's mapping; None for one that is unreadable, not JSON or not a mapping (a
+    foreign or damaged file in a shared folder is not a record)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        d = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
+    return d if isinstance(d, dict) else None
 
 
 def load_records(out_dir: str | Path) -> pd.DataFrame:

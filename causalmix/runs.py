@@ -178,6 +178,12 @@ class RunSpec:
         from causalmix.finetuning import FinetuneConfig
 
         FinetuneConfig.from_dict(self.finetune)  # bad fine-tuning keys fail at expansion, not mid-sweep
+        tag = "" if self.domain is None else str(self.domain.get("column"))
+        longest = len(f"{self.name}-{self.variant or self.method}-n{self.n_train}-s{self.seed}-{tag}-12345678.curve.csv")
+        if longest > 250:  # the run id names its record files: keep it a valid file name
+            raise ValueError(f"The run's id would be {longest - 10} characters (dataset name {len(self.name)}, "
+                             f"{'variant' if self.variant else 'method'} {len(self.variant or self.method)}, domain column "
+                             f"{len(tag)}): too long for a file name. Use shorter names (together at most about 200).")
 
     @property
     def is_file(self) -> bool:
@@ -446,7 +452,7 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
     number (a sweep retrying a failed run passes the previous count + 1).
     """
     from causalmix.finetuning import FinetuneConfig, finetune
-    from causalmix.model import resolve_device
+    from causalmix.model import check_checkpoint, resolve_device
 
     t0 = time.perf_counter()
     out = None if out_dir is None else check_writable(out_dir)
@@ -463,6 +469,7 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
     raised: list[tuple[str, str]] = []
     try:
         with capture_warnings() as raised:
+            check_checkpoint(spec.model)  # a text/empty/JSON file is named, not an IndexError mid-run
             device = resolve_device(spec.device)
             base.update(device=device, hardware=hardware(device))
             ds = _dataset(spec.dataset, spec.target)
@@ -494,6 +501,9 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
         timings = {**result.timings, "generator_fit": round(gen_seconds, 4)}
         metrics = {k: v for k, v in result.metrics_best.items() if k in _METRIC_FIELDS}
         metrics.update({f"{k}_step0": v for k, v in result.metrics_step0.items() if f"{k}_step0" in _METRIC_FIELDS})
+        if not base.get("n_test") or all(math.isnan(metrics.get(f"test_{m}", math.nan)) for m in METRIC_NAMES):
+            raise ValueError(f"the run has no test metrics ({base.get('n_test', 0)} test rows; test_cap="
+                             f"{spec.test_cap}): a run is ok only with its test metrics. Use test_cap >= 1.")
         record = RunRecord(
             **base, status="ok", best_step=result.best_step, n_steps=result.n_steps,
             stopped_early=result.stopped_early, n_params=result.n_params, generator_cached=cached,
