@@ -57,7 +57,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
         domain=domain, target=args.target, **optional,
     )
-    record = execute_run(spec, out_dir=args.out, progress=not args.quiet)
+    from causalmix.model import check_checkpoint, resolve_device
+    from causalmix.runs import RecordNotWritten
+
+    if args.test_cap is not None and args.test_cap < 1:
+        raise ValueError(f"--test-cap must be >= 1 (a run is scored on its test rows), got {args.test_cap}.")
+    check_checkpoint(spec.model)  # before any work: a file that is not a checkpoint, a missing GPU
+    resolve_device(spec.device)
+    try:
+        record = execute_run(spec, out_dir=args.out, progress=not args.quiet)
+    except RecordNotWritten as err:  # computed, not written (a full disk): show it rather than lose it
+        print(json.dumps(err.record.to_dict(), indent=1, default=str))
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if record.status != "ok":
         print(f"run {record.run_id} failed: {record.error}", file=sys.stderr)
         return 1

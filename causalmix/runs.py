@@ -496,6 +496,9 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             for name, (_, y_test) in test_sets.items():
                 base[f"n_{name}"] = len(y_test)
                 base[f"{name}_majority_accuracy"] = majority_accuracy(split.y_train, y_test)
+            if not base["n_test"]:
+                raise ValueError(f"the run has no test rows (test_cap={spec.test_cap}): it would have no test metrics, "
+                                 "and a run is ok only with them. Use test_cap >= 1.")
             result = finetune(spec.model, split.X_train, split.y_train, split.X_val, split.y_val, test_sets=test_sets,
                               generator=gen, config=config, seed=spec.seed, progress=progress)
         timings = {**result.timings, "generator_fit": round(gen_seconds, 4)}
@@ -518,8 +521,22 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             traceback=traceback.format_exc()[-8000:], wall_time_s=round(time.perf_counter() - t0, 3),
         )
     if out is not None:
-        write_record(record, out)
+        try:
+            write_record(record, out)
+        except OSError as err:
+            raise RecordNotWritten(record, out, err) from None
     return record
+
+
+class RecordNotWritten(OSError):
+    """A run was computed but its record could not be written (a full disk): the record is attached,
+    so the caller can show it rather than lose the run."""
+
+    def __init__(self, record: RunRecord, out: Path, err: OSError):
+        super().__init__(f"run {record.run_id} was computed ({record.status}) but its record could not be written "
+                         f"under {out / 'records'}: {err.strerror or err}. Free space (or choose another --out) and "
+                         "rerun; the record follows on standard output.")
+        self.record = record
 
 
 def write_record(record: RunRecord, out_dir: str | Path) -> Path:
