@@ -413,6 +413,7 @@ def _clean_table(
     if dates not in ("error", "numeric", "categorical"):
         raise DatasetError(f"dates={dates!r}: use 'error' (the default), 'numeric' or 'categorical'.")
     _check_target(frame, target, name)
+    _check_values(frame, target, name)
     frame = frame.copy()
     features = [c for c in frame.columns if c != target]
     empty = [c for c in features if frame[c].isna().all()]
@@ -431,7 +432,6 @@ def _clean_table(
         )
         dropped += [f"{c} (identifier-like: a distinct value per row)" for c in ids]
     frame = frame.drop(columns=empty + ([] if keep_id_columns else ids))
-    _check_values(frame, target, name)
     constant = [c for c in frame.columns if c != target and frame[c].nunique(dropna=False) <= 1]
     if constant:
         warnings.warn(f"{name!r}: excluded constant column(s) {constant} (a single value in every row: no "
@@ -590,7 +590,7 @@ def _local_manifest_entries() -> dict[str, dict[str, Any]]:
 
 
 def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
-    from causalmix.io import check_sha256
+    from causalmix.io import ChecksumError, check_sha256
 
     path = Path(entry["path"])
     safe_path(entry.get("data_dir", path.parent), entry["file"])  # a manifest never points outside its folder
@@ -598,8 +598,11 @@ def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
         raise DatasetError(f"The manifest of {DATA_DIR_ENV}={entry.get('data_dir')} lists {entry['name']!r} as "
                            f"{entry['file']!r}, but {path} is {'a folder' if path.is_dir() else 'missing'}.")
     # the file must be the one the manifest describes (its sha256): a changed value is never used silently
-    sha256 = check_sha256(path, entry.get("sha256"), what=f"dataset file of {entry['name']!r}",
-                          fix=f"Restore it from its source, or re-add it (`causalmix add-dataset ... --replace`).")
+    try:
+        sha256 = check_sha256(path, entry.get("sha256"), what=f"dataset file of {entry['name']!r}",
+                              fix="Restore it from its source, or re-add it (`causalmix add-dataset ... --replace`).")
+    except ChecksumError as err:
+        raise DatasetError(str(err)) from None
     categorical = [c["name"] for c in entry["columns"] if c["type"] == "categorical"]
     try:
         frame = pd.read_csv(path, dtype={c: str for c in categorical}, keep_default_na=False, na_values=[""])
