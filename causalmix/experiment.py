@@ -26,6 +26,7 @@ import json
 import math
 import multiprocessing
 import os
+import socket
 import sys
 import time
 from collections import Counter
@@ -207,10 +208,18 @@ def run_sweep(
     n_retried = sum(1 for s in todo if s.run_id in previous)
     check_writable(out)
     atomic_write(out / "config.json", lambda p: p.write_text(json.dumps(cfg.to_dict(), indent=1, sort_keys=True, default=str)))
+    _recover_killed_sweeps(out, claim_timeout_s)
     threads = int(cfg.threads or max(1, (os.cpu_count() or 1) // jobs))
     failures: dict[str, str] = {}
     warned: dict[str, list[int]] = {}
     n_ok = n_elsewhere = n_recorded = 0
+
+    def beat() -> None:  # this sweep's log entry so far: a killed sweep's time is logged by the next one
+        if todo:
+            _heartbeat(out, jobs=jobs, backend=backend, recorded=n_recorded, wall_time_s=time.perf_counter() - t0,
+                       device=cfg.device)
+
+    beat()
 
     from tqdm.auto import tqdm
 
@@ -234,6 +243,8 @@ def run_sweep(
         if tick:
             bar.set_postfix(failed=len(failures))
             bar.update(1)
+        if record is not None:
+            beat()
 
     def lost(spec: RunSpec, error: str, tick: bool = True) -> None:
         """A run whose process died before it recorded anything: counted, rerun by the next sweep."""
@@ -271,6 +282,7 @@ def run_sweep(
         if todo:
             _log_sweep(out, jobs=jobs, backend=backend, recorded=n_recorded, wall_time_s=time.perf_counter() - t0,
                        device=cfg.device)
+            _heartbeat_path(out).unlink(missing_ok=True)
     return SweepSummary(
         name=cfg.name, out_dir=str(out), n_total=len(specs), n_ok=n_ok, n_failed=len(failures),
         n_skipped=len(specs) - len(todo), failures=failures, wall_time_s=round(time.perf_counter() - t0, 2),
@@ -332,15 +344,58 @@ def _recheck(skipped: list[RunSpec], out: Path, *, execute, account, failures: d
         pending = held
 
 
-def _log_sweep(out: Path, *, jobs: int, backend: str, recorded: int, wall_time_s: float, device: str | None) -> None:
-    """Append one line to ``out/sweep-log.jsonl``: when, how parallel, how many runs it recorded, how
-    long, where."""
+def _log_entry(*, jobs: int, backend: str, recorded: int, wall_time_s: float, device: str | None) -> dict[str, Any]:
     from causalmix.provenance import hardware
 
-    entry = {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "jobs": jobs, "backend": backend,
-             "runs_recorded": recorded, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
+    return {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "jobs": jobs, "backend": backend,
+            "runs_recorded": recorded, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
+
+
+def _log_sweep(out: Path, **entry: Any) -> None:
+    """Append one line to ``out/sweep-log.jsonl``: when, how parallel, how many runs it recorded, how
+    long, where."""
+    _append_log(out, _log_entry(**entry))
+
+
+def _append_log(out: Path, entry: dict[str, Any]) -> None:
     with open(out / "sweep-log.jsonl", "a") as fh:
         fh.write(json.dumps(entry) + "\n")
+
+
+def _heartbeat_path(out: Path) -> Path:
+    return out / "running-sweeps" / f"{socket.gethostname()}-{os.getpid()}.json"
+
+
+def _heartbeat(out: Path, **entry: Any) -> None:
+    """This sweep's log entry so far, rewritten (atomically) after every run it records, with what
+    identifies its process: if the sweep is killed, the next sweep on the folder logs it."""
+    from causalmix.claims import process_start
+
+    beat = {**_log_entry(**entry), "host": socket.gethostname(), "pid": os.getpid(),
+            "pid_started": process_start(os.getpid()), "started": time.time()}
+    atomic_write(_heartbeat_path(out), lambda p: p.write_text(json.dumps(beat)))
+
+
+def _recover_killed_sweeps(out: Path, stale_after_s: float) -> None:
+    """Log the sweeps on this folder that were killed (their heartbeat is stale, by the rules of
+    :mod:`causalmix.claims`) with the time they had run, so ``sweep-log.jsonl`` (a published
+    study's wall time) counts them too; each is logged once, by whichever sweep moves it first."""
+    from causalmix.claims import _stale
+
+    for path in sorted((out / "running-sweeps").glob("*.json")):
+        beat = _read_json(path)
+        stamp = path.stat().st_mtime if path.exists() else 0.0
+        if beat is not None and not _stale({**beat, "mtime": stamp}, stale_after_s):
+            continue
+        aside = path.with_name(f".{path.name}.{os.getpid()}.logged")
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            continue  # another sweep logged it
+        if beat is not None:
+            entry = {k: v for k, v in beat.items() if k not in ("host", "pid", "pid_started", "started")}
+            _append_log(out, {**entry, "killed": True})
+        aside.unlink(missing_ok=True)
 
 
 def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, device: str | None,

@@ -111,3 +111,24 @@ def test_a_run_recorded_by_the_other_sweep_meanwhile_counts_as_done_elsewhere(un
     summary = run_sweep(path, progress=False)
     timer.join()
     assert summary.n_elsewhere == 1 and summary.n_ok == 0 and summary.n_failed == 0
+
+
+def test_a_killed_sweeps_time_is_logged_by_the_next_sweep(untrained_checkpoint, tmp_path):
+    config = {"name": "log", "model": str(untrained_checkpoint), "device": "cpu", "threads": 1,
+              "datasets": ["blood-transfusion"], "n_train": [48], "seeds": [0], "methods": ["pretrained"],
+              "finetune": FT, "test_cap": 100, "out_dir": str(tmp_path / "out")}
+    path = tmp_path / "log.yaml"
+    path.write_text(yaml.safe_dump(config))
+    beats = tmp_path / "out" / "running-sweeps"
+    beats.mkdir(parents=True)
+    # a sweep SIGKILLed after 1234 s: its last heartbeat, its process gone
+    (beats / "host-1.json").write_text(json.dumps({"finished_at": "then", "jobs": 2, "backend": "local",
+                                                   "runs_recorded": 7, "wall_time_s": 1234.0, "hardware": {},
+                                                   "host": socket.gethostname(), "pid": 2**22 + 1,
+                                                   "started": time.time()}))
+    live = {"finished_at": "now", "wall_time_s": 5.0, **_live()}  # a live sweep on the folder: not logged
+    (beats / "host-2.json").write_text(json.dumps(live))
+    run_sweep(path, progress=False)
+    entries = [json.loads(line) for line in (tmp_path / "out" / "sweep-log.jsonl").read_text().splitlines()]
+    assert [e["wall_time_s"] for e in entries if e.get("killed")] == [1234.0]
+    assert len(entries) == 2 and sorted(p.name for p in beats.iterdir()) == ["host-2.json"]
