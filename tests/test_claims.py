@@ -132,3 +132,15 @@ def test_a_killed_sweeps_time_is_logged_by_the_next_sweep(untrained_checkpoint, 
     entries = [json.loads(line) for line in (tmp_path / "out" / "sweep-log.jsonl").read_text().splitlines()]
     assert [e["wall_time_s"] for e in entries if e.get("killed")] == [1234.0]
     assert len(entries) == 2 and sorted(p.name for p in beats.iterdir()) == ["host-2.json"]
+
+
+def test_a_claim_of_a_dead_process_or_an_aged_foreign_one_is_taken_over(tmp_path):
+    from causalmix.claims import try_claim
+
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "r.json").write_text(json.dumps({"host": socket.gethostname(), "pid": 2**22 + 3,
+                                                        "started": time.time()}))
+    assert try_claim(tmp_path, "r")
+    other_host = {"host": "elsewhere", "pid": 1, "started": time.time() - 100}
+    (tmp_path / "claims" / "s.json").write_text(json.dumps(other_host))
+    assert not try_claim(tmp_path, "s", stale_after_s=3600) and try_claim(tmp_path, "s", stale_after_s=10)
