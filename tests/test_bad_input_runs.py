@@ -125,3 +125,19 @@ def test_two_concurrent_sweeps_compute_each_run_once(box, untrained_checkpoint):
     assert len(records) == 12 and all(r["status"] == "ok" and r["attempts"] == 1 for r in records)
     assert not list((box / "out" / "claims").glob("*.json"))  # every claim released
     assert any("done by another sweep" in o for o in outs) or 0 in computed
+
+
+def test_cli_run_on_a_full_disk_shows_the_computed_record_instead_of_losing_it(box, capsys, monkeypatch,
+                                                                               untrained_checkpoint):
+    import causalmix.runs as runs
+
+    def full(record, out_dir):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runs, "write_record", full)
+    code = main(["run", "--dataset", "blood-transfusion", "--method", "pretrained", "--n-train", "48", "--out",
+                 str(box / "O"), "--model", str(untrained_checkpoint), *RUN_FT])
+    out = capsys.readouterr()
+    assert code == 2 and "could not be written" in out.err and "No space left" in out.err
+    record = json.loads(out.out)
+    assert record["status"] == "ok" and record["test_roc_auc"] is not None

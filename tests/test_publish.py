@@ -119,10 +119,7 @@ def test_verify_recomputes_identical_numbers_and_names_a_tampered_run(published,
     victim = result.runs["run_id"].iloc[0]
     table.loc[table["run_id"] == victim, "test_roc_auc"] += 1e-3
     table.to_csv(runs_file, index=False, compression="gzip")
-    prov_file = runs_file.with_name("provenance.json")  # a tamperer who also updates the recorded sha256
-    prov_file.write_text(json.dumps({**json.loads(prov_file.read_text()),
-                                     "files": {**json.loads(prov_file.read_text())["files"],
-                                               "runs.csv.gz": publish_mod.file_sha256(runs_file)}}))
+    _rerecord(runs_file)  # a tamperer who also updates the recorded sha256
     monkeypatch.setattr("causalmix.runs.result_code_hash", lambda: "0" * 16)  # and the code changed since
     tampered = verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
     assert not tampered.ok and tampered.counts["differs"] == 1 and tampered.code_changed
@@ -174,6 +171,7 @@ def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_
     table = pd.read_csv(root / "published" / "pubtest" / "runs.csv.gz")
     table["val_roc_auc"] += 0.01  # every run now differs from its record
     table.to_csv(root / "published" / "pubtest" / "runs.csv.gz", index=False, compression="gzip")
+    _rerecord(root / "published" / "pubtest" / "runs.csv.gz")  # (else refused unread by its checksum)
     with pytest.raises(reproduce.VerificationFailed, match=r"0 identical, 0 within 1e-06 \(numerical noise\), [3-9] different"):
         reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw)
 
@@ -243,3 +241,11 @@ def test_a_publish_killed_while_writing_leaves_the_previous_study_whole(publishe
         publish_mod.publish(config)
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no temporary file left, nothing changed
     publish_mod.load_published(config)
+
+
+def _rerecord(table) -> None:
+    """Record a changed table's sha256 in provenance.json, as a tamperer who knows the format would."""
+    prov_file = table.with_name("provenance.json")
+    prov = json.loads(prov_file.read_text())
+    prov["files"][table.name] = publish_mod.file_sha256(table)
+    prov_file.write_text(json.dumps(prov))
