@@ -52,6 +52,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             finetune[name] = getattr(args, name)
     optional = {"test_cap": args.test_cap} if args.test_cap is not None else {}
+    from causalmix.sweep_config import check_generator_params
+
+    check_generator_params(args.method, _key_values(args.gen, "--gen"), "--gen")
     spec = RunSpec(
         dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
         model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),

@@ -53,6 +53,38 @@ def _check_strings(key: str, values: Any) -> None:
             raise ValueError(f"{key}: every value must be a non-empty string, got {v!r}.")
 
 
+def check_generator_params(method: str, params: Mapping[str, Any], where: str) -> None:
+    """A generator parameter's value must have its default's type (an int where the default is an
+    int, a finite number where it is a float, a bool, a string); unknown names are refused. Checked
+    when a configuration is read, not when the first run fits the generator."""
+    import math
+
+    from causalmix.generators import make_generator
+
+    name = METHODS.get(method)
+    if name is None or not params:
+        return
+    defaults = make_generator(name).get_params()
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ValueError(f"{where}: unknown parameter(s) {unknown} of generator {name!r}; valid: {sorted(defaults)}.")
+    for key, value in params.items():
+        default, bad = defaults[key], None
+        if value is None or default is None:
+            continue
+        if isinstance(default, bool):
+            bad = None if isinstance(value, bool) else "a bool"
+        elif isinstance(default, int):
+            bad = None if _is_int(value) else "an int"
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            bad = None if ok else "a finite number"
+        elif isinstance(default, str):
+            bad = None if isinstance(value, str) else "a string"
+        if bad:
+            raise ValueError(f"{where}.{key} must be {bad} (as its default {default!r}), got {value!r}.")
+
+
 def _check_types(cfg: SweepConfig) -> None:
     """Types and ranges of every key, before anything is built from them; the message names the key."""
     import math
@@ -83,6 +115,11 @@ def _check_types(cfg: SweepConfig) -> None:
         check_name(k, "variants name")
     for k, v in (cfg.seeds_by_method or {}).items():
         _check_ints(f"seeds_by_method[{k!r}]", v, 0)
+    for k, v in (cfg.generators or {}).items():
+        check_generator_params(k, v or {}, f"generators[{k!r}]")
+    for k, v in (cfg.variants or {}).items():
+        if isinstance(v.get("generator"), Mapping):
+            check_generator_params(str(v.get("method")), v["generator"], f"variants[{k!r}].generator")
     if not isinstance(cfg.domain_shift, (list, tuple)):
         raise ValueError(f"domain_shift must be a list of blocks, got {cfg.domain_shift!r}.")
     for i, block in enumerate(cfg.domain_shift or ()):
