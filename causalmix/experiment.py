@@ -38,8 +38,9 @@ import numpy as np
 import pandas as pd
 
 from causalmix.claims import STALE_AFTER_S, holder, release, try_claim
-from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, atomic_write, check_writable,
-                            execute_run, write_record)
+from causalmix.io import atomic_write
+from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, check_writable, execute_run,
+                            write_record)
 from causalmix.sweep_config import SweepConfig, expand_config, load_config
 
 __all__ = [
