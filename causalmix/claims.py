@@ -2,10 +2,18 @@
 split the runs, none computed twice, none lost.
 
 Before computing a run, a sweep creates ``<out>/claims/<run_id>.json`` with an exclusive create
-(host, pid, start time). Whoever creates it computes the run and removes the claim after the
-record is written. A claim left behind by a killed sweep is taken over: at once on the same host
-when its process is gone, from another host only once it is older than ``stale_after_s``.
-Taking over renames the stale claim first, so of two sweeps racing for it only one wins.
+(host, pid, the process's start time, the claim's time), complete from its first byte (written to a
+temporary file, then hard-linked into place). Whoever creates it computes the run and removes the
+claim after the record is written. A claim is *stale*, and taken over, when
+
+- it is older than ``stale_after_s`` (from any host, this one included);
+- on this host, its process is gone, or its pid now belongs to another process (the process
+  start time differs: a reused pid);
+- it is empty or unreadable (a torn write) and older than :data:`TORN_GRACE_S`.
+
+Taking over renames the stale claim first, so of two sweeps racing for it only one wins. A sweep
+re-checks at its end the runs it found claimed (:func:`causalmix.experiment.run_sweep`), so a run
+whose holder died is never lost.
 
 >>> import tempfile; folder = Path(tempfile.mkdtemp())
 >>> try_claim(folder, "run-a")
@@ -17,6 +25,9 @@ False
 >>> _ = (folder / "claims" / "run-c.json").write_text(json.dumps({**held, "pid": 2**22 + 1}))  # a dead one
 >>> try_claim(folder, "run-c")
 True
+>>> _ = (folder / "claims" / "run-d.json").write_text(json.dumps({**held, "pid_started": -1}))  # a reused pid
+>>> try_claim(folder, "run-d")
+True
 """
 
 from __future__ import annotations
@@ -27,8 +38,10 @@ import socket
 import time
 from pathlib import Path
 
-#: Default age after which a claim from another host is taken over (a day: longer than any run).
+#: Default age after which a claim is taken over (a day: longer than any run).
 STALE_AFTER_S = 24 * 3600.0
+#: Age after which an empty or unreadable claim (torn by a kill mid-write) is taken over.
+TORN_GRACE_S = 10.0
 
 
 def _path(out_dir: str | os.PathLike, run_id: str) -> Path:
@@ -44,23 +57,49 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # a killed process its parent has not reaped yet (a zombie) is gone too
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return text[text.rindex(")") + 2:].split()[0] != "Z"
+    except (OSError, ValueError, IndexError):
+        return True
+
+
+def process_start(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot, from ``/proc``; None where unknown):
+    with the pid, it names one process, so a pid reused by another process is told apart."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return int(text[text.rindex(")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _stale(claim: dict, stale_after_s: float) -> bool:
-    if claim.get("host") == socket.gethostname():
-        return not _alive(int(claim.get("pid", -1)))
-    return time.time() - float(claim.get("started", 0)) > stale_after_s
+    try:
+        started = float(claim["started"])
+        pid = int(claim["pid"])
+        host = str(claim["host"])
+    except (KeyError, TypeError, ValueError):  # torn or foreign: judged by its age (file time) alone
+        return time.time() - float(claim.get("mtime", 0)) > TORN_GRACE_S
+    if time.time() - started > stale_after_s:
+        return True
+    if host == socket.gethostname():
+        if not _alive(pid):
+            return True
+        recorded, now = claim.get("pid_started"), process_start(pid)
+        return recorded is not None and now is not None and int(recorded) != now
+    return False
 
 
 def try_claim(out_dir: str | os.PathLike, run_id: str, *, stale_after_s: float = STALE_AFTER_S) -> bool:
     """Claim a run for this process; False when another live sweep holds it."""
     path = _path(out_dir, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    mine = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()})
+    mine = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": time.time(),
+                       "pid_started": process_start(os.getpid())})
     for _ in range(3):
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            _create(path, mine)
         except FileExistsError:
             try:
                 text = path.read_text()
@@ -69,8 +108,11 @@ def try_claim(out_dir: str | os.PathLike, run_id: str, *, stale_after_s: float =
                 continue  # released meanwhile: try again
             try:
                 claim = json.loads(text)
-            except json.JSONDecodeError:  # being written this instant, or torn by a kill: judge it by its age
-                claim = {"started": stamp}
+            except json.JSONDecodeError:  # torn by a kill (claims are written whole): judge it by its age
+                claim = {}
+            if not isinstance(claim, dict):
+                claim = {}
+            claim["mtime"] = stamp
             if claim.get("pid") == os.getpid() and claim.get("host") == socket.gethostname():
                 return True
             if not _stale(claim, stale_after_s):
@@ -85,10 +127,35 @@ def try_claim(out_dir: str | os.PathLike, run_id: str, *, stale_after_s: float =
                 return False
             aside.unlink(missing_ok=True)
             continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(mine)
         return True
     return False
+
+
+def _create(path: Path, text: str) -> None:
+    """Create ``path`` holding ``text``, exclusively (FileExistsError if it exists) and whole: the
+    text goes to a temporary file that is then hard-linked to ``path`` (where the filesystem has no
+    hard links: an exclusive create, then the write)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    tmp.write_text(text)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def holder(out_dir: str | os.PathLike, run_id: str) -> dict | None:
+    """The claim on a run (``None``: unclaimed), for messages."""
+    try:
+        claim = json.loads(_path(out_dir, run_id).read_text())
+    except (OSError, ValueError):
+        return None if not _path(out_dir, run_id).exists() else {}
+    return claim if isinstance(claim, dict) else {}
 
 
 def release(out_dir: str | os.PathLike, run_id: str) -> None:

@@ -54,15 +54,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
             finetune[name] = getattr(args, name)
     optional = {"test_cap": args.test_cap} if args.test_cap is not None else {}
     from causalmix.clidoc import check_finetune, check_generator
+    from causalmix.sweep_config import check_generator_params
 
     check_finetune(finetune)  # the key named, before any data is read
     check_generator(args.method, _key_values(args.gen, "--gen"))
+    check_generator_params(args.method, _key_values(args.gen, "--gen"), "--gen")
     spec = RunSpec(
         dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
         model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
         domain=domain, target=args.target, **optional,
     )
-    record = execute_run(spec, out_dir=args.out, progress=not args.quiet)
+    from causalmix.model import check_checkpoint, resolve_device
+    from causalmix.runs import RecordNotWritten
+
+    if args.test_cap is not None and args.test_cap < 1:
+        raise ValueError(f"--test-cap must be >= 1 (a run is scored on its test rows), got {args.test_cap}.")
+    check_checkpoint(spec.model)  # before any work: a file that is not a checkpoint, a missing GPU
+    resolve_device(spec.device)
+    try:
+        record = execute_run(spec, out_dir=args.out, progress=not args.quiet)
+    except RecordNotWritten as err:  # computed, not written (a full disk): show it rather than lose it
+        print(json.dumps(err.record.to_dict(), indent=1, default=str))
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if record.status != "ok":
         print(f"run {record.run_id} failed: {record.error}", file=sys.stderr)
         return 1
@@ -263,7 +277,8 @@ def _cmd_add_dataset(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:  # one "warning:" line each, no source lines
         warnings.simplefilter("always")
         ds = add_dataset(args.file, target=args.target, data_dir=args.data_dir, name=args.name,
-                         encoding=args.encoding, dates=args.dates, keep_id_columns=args.keep_id_columns)
+                         encoding=args.encoding, dates=args.dates, keep_id_columns=args.keep_id_columns,
+                         na_values=args.na_values or (), replace=args.replace)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     for key in ("dropped_columns", "converted_columns", "date_columns_kept_as_categories", "kept_identifier_columns"):
@@ -340,7 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
                                      "fine-tuning tabular foundation models. Errors print one short message "
-                                     "(exit code 2); add --debug anywhere for the traceback.", allow_abbrev=False)
+                                     "(exit code 2); add --debug anywhere for the traceback. Published tables and "
+                                     "dataset files are checked against their recorded sha256; add "
+                                     "--no-verify-checksums anywhere (or set CAUSALMIX_VERIFY_CHECKSUMS=0) to read "
+                                     "one changed on purpose.", allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="one fine-tuning run; prints its metrics", allow_abbrev=False)
@@ -415,6 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "columns: error (default), numeric (days since 1970-01-01) or categorical")
     add.add_argument("--keep-id-columns", action="store_true", help="keep identifier-like columns (a distinct "
                      "value per row; excluded with a warning by default)")
+    add.add_argument("--na-values", nargs="+", metavar="TEXT", help="values that mean missing, e.g. '?' (a numeric "
+                     "column holding an undeclared marker such as '?' is refused)")
+    add.add_argument("--replace", action="store_true", help="replace a dataset of the same name in --data-dir")
     add.set_defaults(func=_cmd_add_dataset)
 
     cmp_ = sub.add_parser(
@@ -511,14 +532,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``causalmix`` / ``python -m causalmix``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    if "--no-verify-checksums" in argv:  # for a published table or dataset file changed on purpose
+        import os
+
+        from causalmix.io import CHECKSUMS_ENV
+
+        os.environ[CHECKSUMS_ENV] = "0"
+        argv = [a for a in argv if a != "--no-verify-checksums"]
     if argv and argv[0] == "pretrain":
         if any(a in ("-h", "--help") for a in argv[1:]):
             build_parser().parse_args(argv)  # prints the mounted pretraining help and exits
-        return _cmd_pretrain(argv[1:])
-    debug = "--debug" in argv
-    args = build_parser().parse_args([a for a in argv if a != "--debug"])
+        return _guarded(lambda: _cmd_pretrain(argv[1:]), debug)
+    args = build_parser().parse_args(argv)
+    return _guarded(lambda: args.func(args), debug)
+
+
+def _guarded(command, debug: bool) -> int:
+    """Run a command; every error is one short message and exit code 2 (``--debug``: the traceback)."""
     try:
-        return args.func(args)
+        return command()
     except KeyboardInterrupt:
         print("interrupted; finished runs are recorded, rerun the same command to continue", file=sys.stderr)
         return 130

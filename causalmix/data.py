@@ -112,12 +112,9 @@ def safe_path(folder: str | os.PathLike, filename: str | os.PathLike) -> Path:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename (no half-written file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from causalmix.io import write_bytes_atomic
+
+    write_bytes_atomic(path, data)
 
 
 def _normalize(name: str) -> str:
@@ -302,7 +299,7 @@ def _header(path: Path, encoding: str) -> list[str]:
     return list(first.iloc[0]) if len(first) else []
 
 
-def read_table(path: str | os.PathLike, *, encoding: str = "utf-8") -> pd.DataFrame:
+def read_table(path: str | os.PathLike, *, encoding: str = "utf-8", na_values: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV (optionally .gz/.bz2/.xz) or parquet file, with clear errors.
 
     Rejects empty and binary files, undecodable bytes (naming the byte and the ``encoding``
@@ -319,7 +316,17 @@ def read_table(path: str | os.PathLike, *, encoding: str = "utf-8") -> pd.DataFr
                 f"{path.name} has duplicate column names {duplicated}; every column needs its own name. "
                 "Rename or drop the repeated columns."
             )
-        return pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path, encoding=encoding)
+        if kind == "parquet":
+            frame = pd.read_parquet(path)
+            return frame.replace(list(na_values), np.nan) if na_values else frame
+        frame = pd.read_csv(path, encoding=encoding, na_values=list(na_values) or None)
+        if frame.shape[1] == 1:
+            for sep, what in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+                if sep in str(frame.columns[0]):
+                    raise DatasetError(f"{path.name} looks {what}-separated ({sep!r} in its header, one column read): "
+                                       f"causalmix reads comma-separated CSV. Convert it, e.g. pandas.read_csv(path, "
+                                       f"sep={sep!r}).to_csv('out.csv', index=False).")
+        return frame
     except DatasetError:
         raise
     except UnicodeDecodeError as err:
@@ -406,6 +413,7 @@ def _clean_table(
     if dates not in ("error", "numeric", "categorical"):
         raise DatasetError(f"dates={dates!r}: use 'error' (the default), 'numeric' or 'categorical'.")
     _check_target(frame, target, name)
+    _check_values(frame, target, name)
     frame = frame.copy()
     features = [c for c in frame.columns if c != target]
     empty = [c for c in features if frame[c].isna().all()]
@@ -424,9 +432,54 @@ def _clean_table(
         )
         dropped += [f"{c} (identifier-like: a distinct value per row)" for c in ids]
     frame = frame.drop(columns=empty + ([] if keep_id_columns else ids))
+    constant = [c for c in frame.columns if c != target and frame[c].nunique(dropna=False) <= 1]
+    if constant:
+        warnings.warn(f"{name!r}: excluded constant column(s) {constant} (a single value in every row: no "
+                      "information, and nothing a generator can fit).", UserWarning, stacklevel=4)
+        dropped += [f"{c} (constant: one value in every row)" for c in constant]
+        frame = frame.drop(columns=constant)
     if frame.shape[1] < 2:
         raise DatasetError(f"{name!r} has no feature columns left besides {target!r} (dropped: {dropped}).")
     return frame, {**notes, "dropped_columns": dropped}
+
+
+#: Values that stand for "missing" in some exports; a numeric column holding them is refused until
+#: they are declared (``na_values``), instead of becoming a categorical column of every number.
+MISSING_MARKERS = ("?", "??", "-", "--", ".", "*", "missing", "Missing", "MISSING", "unknown", "Unknown", "UNKNOWN")
+#: Largest magnitude a numeric feature may hold (standardizing larger ones overflows float64).
+MAX_ABS_VALUE = 1e100
+
+
+def _check_values(frame: pd.DataFrame, target: str, name: str) -> None:
+    """Refuse, naming the column, what every run would fail on or misread: nested values (lists,
+    dicts), non-finite or overflowing numbers, and numbers with a missing-value marker such as ``?``."""
+    for col in frame.columns:
+        values = frame[col]
+        if values.dtype == object:
+            nested = values.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray))).to_numpy(dtype=bool)
+            if nested.any():
+                raise DatasetError(f"{name!r}: column {col!r} holds nested values (lists, arrays or mappings, e.g. row "
+                                   f"{int(np.argmax(nested))}); flatten it into plain columns or drop it.")
+        if col == target:
+            continue
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            bad = np.isinf(x) | (np.abs(np.nan_to_num(x)) > MAX_ABS_VALUE)
+            if bad.any():
+                raise DatasetError(f"{name!r}: column {col!r} has {int(bad.sum())} infinite or overflowing value(s) "
+                                   f"(|x| > {MAX_ABS_VALUE:g}, e.g. {x[bad][0]!r} in row {int(np.argmax(bad))}); "
+                                   "replace them, rescale the column, or drop it.")
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            present = values.dropna().astype(str).str.strip()
+            numeric = pd.to_numeric(present, errors="coerce").notna()
+            others = present[~numeric]
+            if len(present) and numeric.mean() >= 0.5 and set(others) and set(others) <= set(MISSING_MARKERS):
+                markers = sorted(set(others))
+                raise DatasetError(
+                    f"{name!r}: column {col!r} is numeric except for {len(others)} value(s) {markers}, which look like "
+                    f"missing-value markers; read as is it would become a categorical column of every number. "
+                    f"Declare them missing: --na-values {' '.join(markers)} (library: na_values={markers})."
+                )
 
 
 def _check_target(frame: pd.DataFrame, target: str, name: str) -> None:
@@ -471,6 +524,7 @@ def load_dataset(
     encoding: str = "utf-8",
     dates: DateHandling = "error",
     keep_id_columns: bool = False,
+    na_values: Sequence[str] = (),
 ) -> Dataset:
     """Load a named dataset (local directory first, then OpenML/scikit-learn) or a file of yours.
 
@@ -485,12 +539,15 @@ def load_dataset(
             are read month first unless only day first fits the whole column.
         keep_id_columns: keep identifier-like columns of a file (a distinct string, or a distinct
             integer sequence such as 0..n-1, per row); by default they are excluded with a warning.
+        na_values: extra strings of a file that mean "missing" (e.g. ``["?"]``); a numeric column
+            holding an undeclared marker of :data:`MISSING_MARKERS` is refused, naming it.
 
     The three file options apply to files; named datasets are read as their manifest says.
     """
     text = str(name_or_path)
     if _is_file_source(text):
-        return _load_file(Path(text), target=target, encoding=encoding, dates=dates, keep_id_columns=keep_id_columns)
+        return _load_file(Path(text), target=target, encoding=encoding, dates=dates, keep_id_columns=keep_id_columns,
+                          na_values=na_values)
     name = resolve_name(text)
     local = _local_manifest_entries()
     if name in local:
@@ -519,21 +576,41 @@ def _local_manifest_entries() -> dict[str, dict[str, Any]]:
             f"{DATA_DIR_ENV}={data_dir} has no manifest.json. Point it at a folder holding "
             "<name>.csv.gz files and their manifest.json, or unset it to use OpenML."
         )
-    entries = json.loads(manifest.read_text())["datasets"]
+    entries = _read_manifest(manifest)["datasets"]
+    required = {"name": str, "file": str, "target": str, "columns": list}
+    for i, e in enumerate(entries):
+        bad = [k for k, t in required.items() if not isinstance(e, dict) or not isinstance(e.get(k), t)]
+        if bad:
+            raise DatasetError(f"{manifest}: entry {i} of 'datasets' ({str(e.get('name') if isinstance(e, dict) else e)[:60]!r}) "
+                               f"lacks or mistypes {', '.join(bad)} (each entry needs name, file, target and columns).")
+        if any(not isinstance(c, dict) or not isinstance(c.get("name"), str) or c.get("type") not in
+               ("numeric", "categorical") for c in e["columns"]):
+            raise DatasetError(f"{manifest}: the 'columns' of {e['name']!r} must be {{name, type: numeric|categorical}}.")
     return {e["name"]: {**e, "path": str(data_dir / e["file"]), "data_dir": str(data_dir)} for e in entries}
 
 
 def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
+    from causalmix.io import ChecksumError, check_sha256
+
     path = Path(entry["path"])
     safe_path(entry.get("data_dir", path.parent), entry["file"])  # a manifest never points outside its folder
+    if not path.is_file():
+        raise DatasetError(f"The manifest of {DATA_DIR_ENV}={entry.get('data_dir')} lists {entry['name']!r} as "
+                           f"{entry['file']!r}, but {path} is {'a folder' if path.is_dir() else 'missing'}.")
+    # the file must be the one the manifest describes (its sha256): a changed value is never used silently
+    try:
+        sha256 = check_sha256(path, entry.get("sha256"), what=f"dataset file of {entry['name']!r}",
+                              fix="Restore it from its source, or re-add it (`causalmix add-dataset ... --replace`).")
+    except ChecksumError as err:
+        raise DatasetError(str(err)) from None
     categorical = [c["name"] for c in entry["columns"] if c["type"] == "categorical"]
     try:
         frame = pd.read_csv(path, dtype={c: str for c in categorical}, keep_default_na=False, na_values=[""])
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError) as err:
         raise DatasetError(f"Could not read {path}: {err}. Is {DATA_DIR_ENV} pointing at intact files?") from err
     provenance = {
         "source": f"local:{path}",
-        "sha256": file_sha256(path),
+        "sha256": sha256,
         "manifest_sha256": entry.get("sha256"),
         "openml_dataset_id": entry.get("openml_dataset_id"),
         "tabarena_task_id": entry.get("tabarena_task_id"),
@@ -544,13 +621,14 @@ def _load_local(entry: dict[str, Any], *, target: str | None) -> Dataset:
 
 
 def _load_file(
-    path: Path, *, target: str | None, encoding: str = "utf-8", dates: str = "error", keep_id_columns: bool = False
+    path: Path, *, target: str | None, encoding: str = "utf-8", dates: str = "error", keep_id_columns: bool = False,
+    na_values: Sequence[str] = (),
 ) -> Dataset:
     if not path.is_file():
         raise DatasetError(f"No such file: {path}.")
     if target is None:
         raise DatasetError(f"Loading {path.name} needs target=<name of the label column>.")
-    frame = read_table(path, encoding=encoding)
+    frame = read_table(path, encoding=encoding, na_values=na_values)
     if frame.empty:
         raise DatasetError(f"{path.name} has a header row but no data rows.")
     if frame.shape[1] < 2:
@@ -559,6 +637,8 @@ def _load_file(
     frame, notes = _clean_table(frame, target, name, dates=dates, keep_id_columns=keep_id_columns)
     categorical = [c for c in frame.columns if c != target and not pd.api.types.is_numeric_dtype(frame[c])]
     provenance = {"source": f"file:{path.resolve()}", "sha256": file_sha256(path), **notes}
+    if na_values:
+        provenance["na_values"] = [str(v) for v in na_values]
     if encoding.lower().replace("_", "-") not in {"utf-8", "utf8"}:
         provenance["encoding"] = encoding
     return _make_dataset(name, frame, target, categorical, provenance)
@@ -693,6 +773,8 @@ def add_dataset(
     encoding: str = "utf-8",
     dates: DateHandling = "error",
     keep_id_columns: bool = False,
+    na_values: Sequence[str] = (),
+    replace: bool = False,
 ) -> Dataset:
     """Copy a CSV/parquet file of yours into a data directory as a named dataset.
 
@@ -700,19 +782,24 @@ def add_dataset(
     updated), the format ``CAUSALMIX_DATA_DIR`` reads, so sweeps and the command line can name it.
     The file is read and validated as ``load_dataset`` does (same options) and checked as a run
     would check it (two rows per class) before anything is written. ``name`` must match
-    ``NAME_RULE``; the default is the file's stem, sanitized.
+    ``NAME_RULE``; the default is the file's stem, sanitized. A name the folder already holds is
+    refused unless ``replace`` (command line: ``--replace``).
 
     >>> add_dataset("my.csv", target="label", data_dir="my_datasets")   # doctest: +SKIP
     """
     if name is not None:
         check_name(name)
-    ds = _load_file(Path(path), target=target, encoding=encoding, dates=dates, keep_id_columns=keep_id_columns)
+    ds = _load_file(Path(path), target=target, encoding=encoding, dates=dates, keep_id_columns=keep_id_columns,
+                    na_values=na_values)
     check_splittable(ds)
     name = check_name(_normalize(name or ds.name))
     data_dir = Path(data_dir)
     file = safe_path(data_dir, f"{name}.csv.gz")
     manifest_path = safe_path(data_dir, "manifest.json")
     manifest = _read_manifest(manifest_path)
+    if not replace and (any(isinstance(d, dict) and d.get("name") == name for d in manifest["datasets"]) or file.exists()):
+        raise DatasetError(f"{data_dir} already holds a dataset named {name!r}; choose another --name, or pass "
+                           "--replace (library: replace=True) to replace it (its runs' ids then change).")
     frame = ds.X.assign(**{target: ds.y})
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -748,7 +835,7 @@ def _gzip_bytes(data: bytes, filename: str) -> bytes:
 
 def _manifest_entry(ds: Dataset, frame: pd.DataFrame, name: str, file: Path, target: str) -> dict[str, Any]:
     counts = ds.y.value_counts()
-    keys = ("converted_columns", "date_columns_kept_as_categories", "kept_identifier_columns", "encoding")
+    keys = ("converted_columns", "date_columns_kept_as_categories", "kept_identifier_columns", "encoding", "na_values")
     notes = {k: ds.provenance[k] for k in keys if k in ds.provenance}
     return {
         "name": name,

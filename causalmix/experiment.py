@@ -8,8 +8,7 @@ its runs are :mod:`causalmix.sweep_config`; this module executes the runs that n
   ``ok`` is skipped, so a killed sweep restarts where it stopped and loses nothing finished;
 - a failed run is recorded with ``status="failed"`` and its error, the sweep goes on, and the
   next sweep retries it (``attempts`` counts executions; ``retry_failed=False`` keeps it);
-- fitted generators are cached under ``out_dir/generators/`` keyed by the split and the
-  generator's identity, so the SCM is fitted once per split, not once per run;
+- every run fits its own generator: nothing in a results folder is unpickled (a folder is shared);
 - ``jobs > 1`` runs in parallel local processes (spawn), each with ``cores // jobs`` torch threads
   and, on a machine with several GPUs, its own GPU (round robin, :func:`worker_devices`);
 - warnings raised in runs are stored in their records; the sweep prints one line per category.
@@ -27,6 +26,7 @@ import json
 import math
 import multiprocessing
 import os
+import socket
 import sys
 import time
 from collections import Counter
@@ -37,9 +37,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalmix.claims import STALE_AFTER_S, release, try_claim
-from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, atomic_write, check_writable,
-                            execute_run, write_record)
+from causalmix.claims import STALE_AFTER_S, holder, release, try_claim
+from causalmix.io import atomic_write
+from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, check_writable, execute_run,
+                            write_record)
 from causalmix.sweep_config import SweepConfig, expand_config, load_config
 
 __all__ = [
@@ -199,6 +200,7 @@ def run_sweep(
     t0 = time.perf_counter()
     cfg = load_config(config)
     resolve_model_path(cfg.model)  # "tabpfn-v2" not cached: fail now, with what to do
+    check_inputs(cfg)
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
     previous = _recorded_status(out)
@@ -206,16 +208,26 @@ def run_sweep(
     n_retried = sum(1 for s in todo if s.run_id in previous)
     check_writable(out)
     atomic_write(out / "config.json", lambda p: p.write_text(json.dumps(cfg.to_dict(), indent=1, sort_keys=True, default=str)))
+    _recover_killed_sweeps(out, claim_timeout_s)
     threads = int(cfg.threads or max(1, (os.cpu_count() or 1) // jobs))
     failures: dict[str, str] = {}
     warned: dict[str, list[int]] = {}
     n_ok = n_elsewhere = n_recorded = 0
 
+    def beat() -> None:  # this sweep's log entry so far: a killed sweep's time is logged by the next one
+        if todo:
+            _heartbeat(out, jobs=jobs, backend=backend, recorded=n_recorded, wall_time_s=time.perf_counter() - t0,
+                       device=cfg.device)
+
+    beat()
+
     from tqdm.auto import tqdm
 
     bar = tqdm(total=len(todo), desc=f"sweep {cfg.name}", unit="run", disable=not progress)
 
-    def account(record: RunRecord | None) -> None:
+    skipped: list[RunSpec] = []  # claimed by another sweep: re-checked at the end
+
+    def account(record: RunRecord | None, tick: bool = True) -> None:
         nonlocal n_ok, n_elsewhere, n_recorded
         n_recorded += record is not None
         if record is None:
@@ -228,31 +240,49 @@ def run_sweep(
             warned.setdefault(category, [0, 0])[0] += 1
         for w in record.warnings if record else []:
             warned[w["category"]][1] += w["count"]
-        bar.set_postfix(failed=len(failures))
-        bar.update(1)
+        if tick:
+            bar.set_postfix(failed=len(failures))
+            bar.update(1)
+        if record is not None:
+            beat()
 
-    def lost(spec: RunSpec, error: str) -> None:
+    def lost(spec: RunSpec, error: str, tick: bool = True) -> None:
         """A run whose process died before it recorded anything: counted, rerun by the next sweep."""
         failures[spec.run_id] = error
+        if tick:
+            bar.update(1)
+
+    def skip(spec: RunSpec) -> None:
+        skipped.append(spec)
         bar.update(1)
 
     if backend not in ("local", "ray"):
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}.")
-    try:
+
+    def execute(specs: list[RunSpec], tick: bool, on_skip) -> None:
         if backend == "ray":
             from causalmix.distributed import run_on_ray
 
-            run_on_ray(todo, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
+            run_on_ray(specs, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
                        stale_after_s=claim_timeout_s,
-                       on_done=lambda spec, record, error: account(record) if error is None else lost(spec, error))
+                       on_done=lambda spec, record, error: (lost(spec, error, tick) if error is not None else
+                                                            on_skip(spec) if record is None else account(record, tick)))
         else:
-            run_local(todo, out, jobs=jobs, threads=threads, device=cfg.device, claim_timeout_s=claim_timeout_s,
-                      on_record=account, on_lost=lost, describe=bar.set_description)
+            run_local(specs, out, jobs=jobs, threads=threads, device=cfg.device, claim_timeout_s=claim_timeout_s,
+                      on_record=lambda record: account(record, tick), on_lost=lambda spec, e: lost(spec, e, tick),
+                      describe=bar.set_description, on_skipped=on_skip)
+
+    try:
+        execute(todo, True, skip)
+        bar.close()
+        _recheck(skipped, out, execute=lambda specs, on_skip: execute(specs, False, on_skip), account=account,
+                 failures=failures, poll_s=min(5.0, max(0.2, claim_timeout_s / 10)), progress=progress)
     finally:  # also when interrupted: the folder's wall time, for a published study's provenance
         bar.close()
         if todo:
             _log_sweep(out, jobs=jobs, backend=backend, recorded=n_recorded, wall_time_s=time.perf_counter() - t0,
                        device=cfg.device)
+            _heartbeat_path(out).unlink(missing_ok=True)
     return SweepSummary(
         name=cfg.name, out_dir=str(out), n_total=len(specs), n_ok=n_ok, n_failed=len(failures),
         n_skipped=len(specs) - len(todo), failures=failures, wall_time_s=round(time.perf_counter() - t0, 2),
@@ -260,23 +290,132 @@ def run_sweep(
     )
 
 
-def _log_sweep(out: Path, *, jobs: int, backend: str, recorded: int, wall_time_s: float, device: str | None) -> None:
-    """Append one line to ``out/sweep-log.jsonl``: when, how parallel, how many runs it recorded, how
-    long, where."""
+def check_inputs(cfg: SweepConfig, *, need_weights: bool = True) -> None:
+    """What every run of a sweep needs, checked once before any run starts (and by ``--plan``): the
+    model file is a checkpoint, the device exists, and each named dataset's file is the one its
+    manifest describes (sha256). ValueError naming the problem."""
+    from causalmix.data import _local_manifest_entries, resolve_name
+    from causalmix.io import check_sha256
+    from causalmix.model import ModelNotAvailableError, check_checkpoint, resolve_device
+
+    try:
+        check_checkpoint(cfg.model)
+    except ModelNotAvailableError:  # a plan needs no weights ("tabpfn-v2" before its download); a sweep does
+        if need_weights:
+            raise
+    resolve_device(cfg.device)
+    local = _local_manifest_entries()
+    names = {*cfg.datasets, *(b["dataset"] for b in cfg.domain_shift)}
+    for name in sorted(names):
+        if Path(name).suffix in {".csv", ".gz", ".parquet", ".pq"}:
+            continue
+        entry = local.get(resolve_name(name))
+        if entry is not None:
+            path = Path(entry["path"])
+            if not path.is_file():
+                raise ValueError(f"dataset {name!r}: its manifest names {path}, which is not a file.")
+            check_sha256(path, entry.get("sha256"), what=f"dataset file of {name!r}")
+
+
+def _recheck(skipped: list[RunSpec], out: Path, *, execute, account, failures: dict[str, str], poll_s: float,
+             progress: bool) -> None:
+    """The runs this sweep found claimed by another sweep, until each has a record: one recorded by
+    the other sweep (and no longer claimed) is counted as done elsewhere (a failed one as a failure);
+    one whose claim went stale meanwhile (its sweep was killed, its claim aged out) is run here;
+    while a live sweep holds some, wait for them. So a sweep that exits has every run recorded
+    or counted as failed, never one lost to a dead claim."""
+    pending, announced = list(skipped), False
+    while pending:
+        again: list[RunSpec] = []
+        for spec in pending:
+            record = _read_json(out / "records" / f"{spec.run_id}.json")
+            if record is not None and holder(out, spec.run_id) is None:
+                account(None, False)
+                if record.get("status") != "ok":
+                    failures[spec.run_id] = f"failed in another sweep: {record.get('error') or 'unknown error'}"
+            else:
+                again.append(spec)
+        if not again:
+            return
+        held: list[RunSpec] = []
+        execute(again, held.append)
+        if held and not announced and progress:
+            print(f"waiting for {len(held)} run(s) claimed by other live sweeps on {out} (e.g. {held[0].run_id}); "
+                  "Ctrl-C stops, a rerun picks them up", file=sys.stderr)
+            announced = True
+        if held:
+            time.sleep(poll_s)
+        pending = held
+
+
+def _log_entry(*, jobs: int, backend: str, recorded: int, wall_time_s: float, device: str | None) -> dict[str, Any]:
     from causalmix.provenance import hardware
 
-    entry = {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "jobs": jobs, "backend": backend,
-             "runs_recorded": recorded, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
+    return {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "jobs": jobs, "backend": backend,
+            "runs_recorded": recorded, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
+
+
+def _log_sweep(out: Path, **entry: Any) -> None:
+    """Append one line to ``out/sweep-log.jsonl``: when, how parallel, how many runs it recorded, how
+    long, where."""
+    _append_log(out, _log_entry(**entry))
+
+
+def _append_log(out: Path, entry: dict[str, Any]) -> None:
     with open(out / "sweep-log.jsonl", "a") as fh:
         fh.write(json.dumps(entry) + "\n")
 
 
+def _heartbeat_path(out: Path) -> Path:
+    return out / "running-sweeps" / f"{socket.gethostname()}-{os.getpid()}.json"
+
+
+def _heartbeat(out: Path, **entry: Any) -> None:
+    """This sweep's log entry so far, rewritten (atomically) after every run it records, with what
+    identifies its process: if the sweep is killed, the next sweep on the folder logs it."""
+    from causalmix.claims import process_start
+
+    beat = {**_log_entry(**entry), "host": socket.gethostname(), "pid": os.getpid(),
+            "pid_started": process_start(os.getpid()), "started": time.time()}
+    atomic_write(_heartbeat_path(out), lambda p: p.write_text(json.dumps(beat)))
+
+
+def _recover_killed_sweeps(out: Path, stale_after_s: float) -> None:
+    """Log the sweeps on this folder that were killed (their heartbeat is stale, by the rules of
+    :mod:`causalmix.claims`) with the time they had run, so ``sweep-log.jsonl`` (a published
+    study's wall time) counts them too; each is logged once, by whichever sweep moves it first."""
+    from causalmix.claims import _stale
+
+    for path in sorted((out / "running-sweeps").glob("*.json")):
+        beat = _read_json(path)
+        stamp = path.stat().st_mtime if path.exists() else 0.0
+        if beat is not None and not _stale({**beat, "mtime": stamp}, stale_after_s):
+            continue
+        aside = path.with_name(f".{path.name}.{os.getpid()}.logged")
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            continue  # another sweep logged it
+        if beat is not None:
+            entry = {k: v for k, v in beat.items() if k not in ("host", "pid", "pid_started", "started")}
+            _append_log(out, {**entry, "killed": True})
+        aside.unlink(missing_ok=True)
+
+
 def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, device: str | None,
               claim_timeout_s: float = STALE_AFTER_S, on_record=lambda record: None,
-              on_lost=lambda spec, error: None, describe=lambda text: None) -> None:
+              on_lost=lambda spec, error: None, describe=lambda text: None, on_skipped=None) -> None:
     """Execute runs in this process (``jobs == 1``) or in ``jobs`` spawned processes, recording
-    each under ``out``; ``on_record(record)`` after each (``None``: another sweep did it),
-    ``on_lost(spec, error)`` for a worker that died before recording."""
+    each under ``out``; ``on_record(record)`` after each (``None``: another sweep holds or did it;
+    ``on_skipped(spec)`` instead, when given), ``on_lost(spec, error)`` for a worker that died
+    before recording."""
+
+    def done(spec: RunSpec, record: RunRecord | None) -> None:
+        if record is None and on_skipped is not None:
+            on_skipped(spec)
+        else:
+            on_record(record)
+
     if jobs == 1:
         import torch
 
@@ -285,7 +424,7 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
         try:
             for spec in specs:
                 describe(f"{spec.dataset} {spec.method} n{spec.n_train} s{spec.seed}")
-                on_record(_claimed_run(spec.to_dict(), str(out), claim_timeout_s))
+                done(spec, _claimed_run(spec.to_dict(), str(out), claim_timeout_s))
         finally:
             torch.set_num_threads(before)
         return
@@ -298,7 +437,7 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
             for fut in cf.as_completed(futures):
                 spec = futures[fut]
                 try:
-                    on_record(fut.result())
+                    done(spec, fut.result())
                 except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
                     on_lost(spec, f"worker crashed: {type(err).__name__}: {err}")
         except BaseException:  # Ctrl-C: the runs not started yet are dropped (the running ones finish)
@@ -351,6 +490,7 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
     from causalmix.model import resolve_device
 
     cfg = load_config(config)
+    check_inputs(cfg, need_weights=False)
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
     previous = _recorded_status(out)
@@ -395,10 +535,13 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
+    """A record file's mapping; None for one that is unreadable, not JSON or not a mapping (a
+    foreign or damaged file in a shared folder is not a record)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        d = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
+    return d if isinstance(d, dict) else None
 
 
 def load_records(out_dir: str | Path) -> pd.DataFrame:

@@ -128,6 +128,22 @@ class FinetuneConfig:
             if not ok:
                 raise ValueError(f"FinetuneConfig: {what}.")
 
+        for f in dataclasses.fields(self):  # types first (a YAML/--set value of the wrong type names its key)
+            v, kind = getattr(self, f.name), str(f.type).split(" | ")[0]
+            if v is None and "None" in str(f.type):
+                continue
+            if kind == "int":
+                ok = isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+            elif kind == "float":
+                ok = (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+                      and math.isfinite(v))
+                kind = "a finite number"
+            elif kind == "bool":
+                ok = isinstance(v, (bool, np.bool_))
+            else:
+                ok, kind = isinstance(v, str), "a string"
+            need(ok, f"{f.name} must be {'an int' if kind == 'int' else 'a bool' if kind == 'bool' else kind}"
+                     f"{' or null' if 'None' in str(f.type) else ''}, got {v!r}")
         need(isinstance(self.max_steps, int) and self.max_steps >= 0, f"max_steps must be an int >= 0, got {self.max_steps!r}")
         need(self.learning_rate is None or self.learning_rate > 0, f"learning_rate must be > 0 or None, got {self.learning_rate!r}")
         need(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay!r}")

@@ -38,12 +38,39 @@ class ModelNotAvailableError(FileNotFoundError):
 
 
 def resolve_device(device: Device | str = "auto") -> str:
-    """``"auto"`` becomes ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
-    if device == "auto":
-        import torch
+    """``"auto"`` becomes ``"cuda"`` when a GPU is visible, else ``"cpu"``; ValueError for a device
+    that is not ``auto``, ``cpu``, ``cuda`` or ``cuda:N``, or for CUDA on a machine without it."""
+    import torch
 
+    if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    return str(device)
+    text = str(device)
+    if text != "cpu" and not (text == "cuda" or (text.startswith("cuda:") and text[5:].isdigit())):
+        raise ValueError(f"Unknown device {device!r}; use auto, cpu, cuda or cuda:N.")
+    if text.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {text!r}: this machine has no CUDA GPU visible to torch; use device auto or cpu.")
+        if ":" in text and int(text[5:]) >= torch.cuda.device_count():
+            raise ValueError(f"device {text!r}: only {torch.cuda.device_count()} CUDA GPU(s) visible.")
+    return text
+
+
+def check_checkpoint(model: str | os.PathLike = DEFAULT_MODEL) -> Path:
+    """The checkpoint's path, after proving it is one: a ``torch.save`` dict with ``state_dict`` and
+    ``config``, read with ``weights_only=True`` (nothing in it executes). ValueError naming the file
+    for a text, empty, JSON or otherwise foreign file, before any run starts."""
+    import torch
+
+    path = resolve_model_path(model)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as err:  # noqa: BLE001 - any reason a file is not a checkpoint gets the same message
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+        raise ValueError(f"The model file {path} is not a TabPFN checkpoint (a torch.save dict of tensors) or is "
+                         f"truncated: {first}") from None
+    if not isinstance(state, dict) or "state_dict" not in state or not isinstance(state.get("config"), dict):
+        raise ValueError(f"The model file {path} is not a TabPFN checkpoint: it lacks state_dict and config.")
+    return path
 
 
 def shipped_models() -> list[str]:

@@ -109,6 +109,37 @@ class PretrainConfig:
     inference_max_features: int | None = 20
     prior: PriorConfig = field(default_factory=PriorConfig)
 
+    def __post_init__(self) -> None:
+        """Types and ranges, with the setting named: a bad recipe fails before a step or a file."""
+        import math
+
+        def need(ok: bool, what: str) -> None:
+            if not ok:
+                raise ValueError(f"pretraining setting {what}")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        for name, smallest in (("emsize", 1), ("nlayers", 1), ("nhead", 1), ("features_per_group", 1), ("steps", 1),
+                               ("batch_size", 1), ("batch_rows", 1), ("warmup_steps", 0), ("seed", 0),
+                               ("checkpoint_every", 1), ("prior_workers", 0)):
+            v = getattr(self, name)
+            need(is_int(v) and v >= smallest, f"{name} must be an int >= {smallest}, got {v!r}.")
+        for name in ("batch_cells", "threads", "inference_max_features"):
+            v = getattr(self, name)
+            need(v is None or (is_int(v) and v >= 1), f"{name} must be an int >= 1 or null, got {v!r}.")
+        for name, low in (("lr", 0.0), ("weight_decay", -1.0), ("min_lr_ratio", -1.0), ("grad_clip", 0.0)):
+            v = getattr(self, name)
+            need(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > low
+                 and (name != "weight_decay" or v >= 0) and (name != "min_lr_ratio" or 0 <= v <= 1),
+                 f"{name} must be a finite number{' > 0' if low == 0 else ' >= 0'}, got {v!r}.")
+        need(self.max_minutes is None or (isinstance(self.max_minutes, (int, float)) and not isinstance(
+            self.max_minutes, bool) and math.isfinite(self.max_minutes) and self.max_minutes > 0),
+            f"max_minutes must be a finite number > 0 or null, got {self.max_minutes!r}.")
+        need(self.optimizer in ("adamw", "muon"), f"optimizer must be 'adamw' or 'muon', got {self.optimizer!r}.")
+        need(isinstance(self.device, str), f"device must be a string, got {self.device!r}.")
+        need(self.emsize % self.nhead == 0, f"emsize ({self.emsize}) must be a multiple of nhead ({self.nhead}).")
+
     def architecture(self) -> dict[str, Any]:
         return {
             "emsize": self.emsize,
@@ -127,8 +158,13 @@ class PretrainConfig:
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:
             raise ValueError(f"Unknown pretraining settings {sorted(unknown)}; see `python -m causalmix.pretraining --help`.")
+        if not isinstance(prior, dict):
+            raise ValueError(f"pretraining setting prior must be a mapping, got {prior!r}.")
         prior = {k: tuple(v) if isinstance(v, list) else v for k, v in prior.items()}
-        return cls(**d, prior=PriorConfig(**prior))
+        try:
+            return cls(**d, prior=PriorConfig(**prior))
+        except TypeError as err:  # an unknown prior setting
+            raise ValueError(f"pretraining prior settings: {err}.") from None
 
 
 def lr_at(config: PretrainConfig, step: int) -> float:
@@ -331,7 +367,7 @@ def _pretrain(
     step, wall_before = 0, 0.0
     loss_csv = out_dir / "loss.csv"
     if resume and state_path.exists():
-        state = torch.load(state_path, map_location=device, weights_only=False)
+        state = load_state(state_path, map_location=device)
         saved_config = PretrainConfig.from_dict(state["config"]).to_dict()  # settings added since: defaults
         changed = sorted(k for k, v in config.to_dict().items() if k not in _RUNTIME_KEYS and saved_config[k] != v)
         if changed:
@@ -416,6 +452,24 @@ def _pretrain(
         summary["export"] = str(export_run(out_dir, export, command=command))
     return summary
 
+def load_state(path: str | os.PathLike, *, map_location: Any = "cpu") -> dict[str, Any]:
+    """A run folder's ``state.pt``, loaded with ``weights_only=True``: tensors, numbers, strings and
+    containers only, so a crafted file in a (shared) run folder cannot execute code; ValueError
+    naming the file for anything else."""
+    import pickle
+
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"Refusing to load {path}: it is not a plain pretraining state (tensors, numbers, strings), "
+                         f"or it is truncated ({first[:200]}). Nothing in it was executed; start afresh with "
+                         "--overwrite or point --out-dir at an intact run.") from None
+    if not isinstance(state, dict) or not {"model", "step", "config"} <= set(state):
+        raise ValueError(f"Refusing to load {path}: not a pretraining state (expected a dict with model, step, config).")
+    return state
+
+
 def export_run(
     out_dir: str | os.PathLike,
     path: str | os.PathLike,
@@ -433,7 +487,7 @@ def export_run(
     state_path = Path(out_dir) / "state.pt"
     if not state_path.is_file():
         raise FileNotFoundError(f"No pretraining state in {out_dir} (expected {state_path}); run pretraining first.")
-    state = torch.load(state_path, map_location="cpu", weights_only=False)
+    state = load_state(state_path, map_location="cpu")
     config = PretrainConfig.from_dict(state["config"])
     if inference_max_features != "recipe":
         config = dataclasses.replace(config, inference_max_features=inference_max_features)
@@ -513,9 +567,9 @@ def config_from_args(args: argparse.Namespace) -> PretrainConfig:
     """Defaults < YAML file < command-line options."""
     raw: dict[str, Any] = {}
     if args.config is not None:
-        import yaml
+        from causalmix.io import load_yaml
 
-        raw = yaml.safe_load(Path(args.config).read_text()) or {}
+        raw = load_yaml(args.config) or {}
         if not isinstance(raw, dict):
             raise ValueError(f"{args.config} must hold a mapping of settings.")
     raw = dict(raw)

@@ -25,10 +25,11 @@ from typing import Any
 
 import pandas as pd
 
+from causalmix.io import check_sha256
 from causalmix.provenance import REPO_ROOT, file_sha256, git_commit
 
-__all__ = ["PUBLISHED_DIR", "is_published", "load_published", "publish", "published_dir", "read_provenance",
-           "uses_published"]
+__all__ = ["PUBLISHED_DIR", "is_published", "load_published", "publish", "published_dir", "published_table",
+           "read_provenance", "uses_published"]
 
 #: Where published studies live; ``CAUSALMIX_PUBLISHED_DIR`` points elsewhere (tests, a user's own study).
 PUBLISHED_DIR = Path(os.environ.get("CAUSALMIX_PUBLISHED_DIR") or REPO_ROOT / "published")
@@ -72,11 +73,26 @@ def load_published(config: str | Path, part: str | tuple[str, ...] = ("main", "e
     if unknown:
         raise ValueError(f"Unknown part(s) {sorted(unknown)}; valid: {PARTS}.")
     _check_settings(config)
-    records = pd.read_csv(folder / "runs.csv.gz", low_memory=False, keep_default_na=False, na_values=[""])
+    records = pd.read_csv(published_table(config, "runs.csv.gz"), low_memory=False, keep_default_na=False,
+                          na_values=[""])
     records = records[records["part"].isin(parts)].reset_index(drop=True)
-    curves = pd.read_csv(folder / "curves.csv.gz", low_memory=False)
+    curves = pd.read_csv(published_table(config, "curves.csv.gz"), low_memory=False)
     # a run can be in two parts (the ablation's baseline is a run of the main grid): its curve is in both
     return records, curves[curves["part"].isin(parts)].drop(columns="part").reset_index(drop=True)
+
+
+def published_table(config: str | Path, name: str) -> Path:
+    """The path of a published table, after checking it against the sha256 its ``provenance.json``
+    records (ValueError naming the file and both hashes on a mismatch, or when none is recorded:
+    a table changed, truncated by a kill or replaced since publication is never read)."""
+    folder = published_dir(config)
+    recorded = (read_provenance(config).get("files") or {}).get(name)
+    if not recorded:
+        raise ValueError(f"{folder / 'provenance.json'} records no sha256 for {name}, so {folder / name} cannot be "
+                         f"checked; re-publish the study (`causalmix publish {config}`).")
+    check_sha256(folder / name, recorded, what="published table",
+                 fix=f"Restore it (e.g. `git checkout -- {folder / name}`) or re-publish (`causalmix publish {config}`).")
+    return folder / name
 
 
 def _check_settings(config: str | Path) -> None:
@@ -145,9 +161,17 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
     folder = Path(dest) if dest is not None else published_dir(config)
     folder.mkdir(parents=True, exist_ok=True)
     # csv keeps every float exactly (shortest round-trip repr); gzip with a fixed mtime is reproducible
+    # every file is written whole under a temporary name, then the three are renamed into place (provenance
+    # last): a kill leaves the old study, or tables whose sha256 provenance.json does not match (refused on reading)
     gz = {"method": "gzip", "mtime": 0}
-    records.sort_values("run_id").to_csv(folder / "runs.csv.gz", index=False, compression=gz)
-    curves.sort_values(["run_id", "part", "step"]).to_csv(folder / "curves.csv.gz", index=False, compression=gz)
+    staged = {name: folder / f".{name}.{os.getpid()}.tmp" for name in ("runs.csv.gz", "curves.csv.gz", "provenance.json")}
+    try:
+        records.sort_values("run_id").to_csv(staged["runs.csv.gz"], index=False, compression=gz)
+        curves.sort_values(["run_id", "part", "step"]).to_csv(staged["curves.csv.gz"], index=False, compression=gz)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
 
     def unique(col: str, frame: pd.DataFrame = records) -> list[str]:
         return sorted({str(v) for v in frame[col].dropna()}) if col in frame else []
@@ -173,9 +197,15 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
                  for part in PARTS},
         "compute_seconds": round(float(records["wall_time_s"].sum()), 1),  # the runs' own wall times
         "wall_seconds": _wall_seconds(where, Path(sweep["out_dir"])),  # elapsed, as the sweeps logged it
-        "files": {name: file_sha256(folder / name) for name in ("runs.csv.gz", "curves.csv.gz")},
+        "files": {name: file_sha256(staged[name]) for name in ("runs.csv.gz", "curves.csv.gz")},
     }
-    (folder / "provenance.json").write_text(json.dumps(provenance, indent=1, sort_keys=False) + "\n")
+    try:
+        staged["provenance.json"].write_text(json.dumps(provenance, indent=1, sort_keys=False) + "\n")
+        for name, tmp in staged.items():
+            os.replace(tmp, folder / name)
+    finally:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
     return folder
 
 

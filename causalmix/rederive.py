@@ -105,7 +105,8 @@ def rederive_published(folder: str | Path, *, reason: str) -> dict[str, Any]:
     this environment's: its new run id would then describe another run.
     """
     from causalmix.provenance import file_sha256, machine, result_versions
-    from causalmix.runs import RESULT_VERSION, RunSpec, atomic_write
+    from causalmix.io import atomic_write
+    from causalmix.runs import RESULT_VERSION, RunSpec
 
     folder = Path(folder)
     records = pd.read_csv(folder / "runs.csv.gz", low_memory=False, keep_default_na=False, na_values=[""])

@@ -34,7 +34,6 @@ import json
 import logging
 import math
 import os
-import pickle
 import time
 import traceback
 import warnings
@@ -47,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from causalmix.data import DEFAULT_TEST_CAP
+from causalmix.io import atomic_write
 from causalmix.model import DEFAULT_MODEL
 from causalmix.provenance import file_sha256, git_commit, hardware, package_versions, result_versions
 from causalmix.metrics import majority_accuracy
@@ -188,6 +188,12 @@ class RunSpec:
         from causalmix.finetuning import FinetuneConfig
 
         FinetuneConfig.from_dict(self.finetune)  # bad fine-tuning keys fail at expansion, not mid-sweep
+        tag = "" if self.domain is None else str(self.domain.get("column"))
+        longest = len(f"{self.name}-{self.variant or self.method}-n{self.n_train}-s{self.seed}-{tag}-12345678.curve.csv")
+        if longest > 250:  # the run id names its record files: keep it a valid file name
+            raise ValueError(f"The run's id would be {longest - 10} characters (dataset name {len(self.name)}, "
+                             f"{'variant' if self.variant else 'method'} {len(self.variant or self.method)}, domain column "
+                             f"{len(tag)}): too long for a file name. Use shorter names (together at most about 200).")
 
     @property
     def is_file(self) -> bool:
@@ -251,7 +257,8 @@ class RunRecord:
     step, ``..._step0`` the pre-trained model on the same split (NaN when not measured, e.g.
     ``test_ood_*`` outside domain-shift runs or any metric of a failed run). ``warnings`` lists
     ``{"category", "message", "count"}`` of every warning raised during the run (generator
-    fits from the cache included). ``attempts`` counts executions (failed runs are retried).
+    fit included). ``generator_cached`` is False for every run that fits a generator (fits are no
+    longer cached; True in older records). ``attempts`` counts executions (failed runs are retried).
     ``curve`` is kept out of :meth:`to_dict` and stored beside the record.
     """
 
@@ -421,25 +428,15 @@ def check_writable(folder: str | Path) -> Path:
     return folder
 
 
-def atomic_write(path: Path, write) -> None:
-    """``write(tmp)`` then rename onto ``path``: readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _generator(spec: RunSpec, identity: dict[str, Any], split, cache_dir: Path | None):
-    """The fitted generator of an augmenting method and the warnings its fit raised, from the
-    cache when this split has it. Returns ``(generator, warnings, fit_seconds, cached)``.
+def _generator(spec: RunSpec, split):
+    """The fitted generator of an augmenting method and the warnings its fit raised.
+    Returns ``(generator, warnings, fit_seconds)``.
 
     Its ``random_state`` (unless the spec sets one) comes from the run's ``generator_fit``
     stream (:mod:`causalmix.seeds`); a generator built on a TabPFN network (TabEBM) uses the
-    run's model. The cache key is the run ``identity`` minus the fine-tuning settings and the
-    method or variant name, so every run of a split with the same generator shares one fit.
+    run's model. Every run fits its own generator: fitted generators are not cached in the results
+    folder, since a cache would have to be unpickled from a shared folder (code execution) and saved
+    about 1 % of the published study's compute (every TabEBM fit was a miss).
     """
     from causalmix.generators import make_generator
     from causalmix.seeds import stream_seed
@@ -452,36 +449,21 @@ def _generator(spec: RunSpec, identity: dict[str, Any], split, cache_dir: Path |
     if missing:
         params.update(missing)
         probe = make_generator(name, **params)
-    identity = {k: v for k, v in identity.items() if k not in ("finetune", "model_learning_rate")}
-    identity.update(method=None, variant=None, generator_name=name, generator=params)
-    path = None if cache_dir is None else cache_dir / f"{name}-{_hash(identity)}.pkl"
-    if path is not None and path.is_file():
-        try:
-            with path.open("rb") as fh:
-                cached = pickle.load(fh)
-            return cached["generator"], cached["warnings"], 0.0, True
-        except Exception:  # noqa: BLE001 - a corrupt or old cache entry is refitted, never fatal
-            path.unlink(missing_ok=True)
     t = time.perf_counter()
     with capture_warnings() as raised:
         gen = probe.fit(split.X_train, split.y_train)
-    seconds = time.perf_counter() - t
-    if path is not None:
-        blob = pickle.dumps({"generator": gen, "warnings": raised})
-        atomic_write(path, lambda p: p.write_bytes(blob))
-    return gen, raised, seconds, False
+    return gen, raised, time.perf_counter() - t
 
 
 def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: bool = False,
                 attempts: int = 1) -> RunRecord:
     """Run one spec; never raises for a failing run: the record says ``status="failed"`` and why.
 
-    With ``out_dir``, the record and its curve are written (atomically) under ``out_dir/records/``
-    and fitted generators cached under ``out_dir/generators/``. ``attempts``: this execution's
+    With ``out_dir``, the record and its curve are written (atomically) under ``out_dir/records/``. ``attempts``: this execution's
     number (a sweep retrying a failed run passes the previous count + 1).
     """
     from causalmix.finetuning import FinetuneConfig, finetune
-    from causalmix.model import resolve_device
+    from causalmix.model import check_checkpoint, resolve_device
 
     t0 = time.perf_counter()
     out = None if out_dir is None else check_writable(out_dir)
@@ -498,6 +480,7 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
     raised: list[tuple[str, str]] = []
     try:
         with capture_warnings() as raised:
+            check_checkpoint(spec.model)  # a text/empty/JSON file is named, not an IndexError mid-run
             device = resolve_device(spec.device)
             base.update(device=device, hardware=hardware(device))
             ds = _dataset(spec.dataset, spec.target)
@@ -515,8 +498,8 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             config = FinetuneConfig.from_dict(params)
             gen, gen_seconds, cached = None, 0.0, None
             if METHODS[spec.method] is not None:
-                gen, fit_warnings, gen_seconds, cached = _generator(spec, identity, split,
-                                                                    None if out is None else out / "generators")
+                gen, fit_warnings, gen_seconds = _generator(spec, split)
+                cached = False
                 raised.extend(fit_warnings)
             test_sets = {"test": (split.X_test, split.y_test)}
             if split.X_test_ood is not None:
@@ -524,11 +507,17 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             for name, (_, y_test) in test_sets.items():
                 base[f"n_{name}"] = len(y_test)
                 base[f"{name}_majority_accuracy"] = majority_accuracy(split.y_train, y_test)
+            if not base["n_test"]:
+                raise ValueError(f"the run has no test rows (test_cap={spec.test_cap}): it would have no test metrics, "
+                                 "and a run is ok only with them. Use test_cap >= 1.")
             result = finetune(spec.model, split.X_train, split.y_train, split.X_val, split.y_val, test_sets=test_sets,
                               generator=gen, config=config, seed=spec.seed, progress=progress)
         timings = {**result.timings, "generator_fit": round(gen_seconds, 4)}
         metrics = {k: v for k, v in result.metrics_best.items() if k in _METRIC_FIELDS}
         metrics.update({f"{k}_step0": v for k, v in result.metrics_step0.items() if f"{k}_step0" in _METRIC_FIELDS})
+        if not base.get("n_test") or all(math.isnan(metrics.get(f"test_{m}", math.nan)) for m in METRIC_NAMES):
+            raise ValueError(f"the run has no test metrics ({base.get('n_test', 0)} test rows; test_cap="
+                             f"{spec.test_cap}): a run is ok only with its test metrics. Use test_cap >= 1.")
         record = RunRecord(
             **base, status="ok", best_step=result.best_step, n_steps=result.n_steps,
             stopped_early=result.stopped_early, n_params=result.n_params, generator_cached=cached,
@@ -543,8 +532,22 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             traceback=traceback.format_exc()[-8000:], wall_time_s=round(time.perf_counter() - t0, 3),
         )
     if out is not None:
-        write_record(record, out)
+        try:
+            write_record(record, out)
+        except OSError as err:
+            raise RecordNotWritten(record, out, err) from None
     return record
+
+
+class RecordNotWritten(OSError):
+    """A run was computed but its record could not be written (a full disk): the record is attached,
+    so the caller can show it rather than lose the run."""
+
+    def __init__(self, record: RunRecord, out: Path, err: OSError):
+        super().__init__(f"run {record.run_id} was computed ({record.status}) but its record could not be written "
+                         f"under {out / 'records'}: {err.strerror or err}. Free space (or choose another --out) and "
+                         "rerun; the record follows on standard output.")
+        self.record = record
 
 
 def write_record(record: RunRecord, out_dir: str | Path) -> Path:

@@ -435,7 +435,7 @@ class CausalMixGenerator(Generator):
             additive-noise model can extrapolate, e.g. to negative counts).
         random_state: seed of the bootstraps, DAG draws and mechanism fitting. Default 0.
         progress: show a tqdm bar over the discovery runs and the SCM fits. Default False (the
-            generator is fitted once per split inside sweeps that have their own progress bars).
+            generator is fitted once per run inside sweeps that have their own progress bars).
         dag: a researcher's DAG (``networkx.DiGraph`` over the SCM columns and the label, named
             as the label series or ``"label"``) used instead of discovery: every sampled DAG is it
             (the label-isolation fallback aside). Default ``None``: discover.

@@ -37,6 +37,116 @@ def _as_list(v):
     return list(v) if isinstance(v, (list, tuple)) else [v]
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_ints(key: str, values: Any, smallest: int) -> None:
+    for v in _as_list(values):
+        if not _is_int(v) or v < smallest:
+            raise ValueError(f"{key}: every value must be an int >= {smallest} (no fractions, no booleans), got {v!r}.")
+
+
+def _check_strings(key: str, values: Any) -> None:
+    for v in _as_list(values):
+        if not isinstance(v, str) or not v:
+            raise ValueError(f"{key}: every value must be a non-empty string, got {v!r}.")
+
+
+def check_generator_params(method: str, params: Mapping[str, Any], where: str) -> None:
+    """A generator parameter's value must have its default's type (an int where the default is an
+    int, a finite number where it is a float, a bool, a string); unknown names are refused. Checked
+    when a configuration is read, not when the first run fits the generator."""
+    import math
+
+    from causalmix.generators import make_generator
+
+    name = METHODS.get(method)
+    if name is None or not params:
+        return
+    defaults = make_generator(name).get_params()
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ValueError(f"{where}: unknown parameter(s) {unknown} of generator {name!r}; valid: {sorted(defaults)}.")
+    for key, value in params.items():
+        default, bad = defaults[key], None
+        if value is None or default is None:
+            continue
+        if isinstance(default, bool):
+            bad = None if isinstance(value, bool) else "a bool"
+        elif isinstance(default, int):
+            bad = None if _is_int(value) else "an int"
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            bad = None if ok else "a finite number"
+        elif isinstance(default, str):
+            bad = None if isinstance(value, str) else "a string"
+        if bad:
+            raise ValueError(f"{where}.{key} must be {bad} (as its default {default!r}), got {value!r}.")
+
+
+def _check_types(cfg: SweepConfig) -> None:
+    """Types and ranges of every key, before anything is built from them; the message names the key."""
+    import math
+
+    from causalmix.data import check_name
+
+    check_name(cfg.name, "configuration name")  # it names the results folder: no '/', no '..'
+    for key in ("model", "device"):
+        if not isinstance(getattr(cfg, key), str) or not getattr(cfg, key):
+            raise ValueError(f"{key} must be a non-empty string, got {getattr(cfg, key)!r}.")
+    _check_strings("datasets", cfg.datasets)
+    _check_strings("methods", cfg.methods)
+    _check_ints("n_train", cfg.n_train, 1)
+    _check_ints("seeds", cfg.seeds, 0)
+    if cfg.n_val is not None:
+        _check_ints("n_val", cfg.n_val, 1)
+    _check_ints("test_cap", cfg.test_cap, 1)
+    if cfg.out_dir is not None and not isinstance(cfg.out_dir, str):
+        raise ValueError(f"out_dir must be a string (a folder) or null, got {cfg.out_dir!r}.")
+    for key in ("finetune", "generators", "variants", "seeds_by_method"):
+        if getattr(cfg, key) is not None and not isinstance(getattr(cfg, key), Mapping):
+            raise ValueError(f"{key} must be a mapping, got {getattr(cfg, key)!r}.")
+    for key in ("generators", "variants"):
+        for k, v in (getattr(cfg, key) or {}).items():
+            if v is not None and not isinstance(v, Mapping):
+                raise ValueError(f"{key}[{k!r}] must be a mapping, got {v!r}.")
+    for k, v in (cfg.variants or {}).items():
+        check_name(k, "variants name")
+    for k, v in (cfg.seeds_by_method or {}).items():
+        _check_ints(f"seeds_by_method[{k!r}]", v, 0)
+    for k, v in (cfg.generators or {}).items():
+        check_generator_params(k, v or {}, f"generators[{k!r}]")
+    for k, v in (cfg.variants or {}).items():
+        if isinstance(v.get("generator"), Mapping):
+            check_generator_params(str(v.get("method")), v["generator"], f"variants[{k!r}].generator")
+    if not isinstance(cfg.domain_shift, (list, tuple)):
+        raise ValueError(f"domain_shift must be a list of blocks, got {cfg.domain_shift!r}.")
+    for i, block in enumerate(cfg.domain_shift or ()):
+        where = f"domain_shift[{i}]"
+        if not isinstance(block, Mapping):
+            raise ValueError(f"{where} must be a mapping, got {block!r}.")
+        for key in ("dataset", "column"):
+            if key in block and (not isinstance(block[key], str) or not block[key]):
+                raise ValueError(f"{where}.{key} must be a non-empty string, got {block[key]!r}.")
+        for key, smallest in (("n_train", 1), ("seeds", 0), ("n_val", 1)):
+            if block.get(key) is not None:
+                _check_ints(f"{where}.{key}", block[key], smallest)
+        if "methods" in block:
+            _check_strings(f"{where}.methods", block["methods"])
+        if "values" in block:
+            values = block["values"]
+            if not isinstance(values, (list, tuple)) or not values or len(values) > 10_000 or any(
+                    isinstance(v, (list, tuple, Mapping)) or v is None for v in values):
+                raise ValueError(f"{where}.values must be a non-empty list of plain values (at most 10000).")
+        if "between" in block:
+            b = block["between"]
+            if (not isinstance(b, (list, tuple)) or len(b) != 2 or any(
+                    isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) for x in b)
+                    or b[0] >= b[1]):
+                raise ValueError(f"{where}.between must be [low, high], two finite numbers with low < high, got {b!r}.")
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SweepConfig:
     """A sweep configuration, validated in one place (see the module docstring for the keys).
@@ -65,6 +175,7 @@ class SweepConfig:
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen: normalise once here
+        _check_types(self)
         for key in ("datasets", "n_train", "seeds", "methods"):
             set_(key, tuple(_as_list(getattr(self, key))))
         set_("finetune", dict(self.finetune or {}))
@@ -93,7 +204,7 @@ class SweepConfig:
             if bad or "dataset" not in block or "column" not in block:
                 raise ValueError(f"domain_shift[{i}]: needs dataset and column; unknown keys {bad}; "
                                  f"valid {sorted(DOMAIN_KEYS)}.")
-        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+        if self.threads is not None and (not _is_int(self.threads) or self.threads < 1):
             raise ValueError(f"threads must be an int >= 1 or null, got {self.threads!r}.")
         from causalmix.finetuning import FinetuneConfig
 
@@ -137,10 +248,10 @@ def load_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> SweepCo
     if isinstance(config, SweepConfig):
         return config
     if isinstance(config, (str, Path)):
-        import yaml
+        from causalmix.io import load_yaml
 
         path = resolve_config(config)
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = load_yaml(path) or {}
         if not isinstance(raw, dict):
             raise ValueError(f"{path} must hold a mapping of settings.")
         raw.setdefault("name", path.stem)

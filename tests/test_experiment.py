@@ -1,4 +1,4 @@
-"""The experiment runner: records, provenance, generator cache, failures, determinism, and a sweep
+"""The experiment runner: records, provenance, generator fits, failures, determinism, and a sweep
 that survives SIGKILL in a real subprocess without losing or duplicating runs."""
 
 from __future__ import annotations
@@ -60,19 +60,20 @@ def test_run_ids_and_hashes_follow_the_spec(untrained_checkpoint):
         _spec(untrained_checkpoint, domain={"column": "recency"})
 
 
-def test_same_seed_gives_identical_records_and_the_generator_is_fitted_once_per_split(untrained_checkpoint, tmp_path, data_dir):
+def test_same_seed_gives_identical_records_and_every_run_fits_its_own_generator(untrained_checkpoint, tmp_path, data_dir):
     spec = _spec(untrained_checkpoint, method="gaussian_copula")
     first = execute_run(spec, out_dir=tmp_path)
     again = execute_run(spec, out_dir=tmp_path / "again")
     assert first.status == "ok", first.error
     assert _comparable(first) == _comparable(again)
     pd.testing.assert_frame_equal(first.curve, again.curve)
-    # Same split and generator config, other fine-tuning settings: the fitted generator is reused.
+    # Same split and generator config, other fine-tuning settings: the generator is fitted again (no
+    # pickled cache in a results folder, which is shared) and the fit is the same.
     other = execute_run(_spec(untrained_checkpoint, method="gaussian_copula", finetune={**FT, "max_steps": 3}),
                         out_dir=tmp_path)
-    assert (first.generator_cached, other.generator_cached) == (False, True)
-    assert len(list((tmp_path / "generators").glob("*.pkl"))) == 1
-    assert other.timings["generator_fit"] == 0.0 < first.timings["generator_fit"]
+    assert (first.generator_cached, other.generator_cached) == (False, False)
+    assert not (tmp_path / "generators").exists()
+    assert other.timings["generator_fit"] > 0.0 and first.timings["generator_fit"] > 0.0
     # Provenance.
     assert first.dataset_sha256 and len(first.dataset_sha256) == 64
     assert first.git_commit != "" and first.versions["torch"] == torch.__version__

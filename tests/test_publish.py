@@ -136,6 +136,7 @@ def test_verify_recomputes_identical_numbers_and_names_a_tampered_run(published,
     victim = result.runs["run_id"].iloc[0]
     table.loc[table["run_id"] == victim, "test_roc_auc"] += 1e-3
     table.to_csv(runs_file, index=False, compression="gzip")
+    _rerecord(runs_file)  # a tamperer who also updates the recorded sha256
     monkeypatch.setattr("causalmix.runs.RESULT_VERSION", RESULT_VERSION + 1)  # and the version changed since
     tampered = verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
     assert not tampered.ok and tampered.n_inconsistent == 1 and tampered.version_changed
@@ -188,6 +189,7 @@ def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_
     table = pd.read_csv(root / "published" / "pubtest" / "runs.csv.gz")
     table["val_roc_auc"] += 0.01  # no record follows from its curve any more
     table.to_csv(root / "published" / "pubtest" / "runs.csv.gz", index=False, compression="gzip")
+    _rerecord(root / "published" / "pubtest" / "runs.csv.gz")  # (else refused unread by its checksum)
     folder, failure = reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw)
     assert folder is None and re.search(r"against their curves: 12 inconsistent", failure)
     assert reproduce.failed_check(config) == failure  # the book shows it; make reproduce then exits 1
@@ -217,3 +219,53 @@ def test_a_different_dataset_file_is_named_as_the_reason():
     published = pd.Series({"dataset_sha256": "a" * 64, "model_sha256": "m"})
     assert "CAUSALMIX_DATA_DIR" in verify_mod._other_inputs(published, {"dataset_sha256": "b" * 64, "model_sha256": "m"})
     assert verify_mod._other_inputs(published, {"dataset_sha256": "a" * 64, "model_sha256": "m"}) == ""
+
+
+def test_a_tampered_or_truncated_published_table_is_refused_naming_the_file_and_its_sha256(published, monkeypatch):
+    root, config = published
+    folder = root / "published" / "pubtest"
+    recorded = json.loads((folder / "provenance.json").read_text())["files"]
+    for name in ("runs.csv.gz", "curves.csv.gz"):
+        original = (folder / name).read_bytes()
+        table = pd.read_csv(folder / name)
+        table.iloc[0, table.columns.get_loc("run_id")] = "x" + str(table.iloc[0]["run_id"])  # one changed value
+        table.to_csv(folder / name, index=False, compression={"method": "gzip", "mtime": 0})
+        with pytest.raises(ValueError, match=f"{name} has sha256 [0-9a-f]{{64}}, but {recorded[name]} was recorded"):
+            publish_mod.load_published(config)
+        with pytest.raises(ValueError, match=recorded[name]):
+            verify_mod.verify(config, n_runs=2, seed=0, jobs=1, progress=False)
+        monkeypatch.setenv("CAUSALMIX_VERIFY_CHECKSUMS", "0")  # the documented escape hatch
+        publish_mod.load_published(config)
+        monkeypatch.delenv("CAUSALMIX_VERIFY_CHECKSUMS")
+        (folder / name).write_bytes(b"")  # truncated to nothing by a kill: refused, not "No columns to parse"
+        with pytest.raises(ValueError, match=f"{name} has sha256"):
+            publish_mod.load_published(config)
+        (folder / name).write_bytes(original)
+    publish_mod.load_published(config)
+
+
+def test_a_publish_killed_while_writing_leaves_the_previous_study_whole(published, monkeypatch):
+    root, config = published
+    folder = root / "published" / "pubtest"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    real = pd.DataFrame.to_csv
+
+    def dies_on_curves(frame, path, *args, **kw):
+        if "curves" in str(path):
+            real(frame.head(3), path, *args, **kw)  # half written ...
+            raise OSError(28, "No space left on device")  # ... then the disk is full (or the process killed)
+        return real(frame, path, *args, **kw)
+
+    with monkeypatch.context() as m, pytest.raises(OSError):
+        m.setattr(pd.DataFrame, "to_csv", dies_on_curves)
+        publish_mod.publish(config)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # no temporary file left, nothing changed
+    publish_mod.load_published(config)
+
+
+def _rerecord(table) -> None:
+    """Record a changed table's sha256 in provenance.json, as a tamperer who knows the format would."""
+    prov_file = table.with_name("provenance.json")
+    prov = json.loads(prov_file.read_text())
+    prov["files"][table.name] = publish_mod.file_sha256(table)
+    prov_file.write_text(json.dumps(prov))

@@ -253,7 +253,7 @@ def write_published_fidelity(folder: str | Path, cfg: dict[str, Any], *, dataset
 
     from causalmix.data import load_dataset, low_data_split
     from causalmix.provenance import file_sha256, git_commit, machine
-    from causalmix.runs import atomic_write
+    from causalmix.io import atomic_write
 
     folder = Path(folder)
     split = low_data_split(load_dataset(dataset), n_train=n_train, seed=seed)

@@ -1,0 +1,143 @@
+"""Bad input, the runner and the command line: names, folders, sizes and limits give one clear
+message; concurrent sweeps compute each run once."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causalmix.cli import main
+
+from _bad_input import box, listing, assert_nothing_written, assert_written_only_inside, write_csv  # noqa: F401 - box is a fixture
+
+
+# --- the runner and the command line (names, folders, sizes, limits, concurrent sweeps) -------------
+
+
+RUN_FT = ["--max-steps", "1", "--set", "n_estimators=1", "--learning-rate", "1e-3", "--test-cap", "50", "--quiet"]
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/abs/escaped"])
+def test_cli_run_with_a_path_as_dataset_name_writes_nothing(box, capsys, name, untrained_checkpoint):
+    before = listing(box)
+    code = main(["run", "--dataset", name, "--method", "smote", "--out", str(box / "O"),
+                 "--model", str(untrained_checkpoint), *RUN_FT])
+    assert code == 2 and "Invalid dataset name" in capsys.readouterr().err
+    assert_nothing_written(box, before)
+
+
+def test_cli_run_on_a_csv_file_with_target(box, capsys, untrained_checkpoint, data_dir):
+    path = write_csv(box, pd.read_csv(data_dir / "diabetes.csv.gz"), name="My Diabetes (v2).csv")
+    before = listing(box)
+    code = main(["run", "--dataset", str(path), "--target", "class", "--method", "finetune", "--n-train", "32",
+                 "--out", str(box / "O"), "--model", str(untrained_checkpoint), *RUN_FT])
+    assert code == 0, capsys.readouterr().err
+    assert_written_only_inside(box, before, "O")
+    (record,) = (box / "O" / "records").glob("*.json")
+    assert record.name.startswith("My-Diabetes-v2-finetune-n32-s0-")
+    assert main(["run", "--dataset", str(path), "--method", "finetune", "--quiet"]) == 2
+    assert "--target" in capsys.readouterr().err
+
+
+def test_cli_run_into_an_unwritable_folder_fails_before_computing(box, capsys, untrained_checkpoint):
+    (box / "a-file").write_text("not a folder")
+    code = main(["run", "--dataset", "diabetes", "--method", "finetune", "--out", str(box / "a-file" / "O"),
+                 "--model", str(untrained_checkpoint), *RUN_FT])
+    err = capsys.readouterr().err
+    assert code == 2 and "not writable" in err and "nothing was computed" in err and "Traceback" not in err
+
+
+def test_sweep_into_an_unwritable_folder_fails_before_computing(box, untrained_checkpoint):
+    from causalmix.experiment import run_sweep
+
+    (box / "a-file").write_text("not a folder")
+    config = {"name": "x", "model": str(untrained_checkpoint), "datasets": ["diabetes"], "n_train": [32],
+              "methods": ["pretrained"], "out_dir": str(box / "a-file" / "O")}
+    with pytest.raises(ValueError, match="not writable"):
+        run_sweep(config, progress=False)
+
+
+@pytest.mark.parametrize("method, smallest", [("finetune", 8), ("smote", 8), ("pretrained", 8), ("causalmix", 20)])
+def test_too_small_n_train_names_the_minimum_for_every_method(box, capsys, method, smallest):
+    code = main(["run", "--dataset", "diabetes", "--method", method, "--n-train", "2", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"supports: {smallest} rows" in err and "Traceback" not in err
+
+
+def test_negative_seed_and_n_train_larger_than_the_data(box, capsys, untrained_checkpoint):
+    assert main(["run", "--dataset", "diabetes", "--seed", "-1", "--quiet"]) == 2
+    assert "seed must be a non-negative int" in capsys.readouterr().err
+    code = main(["run", "--dataset", "diabetes", "--n-train", "5000", "--method", "pretrained",
+                 "--model", str(untrained_checkpoint), "--quiet"])
+    assert code == 1 and "5000" in capsys.readouterr().err  # recorded as a failed run with the reason
+
+
+def test_more_classes_than_the_model_head(box, capsys, untrained_checkpoint):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=240), "label": [f"c{i % 12}" for i in range(240)]})
+    path = write_csv(box, df)
+    code = main(["run", "--dataset", str(path), "--target", "label", "--method", "pretrained", "--n-train", "48",
+                 "--model", str(untrained_checkpoint), "--quiet"])
+    assert code == 1 and "12 classes" in capsys.readouterr().err
+
+
+def test_unexpected_errors_are_one_message_and_debug_shows_the_traceback(box, capsys, monkeypatch):
+    import causalmix.cli as cli_module
+
+    def boom(args):
+        raise RuntimeError("something odd")
+
+    monkeypatch.setattr(cli_module, "_cmd_results", boom)
+    assert main(["results", str(box)]) == 2
+    err = capsys.readouterr().err
+    assert "RuntimeError: something odd" in err and "--debug" in err and "Traceback" not in err
+    with pytest.raises(RuntimeError):
+        main(["results", str(box), "--debug"])
+
+
+def test_two_concurrent_sweeps_compute_each_run_once(box, untrained_checkpoint):
+    import subprocess
+    import sys
+
+    import yaml
+
+    config = {"name": "pair", "model": str(untrained_checkpoint), "device": "cpu", "threads": 1,
+              "datasets": ["diabetes", "blood-transfusion"], "n_train": [32], "seeds": [0, 1],
+              "methods": ["pretrained", "finetune", "mixup"], "test_cap": 50,
+              "finetune": {"max_steps": 2, "eval_every": 1, "learning_rate": 1e-3, "n_estimators": 1},
+              "out_dir": str(box / "out")}
+    path = box / "pair.yaml"
+    path.write_text(yaml.safe_dump(config))
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    procs = [subprocess.Popen([sys.executable, "-m", "causalmix", "sweep", str(path), "--quiet"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    import re
+
+    computed = [int(re.search(r"(\d+) ok", o).group(1)) for o in outs]
+    assert sum(computed) == 12, outs  # each of the 12 runs computed by exactly one of the two sweeps
+    records = [json.loads(p.read_text()) for p in (box / "out" / "records").glob("*.json")]
+    assert len(records) == 12 and all(r["status"] == "ok" and r["attempts"] == 1 for r in records)
+    assert not list((box / "out" / "claims").glob("*.json"))  # every claim released
+    assert any("done by another sweep" in o for o in outs) or 0 in computed
+
+
+def test_cli_run_on_a_full_disk_shows_the_computed_record_instead_of_losing_it(box, capsys, monkeypatch,
+                                                                               untrained_checkpoint):
+    import causalmix.runs as runs
+
+    def full(record, out_dir):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runs, "write_record", full)
+    code = main(["run", "--dataset", "blood-transfusion", "--method", "pretrained", "--n-train", "48", "--out",
+                 str(box / "O"), "--model", str(untrained_checkpoint), *RUN_FT])
+    out = capsys.readouterr()
+    assert code == 2 and "could not be written" in out.err and "No space left" in out.err
+    record = json.loads(out.out)
+    assert record["status"] == "ok" and record["test_roc_auc"] is not None
