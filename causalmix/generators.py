@@ -367,8 +367,9 @@ class CTGANGenerator(Generator):
     The label is modelled as one more discrete column. ``epochs`` default 300 (the package default);
     ``batch_size`` default 500 (the package default, lowered to the rows available);
     ``random_state`` seeds training and :meth:`fit_resample`'s draw; ``resample_ratio`` as every
-    generator (1.0). Further keyword arguments go to ``ctgan.CTGAN`` and are parameters like the
-    others (``get_params`` lists them, ``set_params`` and ``clone`` keep them). Without the package,
+    generator (1.0); ``ctgan_params``: further keyword arguments of ``ctgan.CTGAN`` as one dict
+    (default ``None``: the package's defaults; a dict parameter rather than ``**kwargs``, so
+    ``get_params``, ``set_params`` and ``clone`` see it like any other). Without the package,
     ``fit`` raises an ImportError saying how to install it.
     """
 
@@ -377,27 +378,19 @@ class CTGANGenerator(Generator):
         **Generator.parameter_constraints,
         "epochs": [Interval("int", 1, None)],
         "batch_size": [Interval("int", 1, None)],
+        "ctgan_params": [dict, None],
     }
 
-    def __init__(self, *, epochs: int = 300, batch_size: int = 500, resample_ratio: float = 1.0,
-                 random_state: int | None = 0, **ctgan_kwargs):
+    def __init__(self, *, epochs: int = 300, batch_size: int = 500, ctgan_params: dict[str, Any] | None = None,
+                 resample_ratio: float = 1.0, random_state: int | None = 0):
         self.epochs = epochs
         self.batch_size = batch_size
+        self.ctgan_params = ctgan_params
         self.resample_ratio = resample_ratio
         self.random_state = random_state
-        self.ctgan_kwargs = ctgan_kwargs
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The named parameters and the ``ctgan.CTGAN`` keyword arguments, flat (as ``__init__`` takes them)."""
-        return {**super().get_params(deep=deep), **self.ctgan_kwargs}
-
-    def set_params(self, **params: Any) -> CTGANGenerator:
-        """Set named parameters; any other name is a ``ctgan.CTGAN`` keyword argument."""
-        named = set(self._get_param_names())
-        self.ctgan_kwargs = {**self.ctgan_kwargs, **{k: v for k, v in params.items() if k not in named}}
-        return super().set_params(**{k: v for k, v in params.items() if k in named})
 
     def fit(self, X, y):
+        self.check_params()  # a bad parameter is named even where the package is missing
         try:
             import ctgan  # noqa: F401
         except ImportError as err:
@@ -422,7 +415,7 @@ class CTGANGenerator(Generator):
             torch.manual_seed(self.random_state)
             np.random.seed(self.random_state)
         batch = max(10, min(self.batch_size, len(df) // 10 * 10))
-        self._model = CTGAN(epochs=self.epochs, batch_size=batch, pac=1, **self.ctgan_kwargs)
+        self._model = CTGAN(epochs=self.epochs, batch_size=batch, pac=1, **(self.ctgan_params or {}))
         self._model.fit(df, discrete_columns=discrete)
 
     def _sample(self, n, rng):
