@@ -358,7 +358,6 @@ class Generator(BaseEstimator):
     def __repr__(self) -> str:
         params = self.get_params(deep=False)
         order = [p for p in inspect.signature(type(self).__init__).parameters if p in params]
-        order += [p for p in params if p not in order]  # keyword arguments passed through (CTGAN)
         return f"{type(self).__name__}({', '.join(f'{k}={params[k]!r}' for k in order)})"
 
     def __getstate__(self) -> dict[str, Any]:
