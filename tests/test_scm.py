@@ -209,6 +209,10 @@ def test_registry_builds_it():
 
     gen = make_generator("causalmix", n_dags=2)
     assert isinstance(gen, CausalMixGenerator) and gen.n_dags == 2
+    from sklearn.base import clone
+
+    twin = clone(CausalMixGenerator(n_dags=3))  # a scikit-learn estimator (issue 28's done-when line)
+    assert twin.get_params(deep=True) == CausalMixGenerator(n_dags=3).get_params(deep=True)
     with pytest.raises(RuntimeError, match="not fitted"):
         gen.sample(3)
 
