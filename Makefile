@@ -57,15 +57,21 @@ test-ctgan: $(CTGAN_STAMP)
 	$(CTGAN_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_ctgan.py
 
 # papermill executes notebooks/0*.ipynb for $(CONFIG) into book/results/ (the sweep runs in 02_benchmark;
-# cached run records under results/<config>/ are reused).
+# cached run records under results/<config>/ are reused). Exit status 3: the notebooks ran, but the check
+# of the published records failed; within `make reproduce` (CHECK_LATER=1) the book is built first.
 notebooks: setup
-	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --jobs $(JOBS) $(if $(filter-out 0 no false,$(FRESH)),--fresh) --verify-runs $(VERIFY_RUNS)
+	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --jobs $(JOBS) $(if $(filter-out 0 no false,$(FRESH)),--fresh) --verify-runs $(VERIFY_RUNS) \
+		|| [ $$? -eq 3 -a -n "$(CHECK_LATER)" ]
 
 # Renders the executed notebooks and book/*.md into _build/html, offline; any warning fails (-W).
 book: setup
 	$(BIN)/jupyter-book build . -W --keep-going
 
-reproduce: notebooks book
+# A failed check of the published records still builds the book (it shows the failure), then exits 1.
+reproduce:
+	$(MAKE) notebooks CHECK_LATER=1
+	$(MAKE) book
+	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --check-only
 
 pretrain: setup
 	$(BIN)/python -m causalmix.pretraining --config configs/pretrain-long.yaml --out-dir runs/pretrain-long --overwrite --export causalmix/weights/causalmix-wide.ckpt

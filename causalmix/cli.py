@@ -1,8 +1,9 @@
-"""Command line: ``causalmix run | sweep | results | pretrain`` (also ``python -m causalmix``).
+"""Command line: ``causalmix run | sweep | compare | sample | results | pretrain`` (also ``python -m causalmix``).
 
     causalmix run --dataset adult --method causalmix --n-train 256 --seed 0
     causalmix sweep configs/quick.yaml --jobs 2
     causalmix results results/quick
+    causalmix compare my.csv --target label
     causalmix pretrain --config configs/pretrain.yaml --out-dir runs/pretrain
 """
 
@@ -52,6 +53,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             finetune[name] = getattr(args, name)
     optional = {"test_cap": args.test_cap} if args.test_cap is not None else {}
+    from causalmix.clidoc import check_finetune, check_generator
+
+    check_finetune(finetune)  # the key named, before any data is read
+    check_generator(args.method, _key_values(args.gen, "--gen"))
     spec = RunSpec(
         dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
         model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
@@ -65,6 +70,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(record.to_dict(), indent=1, default=str))
         return 0
     print(f"run {record.run_id}  ({record.wall_time_s:.1f} s on {record.device}, model {record.model})")
+    from causalmix.clidoc import settings_line
+
+    print(settings_line(record))
     print(f"best step {record.best_step} of {record.n_steps}" + (" (early stop)" if record.stopped_early else ""))
     rows = []
     for s in ("val", "test", "test_ood"):
@@ -88,6 +96,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from causalmix.experiment import load_config, run_sweep
 
     config = load_config(args.config)
+    from causalmix.clidoc import check_generators
+
+    check_generators(config)  # a misspelled generator parameter fails here, not when runs start
     if args.model is not None:
         config = dataclasses.replace(config, model=args.model, out_dir=f"{config.out_dir}-{Path(args.model).stem}")
     if args.plan:
@@ -134,9 +145,15 @@ def _fmt(v: float) -> str:
 
 def _cmd_results(args: argparse.Namespace) -> int:
     from causalmix import report
-    from causalmix.experiment import load_curves, load_records, warning_summary
+    from causalmix.experiment import load_curves, load_records
 
     folder = Path(args.dir)
+    published = _published_study(args.dir)
+    if published is not None:  # `causalmix results standard` or `causalmix results published/standard`
+        records, curves = report.load_published(published)
+        grid = records if args.all else report.in_sweep(records, published)
+        return _results_of(args, grid, curves, config=report.load_config(published), name=published,
+                           where=f"the published study {published!r}", all_records=records)
     records = load_records(folder)
     if records.empty:
         print(f"error: no records under {folder / 'records'}; run `causalmix sweep CONFIG --out {folder}` first",
@@ -151,8 +168,34 @@ def _cmd_results(args: argparse.Namespace) -> int:
                   f"extra runs) left out; --all keeps them")
         records = inside
     curves = load_curves(folder)
+    return _results_of(args, records, curves, config=json.loads(config.read_text()) if config.is_file() else None,
+                       name=folder.name, where=str(folder), all_records=all_records)
+
+
+def _published_study(text: str) -> str | None:
+    """The published study ``text`` names (``standard``, ``published/standard``), or None when
+    ``text`` is a results folder of records."""
+    from causalmix.publish import PUBLISHED_DIR, is_published
+
+    path = Path(text)
+    if (path / "records").is_dir():
+        return None
+    if (path / "runs.csv.gz").is_file() and (path / "provenance.json").is_file():
+        text = path.resolve().name
+    try:
+        return text if (PUBLISHED_DIR / text / "runs.csv.gz").is_file() and is_published(text) else None
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _results_of(args: argparse.Namespace, records: pd.DataFrame, curves: pd.DataFrame, *, config: dict | None,
+                name: str, where: str, all_records: pd.DataFrame | None = None) -> int:
+    from causalmix import report
+    from causalmix.experiment import warning_summary
+
+    all_records = records if all_records is None else all_records
     n_fail = int((records["status"] != "ok").sum())
-    print(f"{len(records)} runs under {folder}: {len(records) - n_fail} ok, {n_fail} failed; "
+    print(f"{len(records)} runs under {where}: {len(records) - n_fail} ok, {n_fail} failed; "
           f"{records['dataset'].nunique()} datasets, methods {sorted(records['method'].unique())}")
     versions = report.result_version_counts(records)
     print(f"result version: {', '.join(f'{v} ({n} records)' for v, n in versions.items())}")
@@ -161,8 +204,7 @@ def _cmd_results(args: argparse.Namespace) -> int:
               f"care or rerun the sweep in a fresh folder")
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 70):
         if args.metric == "roc_auc" and not args.all:
-            board = report.scoreboard(all_records, curves, config=json.loads(config.read_text()) if config.is_file() else None,
-                                      name=folder.name)
+            board = report.scoreboard(all_records, curves, config=config, name=name)
             print("\nthe paper's claims (95 % hierarchical bootstrap intervals, Holm-adjusted tests; verdict rule: the book's landing page)")
             print(report.scoreboard_table(board, html=False).drop(columns=["configuration · model"]).to_string(index=False))
         low = report.ok_runs(records, domain=False)
@@ -231,6 +273,64 @@ def _cmd_add_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split_gen(items: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``--gen key=value`` (CausalMixFT's generator) or ``--gen method.key=value`` -> method -> params."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in _key_values(items, "--gen").items():
+        method, _, param = key.rpartition(".")
+        out.setdefault(method or "causalmix", {})[param] = value
+    return out
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from causalmix.compare import answers_json, compare
+
+    finetune = _key_values(args.set, "--set")
+    if args.max_steps is not None:
+        finetune["max_steps"] = args.max_steps
+    result = compare(args.data, target=args.target, name=args.name, out_dir=args.out, data_dir=args.data_dir,
+                     n_train=args.n_train, methods=args.methods,
+                     seeds=None if args.seeds is None else list(range(args.seeds)), finetune=finetune,
+                     generators=_split_gen(args.gen), test_cap=args.test_cap, model=args.model, device=args.device,
+                     jobs=args.jobs, plan_only=args.plan, progress=not args.quiet, metric=args.metric,
+                     echo=(lambda text: print(text, file=sys.stderr)) if args.json else print)
+    if args.plan:
+        return 0
+    if args.json:
+        print(answers_json(result))
+    else:
+        print()
+        print(result)
+    return 0 if result.summary is None or result.summary.n_failed == 0 else 1
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from causalmix.sampling import sample_rows, write_rows
+
+    rows = sample_rows(args.dataset, method=args.method, n_train=args.n_train, seed=args.seed, n=args.n,
+                       generator=_key_values(args.gen, "--gen"), target=args.target, n_val=args.n_val,
+                       progress=not args.quiet, with_real=args.with_real)
+    path = write_rows(rows, args.out)
+    print(f"{len(rows)} rows ({args.method} generator fitted on the {args.n_train} training rows of seed {args.seed}) "
+          f"written to {path}")
+    return 0
+
+
+def _with_keys(parser: argparse.ArgumentParser, *, finetune: bool = True, generator: bool = True) -> None:
+    """Append the --set/--gen keys (read from the dataclass and the generators' signatures) to
+    ``parser``'s --help, computed only when help is asked for (reading them imports the generators)."""
+    plain = parser.format_help
+
+    def format_help() -> str:
+        from causalmix.clidoc import finetune_keys_help, generator_keys_help
+
+        extra = [finetune_keys_help()] if finetune else []
+        extra += [generator_keys_help()] if generator else []
+        return plain() + "\n" + "\n\n".join(extra) + "\n"
+
+    parser.format_help = format_help
+
+
 def build_parser() -> argparse.ArgumentParser:
     from causalmix.claims import STALE_AFTER_S
     from causalmix.data import DEFAULT_TEST_CAP
@@ -268,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the whole record as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
+    _with_keys(run)
 
     sweep = sub.add_parser("sweep", help="run a YAML sweep (resumable)", allow_abbrev=False)
     sweep.add_argument("config", help="YAML configuration, e.g. configs/quick.yaml")
@@ -292,9 +393,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--keep-failed", action="store_true",
                        help="do not retry runs whose record says failed (default: retry them)")
     sweep.set_defaults(func=_cmd_sweep)
+    _with_keys(sweep)
 
     results = sub.add_parser("results", help="summary table of a results folder", allow_abbrev=False)
-    results.add_argument("dir", help="results folder (holds records/)")
+    results.add_argument("dir", help="results folder (holds records/; relative to the working folder) or a published "
+                         "study, by name (standard) or path (published/standard)")
     results.add_argument("--metric", default="roc_auc", choices=["roc_auc", "accuracy", "log_loss"])
     results.add_argument("--all", action="store_true",
                          help="keep records outside the folder's sweep grid (config.json), e.g. of older code")
@@ -313,6 +416,66 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--keep-id-columns", action="store_true", help="keep identifier-like columns (a distinct "
                      "value per row; excluded with a warning by default)")
     add.set_defaults(func=_cmd_add_dataset)
+
+    cmp_ = sub.add_parser(
+        "compare", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="does CausalMixFT help on my data? add a CSV, run the methods at several sizes and seeds, "
+             "print a per-dataset table with paired intervals and a verdict per method, write an HTML report",
+        description="Adds DATA to a data folder, writes the sweep configuration it runs (OUT/<name>-compare.yaml), "
+                    "prints the plan and its time estimate, runs it (resumable; finished runs are reused) and prints "
+                    "per method and training size the mean test ROC-AUC, accuracy and log-loss and the paired "
+                    "differences to the pre-trained model and to default fine-tuning, with 95 % intervals over "
+                    "seeds, and one verdict line per method; OUT/report.html holds the same with figures. "
+                    "Relative folders are taken from the working folder. Fine-tuning settings here, unless --set: "
+                    "max_steps 20, eval_every 2, patience 5, n_estimators 2, n_estimators_eval 4 (the keys below "
+                    "list the library's defaults); CausalMixFT's generator: n_bootstrap 3, n_dags 2, max_features 10.",
+        epilog="example:\n  causalmix compare passengers.csv --target survived --plan\n"
+               "  causalmix compare passengers.csv --target survived --jobs 2\n"
+               "  causalmix compare passengers.csv --target survived --n-train 64 128 --seeds 3 --set max_steps=10")
+    cmp_.add_argument("data", help="a CSV/parquet file (with --target) or a dataset name of CAUSALMIX_DATA_DIR")
+    cmp_.add_argument("--target", default=None, help="the label column of a file")
+    cmp_.add_argument("--name", default=None, help="dataset name (default: the file's stem)")
+    cmp_.add_argument("--out", default=None, help="results folder (default: compare-<name> in the working folder)")
+    cmp_.add_argument("--data-dir", default=None, help="folder the file is added to as a named dataset "
+                      "(default: OUT/data)")
+    cmp_.add_argument("--n-train", type=int, nargs="+", default=None, help="training sizes (default: of 64, 128, "
+                      "256 those leaving half the rows for validation and test)")
+    cmp_.add_argument("--seeds", type=int, default=None, help="number of split seeds, 0..N-1 (default 5)")
+    cmp_.add_argument("--methods", nargs="+", default=None, choices=list(METHODS),
+                      help="methods (default: pretrained finetune causalmix smote mixup)")
+    cmp_.add_argument("--max-steps", type=int, default=None, help="fine-tuning steps (default 20)")
+    cmp_.add_argument("--set", action="append", metavar="KEY=VALUE",
+                      help="a fine-tuning setting (see `causalmix run --help`), repeatable")
+    cmp_.add_argument("--gen", action="append", metavar="[METHOD.]KEY=VALUE",
+                      help="a generator parameter, CausalMixFT's unless METHOD. is given, repeatable")
+    cmp_.add_argument("--test-cap", type=int, default=None, help="most test rows per split (default 1000)")
+    cmp_.add_argument("--model", default=None, help=f"model (default {DEFAULT_MODEL})")
+    cmp_.add_argument("--device", default="auto", help="auto, cpu or cuda (default %(default)s)")
+    cmp_.add_argument("--jobs", type=int, default=1, help="parallel processes (default %(default)s)")
+    cmp_.add_argument("--metric", default="roc_auc", choices=["roc_auc", "accuracy", "log_loss"],
+                      help="metric of the paired differences and verdicts (default %(default)s)")
+    cmp_.add_argument("--plan", action="store_true", help="write the configuration and print the plan, run nothing")
+    cmp_.add_argument("--json", action="store_true", help="print the answers as JSON (the rest goes to stderr)")
+    cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmp_.set_defaults(func=_cmd_compare)
+    _with_keys(cmp_)
+
+    smp = sub.add_parser("sample", help="write a generator's synthetic rows to CSV/parquet (fitted on a run's "
+                         "training split)", allow_abbrev=False)
+    smp.add_argument("--dataset", required=True, help="dataset name or the path of a CSV/parquet file")
+    smp.add_argument("--target", default=None, help="the label column, when --dataset is a file")
+    smp.add_argument("--method", default="causalmix", choices=[m for m, g in METHODS.items() if g],
+                     help="whose generator (default %(default)s)")
+    smp.add_argument("--n-train", type=int, default=256, help="training rows it is fitted on (default %(default)s)")
+    smp.add_argument("--n-val", type=int, default=None, help="validation rows of the split (default n_train // 4)")
+    smp.add_argument("--seed", type=int, default=0, help="split seed (default %(default)s)")
+    smp.add_argument("--n", type=int, default=None, help="synthetic rows to draw (default: n_train)")
+    smp.add_argument("--gen", action="append", metavar="KEY=VALUE", help="a generator parameter, repeatable")
+    smp.add_argument("--with-real", action="store_true", help="also write the real training rows (column source)")
+    smp.add_argument("--out", required=True, help="file to write: .csv, .csv.gz, .parquet or .pq")
+    smp.add_argument("--quiet", action="store_true", help="no progress bar during the generator's fit")
+    smp.set_defaults(func=_cmd_sample)
+    _with_keys(smp, finetune=False)
 
     pub = sub.add_parser("publish", help="write a finished sweep's records as the published study (published/<name>/)",
                          allow_abbrev=False)
@@ -359,6 +522,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; finished runs are recorded, rerun the same command to continue", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `causalmix sweep --plan | head`: the reader left, nothing to report
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        except (AttributeError, OSError, ValueError):
+            pass
+        return 0
     except Exception as err:  # noqa: BLE001 - every error is a few lines; --debug shows the traceback
         if debug:
             raise

@@ -341,9 +341,12 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
                jobs: int = 1, retry_failed: bool = True, timings: str | Path | None = None) -> SweepPlan:
     """The plan of :func:`run_sweep` for ``config`` (nothing is run or written).
 
-    The estimate uses, per method, the median wall time of this folder's own records when it has
-    some, else the measured timings file (:data:`RUN_TIMES`; rows for the configuration's
-    device), scaled linearly from the nearest measured n_train.
+    On a CPU the estimate prices each run from its own settings (steps, evaluation cadence, test cap,
+    ensemble sizes, generator, the dataset's rows and features) with the cost model of
+    :mod:`causalmix.costs`, calibrated by this folder's finished runs of the configuration. Elsewhere
+    (or for a dataset that cannot be read here) it uses, per method, the median wall time of this
+    folder's own records when it has some, else the measured timings file (:data:`RUN_TIMES`; rows
+    for the configuration's device), scaled linearly from the nearest measured n_train.
     """
     from causalmix.model import resolve_device
 
@@ -371,13 +374,19 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
         nearest = rows.iloc[(rows["n_train"] - n_train).abs().argsort().iloc[0]]
         return float(nearest["seconds"]) * n_train / float(nearest["n_train"])
 
+    from causalmix.costs import plan_estimate
+
+    priced, how = plan_estimate(specs, own, device=device, jobs=jobs)  # the runs' own settings (steps, cadence, test cap)
+    if any(math.isfinite(v) for v in priced):
+        source = how
     rows = []
-    for s in specs:
+    for s, est in zip(specs, priced):
         status = previous.get(s.run_id)
         to_run = status is None or (retry_failed and status != "ok")
+        est = est if math.isfinite(est) else seconds(s.method, s.n_train)
         rows.append({"method": s.method, "dataset": s.name, "total": 1, "ok": int(status == "ok"),
                      "failed": int(status not in (None, "ok")), "to_run": int(to_run),
-                     "est_hours": seconds(s.method, s.n_train) / 3600 if to_run else 0.0})
+                     "est_hours": est / 3600 if to_run else 0.0})
     table = pd.DataFrame(rows).groupby(["method", "dataset"]).sum(min_count=1)
     return SweepPlan(cfg.name, str(out), table, device, jobs, source)
 

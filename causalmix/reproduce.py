@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from causalmix.book_params import configuration_parameters, declared_parameters
 from causalmix.report import REPO_ROOT, load_config
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -84,8 +85,12 @@ def parameters_for(notebook: Path, config: str | Path, out_dir: str | Path | Non
     params: dict[str, Any] = {"config": str(config), "jobs": jobs}
     if out_dir is not None:
         params["out_dir"] = str(Path(out_dir).resolve())
+    params.update(configuration_parameters(load_config(config)).get(notebook.stem, {}))
     params.update(notebook_parameters(config, notebook.stem))
     params.update(extra or {})
+    if notebook.is_file():  # only what the notebook declares (papermill warns about the rest)
+        declared = declared_parameters(notebook)
+        params = {k: v for k, v in params.items() if k in declared}
     return params
 
 
@@ -200,31 +205,45 @@ class VerificationFailed(RuntimeError):
     """Recomputed runs of a published study differ from their records; the message names them."""
 
 
+#: Exit status of a notebook build whose notebooks all ran but whose check of the published records
+#: failed: ``make reproduce`` goes on to build the book (which shows the failure), then exits 1.
+EXIT_CHECK_FAILED = 3
+
+
+def failed_check(config: str | Path) -> str | None:
+    """The summary of this build's failed check of the published records (None: passed or not run)."""
+    from causalmix.publish import uses_published
+    from causalmix.report.records import current_check
+
+    check = current_check(config) if uses_published(config) else None
+    return None if check is None or check["ok"] else check["summary"]
+
+
 def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh: bool, jobs: int,
-                        verify_runs: int, log=print) -> str | Path | None:
-    """Before the notebooks: for a published configuration, re-verify a sample of its runs (or, with
-    ``fresh``, recompute its main grid into the results folder, with a progress bar, and return
-    that folder: the notebooks then add their extra runs there and read it)."""
+                        verify_runs: int, log=print) -> tuple[str | Path | None, str | None]:
+    """Before the notebooks: for a published configuration, check its records (every record against
+    its curve, and ``verify_runs`` runs recomputed; or, with ``fresh``, recompute its main grid into
+    the results folder, with a progress bar, and use that folder: the notebooks then add their extra
+    runs there and read it). Returns ``(records folder for the notebooks, failure message or None)``:
+    a failed check still gets its book, which shows the failure."""
     from causalmix.experiment import run_sweep
     from causalmix.publish import uses_published
     from causalmix.report import results_dir
     from causalmix.verify import verification_path, verify
 
     if not uses_published(config, out_dir):
-        return out_dir
+        return out_dir, None
     if fresh:
         folder = results_dir(config)
         log(f"{config}: recomputing the whole published study into {folder} (resumable).", flush=True)
         run_sweep(config, out_dir=folder, jobs=jobs)
-        return folder
-    if verify_runs:
-        result = verify(config, n_runs=verify_runs, jobs=jobs)
-        log(result.summary(), flush=True)
-        if not result.ok:
-            raise VerificationFailed(result.summary())
-    else:  # the book says this build did not re-verify, not what an earlier build's check found
+        return folder, None
+    if not verify_runs:  # the book says this build did not re-verify, not what an earlier build's check found
         verification_path(config).unlink(missing_ok=True)
-    return None
+        return None, None
+    result = verify(config, n_runs=verify_runs, jobs=jobs)
+    log(result.summary(), flush=True)
+    return None, None if result.ok else result.summary()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -241,15 +260,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "(resumable, into its out_dir) instead of re-verifying a sample and reading its published records")
     parser.add_argument("--verify-runs", type=int, default=32, help="published runs to recompute before the build "
                         "(default %(default)s; 0 skips the check, as on GitHub Pages where there are no shared datasets)")
+    parser.add_argument("--check-only", action="store_true", help="only report this build's check of the published "
+                        "records: exit 1, naming the runs, if it failed (make reproduce runs it after the book)")
     args = parser.parse_args(argv)
     try:
-        args.out_dir = _published_or_fresh(args.config, out_dir=args.out_dir, fresh=args.fresh, jobs=args.jobs,
-                                           verify_runs=args.verify_runs)
-        run_notebooks(args.config, output_dir=args.output_dir, out_dir=args.out_dir, only=args.only,
-                      jobs=args.jobs, timeout=args.timeout, extra=dict(args.param))
-    except (NotebookFailed, FileNotFoundError, ValueError, VerificationFailed) as err:
+        if args.check_only:
+            failure = failed_check(args.config)
+        else:
+            args.out_dir, failure = _published_or_fresh(args.config, out_dir=args.out_dir, fresh=args.fresh,
+                                                        jobs=args.jobs, verify_runs=args.verify_runs)
+            run_notebooks(args.config, output_dir=args.output_dir, out_dir=args.out_dir, only=args.only,
+                          jobs=args.jobs, timeout=args.timeout, extra=dict(args.param))
+        if failure:
+            raise VerificationFailed(failure)
+    except (NotebookFailed, FileNotFoundError, ValueError) as err:
         print(f"ERROR: {err}", file=sys.stderr, flush=True)
         return 1
+    except VerificationFailed as err:
+        print(f"ERROR: the published records failed this build's check (the book shows it): {err}", file=sys.stderr,
+              flush=True)
+        return 1 if args.check_only else EXIT_CHECK_FAILED
     return 0
 
 

@@ -61,9 +61,9 @@ def test_sweep_then_results_prints_a_summary_per_method(untrained_checkpoint, tm
     assert main(["results", str(tmp_path / "res")]) == 0
     out = capsys.readouterr().out
     # The book's tables, through the report's functions: improvement (fine-tuning runs), ranks
-    # (the pre-trained model included), validation reliability; one result-code hash.
+    # (the pre-trained model included), validation reliability; one result version.
     assert "4 runs" in out and "median" in out and "average rank" in out and "flat curves" in out
-    assert "result-code hash" in out and "warning:" not in out
+    assert "result version: 1" in out and "warning:" not in out
     improvement = out.split("normalized test_roc_auc improvement")[1].split("average rank")[0]
     assert "default fine-tuning" in improvement and "pre-trained   " not in improvement
     assert "pre-trained" in out.split("average rank by")[1]

@@ -119,12 +119,14 @@ def test_same_seed_twice_gives_identical_records_with_warnings_even_with_a_tiny_
     assert _comparable(a) == _comparable(b)
 
 
-def test_the_run_id_changes_with_the_result_code_and_the_learning_rate(data_dir, monkeypatch):
+def test_the_run_id_changes_with_the_result_version_and_the_learning_rate_but_not_the_code(data_dir, monkeypatch):
     import causalmix.runs as runs
 
     spec = _run_spec()
     before = spec.run_id
-    monkeypatch.setattr(runs, "result_code_hash", lambda: "0" * 16)
+    monkeypatch.setattr(runs, "result_code_hash", lambda: "0" * 16)  # a refactor: the source changes
+    assert spec.run_id == before
+    monkeypatch.setattr(runs, "RESULT_VERSION", runs.RESULT_VERSION + 1)  # a change meant to move numbers
     assert spec.run_id != before
     monkeypatch.undo()
     assert spec.run_id == before

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import causalmix.publish as publish_mod
+from causalmix import report
 import causalmix.verify as verify_mod
 from causalmix.experiment import load_curves, load_records, run_sweep
 from causalmix.model import model_fingerprint
-from causalmix.runs import result_code_hash
+from causalmix.runs import RESULT_VERSION, result_code_hash
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -64,7 +66,8 @@ def test_published_tables_give_back_the_records_and_curves_exactly(published):
     pd.testing.assert_frame_equal(curves[again.columns.drop(["dataset", "method", "n_train", "seed", "domain"])],
                                   again.drop(columns=["dataset", "method", "n_train", "seed", "domain"]), check_dtype=False)
     prov = json.loads((folder / "provenance.json").read_text())
-    assert prov["runs"]["main"] == {"ok": 12, "failed": 0} and prov["result_code_hash"] == [result_code_hash()]
+    assert prov["runs"]["main"] == {"ok": 12, "failed": 0} and prov["result_version"] == [RESULT_VERSION]
+    assert prov["result_code_hash"] == [result_code_hash()]  # provenance
     assert prov["model_sha256"] == [model_fingerprint("causalmix-tiny")] and set(prov["dataset_sha256"]) == {
         "diabetes", "blood-transfusion"}
     assert prov["wall_seconds"] > 0 and prov["compute_seconds"] > 0 and prov["files"]["runs.csv.gz"] == publish_mod.file_sha256(folder / "runs.csv.gz")
@@ -86,13 +89,26 @@ def test_an_incomplete_sweep_is_not_published(study, monkeypatch, tmp_path):
 
 def test_the_sample_covers_every_method_and_dataset_and_depends_on_its_seed_only():
     rng = np.random.default_rng(1)
-    recs = pd.DataFrame([{"run_id": f"{d}-{m}-{s}", "status": "ok", "dataset": d, "method": m, "wall_time_s": rng.random()}
+    recs = pd.DataFrame([{"run_id": f"{d}-{m}-{s}", "status": "ok", "dataset": d, "method": m,
+                          "wall_time_s": 1 + 10 * rng.random()}
                          for d in "abcdefgh" for m in ("x", "y", "z", "w") for s in range(5)])
-    first = verify_mod.sample_runs(recs, n_runs=20, seed=3)
+    first = verify_mod.sample_runs(recs, n_runs=20, seed=3, budget_s=1e9)
     assert len(first) == 20 and first["run_id"].is_unique
     assert set(first["method"]) == set("xyzw") and set(first["dataset"]) == set("abcdefgh")
-    assert list(verify_mod.sample_runs(recs, n_runs=20, seed=3)["run_id"]) == list(first["run_id"])
-    assert list(verify_mod.sample_runs(recs, n_runs=20, seed=4)["run_id"]) != list(first["run_id"])
+    assert list(verify_mod.sample_runs(recs, n_runs=20, seed=3, budget_s=1e9)["run_id"]) == list(first["run_id"])
+    assert list(verify_mod.sample_runs(recs, n_runs=20, seed=4, budget_s=1e9)["run_id"]) != list(first["run_id"])
+    capped = verify_mod.sample_runs(recs, n_runs=20, seed=3, budget_s=30)
+    assert capped["wall_time_s"].sum() <= 30 and len(capped) < 20
+
+
+def test_every_run_can_be_drawn_and_the_expensive_ones_less_often():
+    recs = pd.DataFrame([{"run_id": f"r{i}", "status": "ok", "part": "main" if i < 30 else "ablation",
+                          "method": "m" if i % 2 else "n", "dataset": "d", "wall_time_s": 100.0 if i == 7 else 2.0}
+                         for i in range(40)])
+    p = verify_mod.draw_probabilities(recs, n_runs=4, budget_s=120, seeds=range(300))
+    assert (p > 0).all()  # no run is out of reach, the expensive one included
+    assert p["r7"] < p.drop("r7").median()
+    assert set(verify_mod.sample_runs(recs, n_runs=4, seed=0, budget_s=120)["part"]) == {"main", "ablation"}
 
 
 def test_compare_tells_identical_noise_and_different_apart():
@@ -109,20 +125,22 @@ def test_compare_tells_identical_noise_and_different_apart():
 def test_verify_recomputes_identical_numbers_and_names_a_tampered_run(published, monkeypatch):
     root, config = published
     result = verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
-    assert len(result.runs) == 4 and result.ok and result.counts["identical"] == 4 and not result.code_changed
+    assert len(result.runs) == 4 and result.ok and result.counts["identical"] == 4 and not result.version_changed
+    assert result.n_records_checked == 12 and result.n_inconsistent == 0
     assert set(result.runs["method"]) == {"pretrained", "finetune", "smote"}
     saved = json.loads(verify_mod.verification_path(config).read_text())
-    assert saved["counts"] == {"identical": 4, "noise": 0, "differs": 0} and saved["machine"]
+    assert saved["counts"] == {"identical": 4, "noise": 0, "diverged": 0, "differs": 0} and saved["machine_details"]["cpu"]
 
     runs_file = root / "published" / "pubtest" / "runs.csv.gz"
     table = pd.read_csv(runs_file)
     victim = result.runs["run_id"].iloc[0]
     table.loc[table["run_id"] == victim, "test_roc_auc"] += 1e-3
     table.to_csv(runs_file, index=False, compression="gzip")
-    monkeypatch.setattr("causalmix.runs.result_code_hash", lambda: "0" * 16)  # and the code changed since
+    monkeypatch.setattr("causalmix.runs.RESULT_VERSION", RESULT_VERSION + 1)  # and the version changed since
     tampered = verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
-    assert not tampered.ok and tampered.counts["differs"] == 1 and tampered.code_changed
-    assert victim in tampered.summary() and "re-publish" in tampered.summary()
+    assert not tampered.ok and tampered.n_inconsistent == 1 and tampered.version_changed
+    assert victim in tampered.summary() and "does not follow from its curve" in tampered.summary()
+    assert "re-publish" in tampered.summary()
 
 
 def test_the_book_reads_a_published_study_without_recomputing_it(tmp_path_factory, monkeypatch, data_dir):
@@ -156,22 +174,24 @@ def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_
     root, config = published
     logged: list[str] = []
     kw = {"jobs": 1, "log": lambda text, **_: logged.append(text)}
-    assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw) is None
-    assert logged[-1].startswith("Re-verified") and "0 within" in logged[-1] and "0 different" in logged[-1]
-    assert verify_mod.verification_path(config).is_file()
-    assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=0, **kw) is None
+    assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw) == (None, None)
+    assert logged[-1].startswith("Checked all 12") and "0 within" in logged[-1] and "0 different" in logged[-1]
+    assert verify_mod.verification_path(config).is_file() and reproduce.failed_check(config) is None
+    assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=0, **kw) == (None, None)
     assert not verify_mod.verification_path(config).is_file()  # no earlier check shown as this build's
     records = sorted((root / "runs" / "records").glob("*.json"))
     records[0].unlink()  # FRESH=1 recomputes the missing run and keeps the others
     before = {p: p.stat().st_mtime_ns for p in records[1:]}
-    assert reproduce._published_or_fresh(config, out_dir=None, fresh=True, verify_runs=3, **kw) == root / "runs"
+    assert reproduce._published_or_fresh(config, out_dir=None, fresh=True, verify_runs=3, **kw) == (root / "runs", None)
     assert records[0].is_file() and {p: p.stat().st_mtime_ns for p in records[1:]} == before
-    assert reproduce._published_or_fresh(config, out_dir="elsewhere", fresh=False, verify_runs=3, **kw) == "elsewhere"
+    assert reproduce._published_or_fresh(config, out_dir="elsewhere", fresh=False, verify_runs=3, **kw) == ("elsewhere", None)
     table = pd.read_csv(root / "published" / "pubtest" / "runs.csv.gz")
-    table["val_roc_auc"] += 0.01  # every run now differs from its record
+    table["val_roc_auc"] += 0.01  # no record follows from its curve any more
     table.to_csv(root / "published" / "pubtest" / "runs.csv.gz", index=False, compression="gzip")
-    with pytest.raises(reproduce.VerificationFailed, match=r"0 identical, 0 within 1e-06 \(numerical noise\), [3-9] different"):
-        reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw)
+    folder, failure = reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw)
+    assert folder is None and re.search(r"against their curves: 12 inconsistent", failure)
+    assert reproduce.failed_check(config) == failure  # the book shows it; make reproduce then exits 1
+    assert "FAILED" in report.verification_notice(config)
 
 
 def test_a_configuration_changed_since_publication_is_refused_with_what_changed(published, tmp_path):

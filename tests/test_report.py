@@ -1,6 +1,7 @@
 """The report helpers on small hand-made record frames (the runner's record schema)."""
 
 import math
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -231,7 +232,7 @@ def test_resolve_config_names_and_errors(tmp_path):
     path = tmp_path / "mine.yaml"
     path.write_text("name: mine\nout_dir: runs/mine\n")
     assert report.resolve_config(path) == path.resolve()
-    assert report.results_dir(path) == report.REPO_ROOT / "runs/mine"
+    assert report.results_dir(path) == Path.cwd() / "runs/mine"  # relative: from the working folder, as the CLI
     assert report.results_dir(path, tmp_path) == tmp_path
 
 
@@ -265,11 +266,11 @@ def test_derived_sweeps_keep_a_method_on_fewer_seeds_only_where_it_runs(tmp_path
     assert ext["methods"] == ["finetune"]  # none of smote's seeds left
 
 
-def test_current_records_leave_out_other_models_and_code():
-    from causalmix.runs import result_code_hash
+def test_current_records_leave_out_other_models_and_result_versions():
+    from causalmix.runs import RESULT_VERSION
 
-    records = fake_records().assign(code_hash=result_code_hash(), model="causalmix-wide")
+    records = fake_records().assign(result_version=RESULT_VERSION, model="causalmix-wide")
     records.loc[0, "model"] = "causalmix-tiny"  # an earlier model's record in the same folder
-    records.loc[1, "code_hash"] = "0123456789abcdef"  # made by other result code
+    records.loc[1, "result_version"] = RESULT_VERSION - 1  # made under another result version
     kept = report.current_records(records, "causalmix-wide")
     assert len(kept) == len(records) - 2 and set(kept.index) == set(records.index[2:])

@@ -29,6 +29,8 @@ from causalmix.report.anatomy import (  # noqa: F401
     plot_edge_probabilities,
     plot_marginals,
     plot_pairwise,
+    published_fidelity,
+    write_published_fidelity,
 )
 from causalmix.report.figures import (  # noqa: F401
     example_runs,
@@ -68,6 +70,7 @@ from causalmix.report.records import (  # noqa: F401
     ablation_records,
     caption,
     current_records,
+    ignored_text,
     environment_table,
     in_sweep,
     load_config,
@@ -79,9 +82,13 @@ from causalmix.report.records import (  # noqa: F401
     result_version_counts,
     resolve_config,
     results_dir,
+    sample_reach_text,
     sweep_overview,
     sweep_summary_text,
+    verification_notice,
     verification_table,
+    machines_table,
+    with_current_settings,
     with_pretrained,
 )
 from causalmix.publish import is_published, load_published, uses_published  # noqa: F401

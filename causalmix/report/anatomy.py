@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -205,21 +206,24 @@ def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, A
     # Reference: the real training rows scored like a generator's output (what "as close as real
     # data" looks like on these measures).
     reference = fidelity.fidelity_report(real, (split.X_train, split.y_train), random_state=seed)
-    rows["real training rows (reference)"] = {**reference.summary(), "fit (s)": np.nan}
+    rows["real training rows (reference)"] = {**reference.summary(), "fit (s)": np.nan, "sample (s)": np.nan}
     for name in names:
         try:
             t0 = time.perf_counter()
             if name == "causalmix" and causalmix is not None:
                 gen = causalmix
+                fit_s = float(sum(gen.fit_seconds_.values()))  # the fit above, stage by stage
             else:
                 gen = make_generator(name, **params.get(name, {})).fit(split.X_train, split.y_train)
-            fit_s = time.perf_counter() - t0
+                fit_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
             synthetic = gen.sample(n, random_state=seed)
+            sample_s = time.perf_counter() - t0
         except ImportError as err:
             notes.append(f"- **{method_label(name)}** not run: {err}")
             continue
         scores = fidelity.fidelity_report(real, synthetic, random_state=seed)
-        rows[method_label(name)] = {**scores.summary(), "fit (s)": fit_s}
+        rows[method_label(name)] = {**scores.summary(), "fit (s)": fit_s, "sample (s)": sample_s}
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("generator").rename(columns=FIDELITY_COLUMNS)
     note = "\n".join(notes) if notes else "Every generator of the configuration ran."
     legend = (
@@ -229,6 +233,65 @@ def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, A
         "association matrices (Spearman, Cramér's V, correlation ratio); *C2ST ROC-AUC* — ROC-AUC of a "
         "classifier telling real from synthetic rows (0.5 = indistinguishable); *TSTR ROC-AUC* — ROC-AUC on "
         "the held-out real rows of a logistic regression trained on the synthetic rows (*TRTR*: trained on "
-        "the real training rows); *fit (s)* — fitting time. CausalMix's fit time is that of the fit above."
+        "the real training rows); *fit (s)*, *sample (s)* — seconds to fit and to draw the rows (TabEBM's "
+        "SGLD chains run when it samples)."
     )
     return table, f"{note}\n\n{legend}"
+
+
+#: Notebook 01's fidelity table of a published study, computed once at publication (it refits every
+#: generator, TabEBM's sampler alone costs minutes) and read by the build.
+FIDELITY_FILE = "fidelity.json"
+
+
+def write_published_fidelity(folder: str | Path, cfg: dict[str, Any], *, dataset: str, n_train: int, seed: int,
+                             n_synthetic: int) -> Path:
+    """Compute notebook 01's fidelity table for these parameters and write it, with them, into the
+    published study's ``folder`` (its sha256 goes into ``provenance.json``'s ``files``)."""
+    import datetime as dt
+    import json
+
+    from causalmix.data import load_dataset, low_data_split
+    from causalmix.provenance import file_sha256, git_commit, machine
+    from causalmix.runs import atomic_write
+
+    folder = Path(folder)
+    split = low_data_split(load_dataset(dataset), n_train=n_train, seed=seed)
+    table, note = fidelity_table(split, held_out(split, n_synthetic, seed=seed), cfg, n=n_synthetic, seed=seed)
+    blob = {"parameters": {"dataset": dataset, "n_train": n_train, "seed": seed, "n_synthetic": n_synthetic},
+            "computed_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "commit": git_commit(),
+            "machine": machine(), "note": note, "table": json.loads(table.to_json(orient="split"))}
+    path = folder / FIDELITY_FILE
+    atomic_write(path, lambda p: p.write_text(json.dumps(blob, indent=1) + "\n"))
+    provenance_path = folder / "provenance.json"
+    provenance = json.loads(provenance_path.read_text())
+    provenance.setdefault("files", {})[FIDELITY_FILE] = file_sha256(path)
+    atomic_write(provenance_path, lambda p: p.write_text(json.dumps(provenance, indent=1) + "\n"))
+    return path
+
+
+def published_fidelity(folder: str | Path, *, dataset: str, n_train: int, seed: int,
+                       n_synthetic: int) -> tuple[pd.DataFrame, str, dict[str, Any]] | None:
+    """``(table, note, meta)`` of the published fidelity table when it was computed for exactly these
+    parameters (``None`` otherwise: the page then computes it). Refuses a file whose sha256 is not
+    the one ``provenance.json`` records."""
+    import json
+
+    from causalmix.provenance import file_sha256
+
+    folder = Path(folder)
+    path = folder / FIDELITY_FILE
+    if not path.is_file():
+        return None
+    expected = json.loads((folder / "provenance.json").read_text()).get("files", {}).get(FIDELITY_FILE)
+    if file_sha256(path) != expected:
+        raise ValueError(f"{path} does not match the sha256 recorded in {folder / 'provenance.json'} ({expected}); "
+                         "restore the published file (git checkout) or re-publish the study.")
+    blob = json.loads(path.read_text())
+    wanted = {"dataset": dataset, "n_train": n_train, "seed": seed, "n_synthetic": n_synthetic}
+    if blob["parameters"] != wanted:
+        return None
+    split = blob["table"]
+    table = pd.DataFrame(split["data"], index=pd.Index(split["index"], name="generator"), columns=split["columns"])
+    meta = {k: blob[k] for k in ("computed_at", "commit", "machine")}
+    return table, blob["note"], meta

@@ -28,14 +28,14 @@ def load_config(config: str | Path) -> dict[str, Any]:
 def results_dir(config: str | Path, out_dir: str | Path | None = None) -> Path:
     """Where a configuration's run records live: ``out_dir``, else the config's, else ``results/<name>``.
 
-    Relative paths are taken from the repository root, so notebooks find the same records
-    whatever their working directory.
+    Relative paths are taken from the working folder, as on the command line (``causalmix sweep``,
+    ``causalmix results``); the book's notebooks run in the repository root (:mod:`causalmix.reproduce`).
     """
     if out_dir is None:
         cfg = load_config(config)
         out_dir = cfg.get("out_dir") or f"results/{cfg['name']}"
-    path = Path(out_dir)
-    return path if path.is_absolute() else REPO_ROOT / path
+    path = Path(out_dir).expanduser()
+    return path if path.is_absolute() else Path.cwd() / path
 
 
 def load_results(config: str | Path, out_dir: str | Path | None = None, *,
@@ -63,9 +63,53 @@ def load_results(config: str | Path, out_dir: str | Path | None = None, *,
     records = load_records(where)
     curves = load_curves(where, records)
     if current:
-        records = current_records(records, load_config(config)["model"])
+        n_all = len(records)
+        records = with_current_settings(current_records(records, load_config(config)["model"]), config)
+        records.attrs["ignored"] = n_all - len(records)
         curves = curves[curves["run_id"].isin(records["run_id"])] if "run_id" in curves else curves
     return records, curves
+
+
+def with_current_settings(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
+    """The records made with the configuration's current settings (model, fine-tuning, generator,
+    test cap, variants), data, weights and result version: a record is kept when the run of its own
+    dataset, training size, seed, validation size and domain under the configuration's settings has
+    its run id. Records of an earlier sweep with other settings in the same folder are left out; runs
+    outside the grid made with the same settings (the low-resource extension) are kept
+    (:func:`in_sweep` keeps the grid only). ``attrs["ignored"]`` counts those left out.
+
+    Published records (with a ``part``) are returned as they are: their settings are checked at load."""
+    if records.empty or "part" in records or "spec" not in records:
+        return records
+    from causalmix.runs import RunSpec
+    from causalmix.sweep_config import load_config as sweep_config
+
+    cfg = sweep_config(config if isinstance(config, Mapping) else resolve_config(config))
+    common = dict(model=cfg.model, device=cfg.device, test_cap=cfg.test_cap)
+    keep = []
+    for rec in records.itertuples(index=False):
+        try:
+            spec = json.loads(rec.spec) if isinstance(rec.spec, str) else dict(rec.spec or {})
+            name = spec.get("variant") or spec["method"]
+            variant = cfg.variants.get(name)
+            method = variant["method"] if variant else name
+            generator = {**(cfg.generators.get(method) or {}), **((variant or {}).get("generator") or {})}
+            finetune = {**cfg.finetune, **((variant or {}).get("finetune") or {})}
+            mine = RunSpec(dataset=spec["dataset"], n_train=spec["n_train"], seed=spec["seed"], n_val=spec.get("n_val"),
+                           domain=spec.get("domain"), target=spec.get("target"), method=method,
+                           variant=name if variant else None, generator=generator, finetune=finetune, **common)
+            keep.append(mine.run_id == rec.run_id)
+        except Exception:  # noqa: BLE001 - a record this configuration cannot describe is not one of its runs
+            keep.append(False)
+    kept = records[keep]
+    kept.attrs["ignored"] = len(records) - len(kept)
+    return kept
+
+
+def ignored_text(records: pd.DataFrame) -> str:
+    """``"(N other records in the folder ignored: other settings, code or weights)"``, or ``""``."""
+    n = int(records.attrs.get("ignored", 0) or 0)
+    return f"({n} other records in the folder ignored: other settings, model weights or result version)" if n else ""
 
 
 def current_records(records: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -323,16 +367,66 @@ def published_text(config: str | Path) -> str:
             f"{duration(prov['compute_seconds'])} of compute{wall}, model `{prov['model']}` (sha256 "
             f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result version {', '.join(map(str, prov.get('result_version', ['unknown'])))}, "
             f"published {prov['published_at']} from commit {prov['published_from_commit'][:12]}.\n\n")
-    check = _current_check(config)
+    return text + verification_notice(config)
+
+
+def verification_notice(config: str | Path) -> str:
+    """Markdown for the landing and benchmark pages: this build's check of the published records as a
+    coloured box — passed (green), FAILED with the runs' names (red), or not run (grey)."""
+    check = current_check(config)
     if check is None:
-        return text + ("**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
-                       "GitHub Pages build) or skipped the check. `make reproduce` recomputes a stratified sample of "
-                       "the published runs from scratch before it builds the book.")
-    verdict = "passed" if check["ok"] else "FAILED"
-    return text + f"**This build's check: {verdict}.** {check['summary']}"
+        return ("\n```{note}\n**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
+                "GitHub Pages build) or skipped the check (`VERIFY_RUNS=0`). `make reproduce` checks every published "
+                "record against its curve and recomputes a stratified sample of the runs from scratch before it builds "
+                "the book.\n```\n")
+    if check["ok"] and check["counts"].get("diverged"):
+        return (f"\n```{{admonition}} This build's check passed; {check['counts']['diverged']} recomputed run(s) "
+                f"diverged\n:class: warning\n{check['summary']} A diverged run agrees at step 0 (same split, weights "
+                "and evaluation) but its generator (CausalMix or TabEBM) turned this CPU's float rounding into other "
+                "synthetic rows, so its curve leaves the published one; on the publishing CPU model it must agree.\n```\n")
+    if check["ok"]:
+        return f"\n```{{admonition}} This build's check passed\n:class: tip\n{check['summary']}\n```\n"
+    failed = ", ".join(f"`{run}`" for run in check.get("failed_runs", []))
+    return (f"\n```{{error}}\n**This build's check FAILED**: {failed}. {check['summary']} `make reproduce` exits "
+            "with an error after building this book.\n```\n")
 
 
-def _current_check(config: str | Path) -> dict[str, Any] | None:
+def sample_reach_text(config: str | Path, *, seeds: int = 100) -> str:
+    """Markdown: how likely the default check recomputes one given published run (by simulation over
+    ``seeds`` sample seeds), and which runs it cannot reach (their recorded time exceeds the budget)."""
+    from causalmix.publish import load_published
+    from causalmix.verify import DEFAULT_BUDGET_S, draw_probabilities
+
+    records, _ = load_published(config, ("main", "extra", "ablation"))
+    ok = records[records["status"] == "ok"].drop_duplicates("run_id")
+    p = draw_probabilities(ok, budget_s=DEFAULT_BUDGET_S, seeds=range(seeds))
+    out = int((ok["wall_time_s"] > DEFAULT_BUDGET_S).sum())
+    return (f"**Reach of the check.** Every one of the {len(ok)} successful records is checked against its curve in "
+            f"every build. Of the runs, a default sample (32 runs, {DEFAULT_BUDGET_S:.0f} recorded seconds) recomputes a "
+            f"given one with probability {p.mean():.2%} on average (median {p.median():.2%}, at most {p.max():.0%}; "
+            f"estimated over {seeds} sample seeds); {out} run(s) whose recorded time exceeds the budget are reached "
+            "only by `causalmix verify --all` or a larger `--budget`.")
+
+
+def machines_table(config: str | Path) -> pd.DataFrame | None:
+    """The publishing machines (from the records) beside this build's verifying machine (None
+    without a check): CPU, vendor, cores, instruction sets, torch's kernel choice, oneDNN, threads."""
+    from causalmix.publish import read_provenance
+
+    check = current_check(config)
+    if check is None:
+        return None
+    prov = read_provenance(config)
+    published = prov.get("machine") or {"cpu": ", ".join(prov.get("hardware", [])) or "unknown"}
+    here = check.get("machine_details") or {"cpu": check.get("machine", "unknown")}
+    rows = {"published runs": published, "this build's check": here}
+    keys = ["cpu", "vendor", "cores", "cpu_flags", "torch_cpu_capability", "onednn", "torch_threads", "torch"]
+    table = pd.DataFrame({who: {k: (", ".join(v) if isinstance(v, list) else v) for k, v in m.items() if k in keys}
+                          for who, m in rows.items()})
+    return table.reindex([k for k in keys if k in table.index]).fillna("not recorded").rename_axis("machine")
+
+
+def current_check(config: str | Path) -> dict[str, Any] | None:
     """This machine's last re-verification of the published records as they are now (None when there
     was none, or it checked an earlier publication)."""
     from causalmix.provenance import file_sha256
@@ -348,7 +442,7 @@ def _current_check(config: str | Path) -> dict[str, Any] | None:
 
 def verification_table(config: str | Path) -> pd.DataFrame | None:
     """The runs the last re-verification recomputed (None when there was none for these records)."""
-    check = _current_check(config)
+    check = current_check(config)
     if check is None:
         return None
     table = pd.DataFrame(check["runs"]).rename(columns={"max_abs_diff": "largest |difference|"})

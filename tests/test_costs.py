@@ -1,0 +1,46 @@
+"""The plan's estimate: priced from the configuration's own settings, within 2x of a measured small sweep."""
+
+import time
+
+from causalmix.costs import CostModel, plan_estimate, spec_seconds
+from causalmix.experiment import expand_config, load_records, plan_sweep, run_sweep
+
+
+def _config(tmp_path, **finetune):
+    return {"name": "cost-check", "device": "cpu", "datasets": ["phoneme"], "n_train": [48], "seeds": [0, 1],
+            "methods": ["pretrained", "finetune", "causalmix", "mixup"], "test_cap": 150, "threads": 1,
+            "finetune": {"max_steps": 4, "eval_every": 2, "patience": 2, "n_estimators": 1, "n_estimators_eval": 2,
+                         **finetune},
+            "generators": {"causalmix": {"n_bootstrap": 2, "n_dags": 1}}, "out_dir": str(tmp_path / "out")}
+
+
+def test_the_estimate_follows_the_settings(tmp_path):
+    base = sum(spec_seconds(expand_config(_config(tmp_path))))
+    assert sum(spec_seconds(expand_config(_config(tmp_path, max_steps=40)))) > 3 * base
+    assert sum(spec_seconds(expand_config({**_config(tmp_path), "test_cap": 2000}))) > base
+    assert sum(spec_seconds(expand_config(_config(tmp_path, eval_every=1)))) > base
+    model = CostModel.load()
+    wide = model.seconds(method="causalmix", n_train=256, n_features=60, n_val=64, n_test=500, max_steps=20)
+    narrow = model.seconds(method="causalmix", n_train=256, n_features=6, n_val=64, n_test=500, max_steps=20)
+    assert wide > 3 * narrow
+
+
+def test_plan_is_within_2x_of_a_measured_small_sweep(tmp_path, one_torch_thread):
+    cfg = _config(tmp_path)
+    plan = plan_sweep(cfg)
+    estimate = float(plan.table["est_hours"].sum()) * 3600
+    assert "cost model" in plan.timing_source and int(plan.table["to_run"].sum()) == 8
+    cpu = time.process_time()
+    run_sweep(cfg, progress=False)  # jobs=1: the runs execute in this process, on one torch thread
+    cpu = time.process_time() - cpu
+    records = load_records(cfg["out_dir"])
+    measured = float(records["wall_time_s"].sum())
+    assert (records["status"] == "ok").all()
+    # The estimate is of compute with a free core per job: checked against the CPU time the sweep took
+    # (the wall time also counts waiting for a core on a shared machine, reported alongside).
+    print(f"plan estimate {estimate:.1f} s; measured {cpu:.1f} s of CPU ({cpu / estimate:.2f}x), "
+          f"{measured:.1f} s of wall time ({measured / estimate:.2f}x)")
+    assert 0.5 <= cpu / estimate <= 2.0, f"CPU {cpu:.1f} s, wall {measured:.1f} s, estimated {estimate:.1f} s"
+    # the folder's finished runs calibrate a later plan of the same configuration to this machine
+    seconds, how = plan_estimate(expand_config(cfg), records)
+    assert "calibrated" in how and 1 / 3 <= sum(seconds) / measured <= 3
