@@ -41,11 +41,13 @@ Fallbacks are recorded in ``fallbacks_`` (and warned with :class:`CausalMixFallb
 a DAG whose label node has no edge gets ``label -> f`` for every root feature ``f`` (with no edges
 discovered at all this is a naive-Bayes graph), so synthetic labels always depend on the features.
 
+The steps are public functions (:mod:`causalmix.discovery`: 1-3; :mod:`causalmix.scm_steps`:
+the column roles and frames, 4-5), all importable from here; the generator is their composition.
+
 >>> gen = CausalMixGenerator(random_state=0).fit(X_train, y_train)   # doctest: +SKIP
 >>> gen.edge_probabilities_.round(2)                                 # doctest: +SKIP
 >>> X_syn, y_syn = gen.sample(256, random_state=1)                   # doctest: +SKIP
 """
-
 
 from __future__ import annotations
 
@@ -58,8 +60,6 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from causalmix.generator_base import Generator
-from causalmix.params import Interval, Options, SubsetOf
 from causalmix.discovery import (  # noqa: F401 - the public steps, importable from here as before
     Algorithm,
     DiscoveryTimeoutError,
@@ -80,6 +80,8 @@ from causalmix.scm_steps import (  # noqa: F401
     scm_table,
     subsample_rows,
 )
+from causalmix.generator_base import Generator
+from causalmix.params import Interval, Options, SubsetOf
 
 __all__ = [
     "CausalMixFallbackWarning", "CausalMixGenerator", "DiscoveryTimeoutError", "SCMTable", "draw_rows",
