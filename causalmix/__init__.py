@@ -28,10 +28,11 @@ _EXPORTS = {
     ),
     "causalmix.generators": (
         "Generator", "GENERATORS", "make_generator", "NoneGenerator", "SMOTEGenerator",
-        "MixupGenerator", "TableAugmentGenerator", "GaussianCopulaGenerator", "CTGANGenerator",
+        "MixupGenerator", "TableAugmentGenerator", "GaussianCopulaGenerator", "CTGANGenerator", "TableCodec",
     ),
     "causalmix.scm": ("CausalMixGenerator", "CausalMixFallbackWarning", "DiscoveryTimeoutError",
-                      "edge_probabilities", "sample_dags", "fit_scm", "draw_rows"),
+                      "edge_probabilities", "sample_dags", "fit_scm", "draw_rows", "scm_table", "subsample_rows",
+                      "SCMTable"),
     "causalmix.evaluation": ("ContextEvaluator", "ensemble_size"),
     "causalmix.tabebm": ("TabEBMGenerator",),
     "causalmix.fidelity": ("FidelityReport", "fidelity_report"),

@@ -45,6 +45,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier, max_model_features
 from causalmix.metrics import classification_metrics
@@ -610,11 +611,12 @@ def finetune(
     return result
 
 
-class CausalMixFinetunedClassifier:
-    """scikit-learn-style classifier: TabPFN fine-tuned with (optionally) synthetic context rows.
+class CausalMixFinetunedClassifier(ClassifierMixin, BaseEstimator):
+    """A scikit-learn classifier: TabPFN fine-tuned with (optionally) synthetic context rows.
 
     >>> clf = CausalMixFinetunedClassifier(generator="causalmix", config=FinetuneConfig(max_steps=20))  # doctest: +SKIP
     >>> clf.fit(X_train, y_train, X_val, y_val).predict_proba(X_test)                                 # doctest: +SKIP
+    >>> clf.score(X_test, y_test)                                                                     # doctest: +SKIP
 
     Args:
         model: model spec or ``TabPFNClassifier`` (default ``"causalmix-wide"``, the shipped
@@ -639,9 +641,6 @@ class CausalMixFinetunedClassifier:
         self.generator_params = generator_params
         self.config = config
         self.random_state = random_state
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:  # noqa: ARG002 - sklearn signature
-        return {k: getattr(self, k) for k in ("model", "generator", "generator_params", "config", "random_state")}
 
     def fit(self, X: pd.DataFrame, y: Any, X_val: pd.DataFrame | None = None, y_val: Any = None,
             *, progress: bool = False) -> CausalMixFinetunedClassifier:
@@ -688,3 +687,11 @@ class CausalMixFinetunedClassifier:
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The most probable class of each row."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def score(self, X: pd.DataFrame, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy of :meth:`predict` on ``(X, y)`` (scikit-learn's classifier score; ROC-AUC and
+        the other metrics: :func:`causalmix.metrics.classification_metrics` on :meth:`predict_proba`)."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(np.asarray(y, dtype=object), self.predict(X).astype(object),
+                                    sample_weight=sample_weight))

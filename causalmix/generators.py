@@ -1,34 +1,29 @@
 """Generators of extra training rows, all behind one protocol, and the registry that names them.
 
-Every generator follows scikit-learn conventions: the keyword-only ``__init__`` stores parameters,
-``fit(X, y)`` validates the data, learns, and returns ``self``; ``sample(n, random_state)`` returns
+Every generator is a scikit-learn estimator (:class:`~causalmix.generator_base.Generator`): the
+keyword-only ``__init__`` stores parameters (``get_params``, ``set_params`` and
+:func:`sklearn.base.clone` work), ``fit(X, y)`` checks the parameters against their declared
+constraints, validates the data, learns, and returns ``self``; ``sample(n, random_state)`` returns
 ``(X_syn, y_syn)`` where ``X_syn`` has exactly the columns, order, dtypes and category sets of the
-fitted ``X`` and ``y_syn`` has the dtype of ``y`` with values among the fitted classes ``classes_``.
+fitted ``X`` and ``y_syn`` has the dtype of ``y`` with values among the fitted classes
+``classes_``; ``fit_resample(X, y)`` returns the real rows followed by synthetic ones, so a
+generator is a step of an imbalanced-learn ``Pipeline``.
 
 >>> gen = make_generator("smote").fit(X_train, y_train)        # doctest: +SKIP
 >>> X_syn, y_syn = gen.sample(256, random_state=0)             # doctest: +SKIP
 
-Shared behaviour (implemented once, in :class:`Generator`):
+Encoding, missing values and dtype restoration are shared (:class:`~causalmix.generator_base.TableCodec`).
+``sample(n, random_state)``: ``random_state`` is an int (same int -> identical rows) or ``None``
+(fresh entropy). ``n == 0`` returns zero rows with the right schema.
 
-- Column kinds: numeric (int/float, including nullable ints) and categorical (``category``,
-  object, string or bool). Datetimes, timedeltas, periods, intervals and complex numbers are
-  rejected with a clear error.
-- Generators work in an *encoded space*: numeric columns as float64, categorical columns as
-  integer codes into the observed levels, the label as a code into ``classes_``. Missing values are
-  imputed (median for numeric, most frequent level for categorical) before a generator sees the
-  data; after sampling, each column gets missing values back independently at its observed
-  missing rate (MCAR), so synthetic rows show the real missingness pattern column by column.
-- Restoration: numeric columns are cast back to their dtype (integer columns, and float columns
-  holding only whole numbers in the training rows, rounded and clipped to the observed range), categorical ones to their dtype with the original category set (unused
-  categories included), the label to the dtype of ``y``.
-- ``sample(n, random_state)``: ``random_state`` is an int (same int -> identical rows) or ``None``
-  (fresh entropy). ``n == 0`` returns zero rows with the right schema.
+Parameters every generator but ``none`` has: ``resample_ratio`` (synthetic rows per real row in
+``fit_resample``; default 1.0, SPEC's 1 synthetic : 1 real mix) and ``random_state`` (the seed of
+the fit's randomness, where it has any, and of ``fit_resample``'s draw; default 0). Neither changes
+what ``fit`` learns or what ``sample`` draws for a given ``random_state`` argument.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import warnings
 from typing import Any, Literal
 
@@ -36,6 +31,14 @@ import numpy as np
 import pandas as pd
 
 from causalmix.data import allocate
+from causalmix.generator_base import (  # noqa: F401 - re-exported: the public import paths
+    ColumnSpec,
+    Generator,
+    GeneratorFallbackWarning,
+    TableCodec,
+    as_rng,
+)
+from causalmix.params import Interval, Options
 
 __all__ = [
     "GENERATORS",
@@ -47,269 +50,9 @@ __all__ = [
     "NoneGenerator",
     "SMOTEGenerator",
     "TableAugmentGenerator",
+    "TableCodec",
     "make_generator",
 ]
-
-ColumnKind = Literal["numeric", "categorical"]
-
-
-@dataclasses.dataclass(frozen=True)
-class ColumnSpec:
-    """What a fitted generator remembers about one input column, to restore it exactly."""
-
-    name: str
-    kind: ColumnKind
-    dtype: Any
-    levels: tuple  # categorical: observed non-missing values, in code order; numeric: ()
-    missing_rate: float
-    is_integer: bool = False
-    low: float = math.nan
-    high: float = math.nan
-
-
-def _column_kind(name: str, s: pd.Series) -> ColumnKind:
-    dtype = s.dtype
-    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype):
-        return "categorical"
-    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        return "categorical"
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
-        return "numeric"
-    raise TypeError(
-        f"Column {name!r} has unsupported dtype {dtype}: generators take numeric (int/float) and "
-        f"categorical (category/object/string/bool) columns. Convert it first, e.g. a datetime to "
-        f"a numeric timestamp or to its components."
-    )
-
-
-def _sorted_levels(values: pd.Series) -> tuple:
-    uniq = pd.unique(values.dropna())
-    try:
-        return tuple(sorted(uniq))
-    except TypeError:  # mixed types in an object column
-        return tuple(sorted(uniq, key=lambda v: (type(v).__name__, str(v))))
-
-
-def _as_rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is not None and not isinstance(random_state, (int, np.integer)):
-        raise TypeError(f"random_state must be an int, a numpy Generator or None, got {random_state!r}.")
-    return np.random.default_rng(random_state)
-
-
-class GeneratorFallbackWarning(UserWarning):
-    """A generator used a documented fallback (also listed in its ``fallbacks_``)."""
-
-
-class Generator:
-    """Base class: validation, encoding and dtype restoration shared by every generator.
-
-    Subclasses implement ``_fit(Xe, ye)`` and ``_sample(n, rng) -> (Xe_syn, ye_syn)``, where ``Xe``
-    is the imputed encoded frame (numeric float64, categorical integer codes, see the module
-    docstring) and ``ye`` the integer label codes into ``classes_``.
-
-    Fitted attributes: ``feature_names_in_``, ``n_features_in_``, ``classes_`` (numpy array of the
-    labels seen in fit, sorted), ``columns_`` (tuple of :class:`ColumnSpec`).
-    """
-
-    #: registry name; set on subclasses
-    name: str = ""
-
-    # -- public protocol -------------------------------------------------------------------
-    def fit(self, X: pd.DataFrame, y: pd.Series | np.ndarray) -> Generator:
-        """Validate ``X``/``y``, remember their schema, then learn the generator. Returns ``self``."""
-        X, y = self._validate_fit_input(X, y)
-        self._learn_schema(X, y)
-        Xe, ye = self._encode(X, y)
-        self._fit(self._impute(Xe), ye)
-        return self
-
-    def sample(
-        self, n: int, random_state: int | np.random.Generator | None = None
-    ) -> tuple[pd.DataFrame, pd.Series]:
-        """Draw ``n`` synthetic rows ``(X_syn, y_syn)`` with the fitted schema.
-
-        The same int ``random_state`` gives identical rows; ``None`` uses fresh entropy.
-        """
-        if not hasattr(self, "columns_"):
-            raise RuntimeError(f"This {type(self).__name__} is not fitted yet: call fit(X, y) first.")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a non-negative int, got {n!r}.")
-        n = int(n)
-        rng = _as_rng(random_state)
-        if n == 0:
-            return self._empty()
-        Xe, ye = self._sample(n, rng)
-        return self._decode(Xe, np.asarray(ye), rng)
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters (scikit-learn style)."""
-        import inspect
-
-        sig = inspect.signature(type(self).__init__)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
-
-    # -- to implement ----------------------------------------------------------------------
-    def _fit(self, Xe: pd.DataFrame, ye: np.ndarray) -> None:
-        raise NotImplementedError
-
-    def _sample(self, n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
-        raise NotImplementedError
-
-    # -- shared helpers --------------------------------------------------------------------
-    @staticmethod
-    def _validate_fit_input(X: Any, y: Any) -> tuple[pd.DataFrame, pd.Series]:
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"X must be a pandas DataFrame, got {type(X).__name__}.")
-        if X.shape[0] == 0:
-            raise ValueError("X has no rows: a generator needs at least a few training rows.")
-        if X.shape[1] == 0:
-            raise ValueError("X has no columns: a generator needs at least one feature.")
-        if X.columns.has_duplicates:
-            dup = X.columns[X.columns.duplicated()].tolist()
-            raise ValueError(f"X has duplicate column names {dup}; rename them.")
-        if not all(isinstance(c, str) for c in X.columns):
-            raise TypeError("X column names must be strings; rename them, e.g. X.columns = X.columns.astype(str).")
-        if not isinstance(y, pd.Series):
-            arr = np.asarray(y)
-            if arr.ndim != 1:
-                raise ValueError(f"y must be one-dimensional, got shape {arr.shape}.")
-            y = pd.Series(arr, name="target")
-        if len(y) != len(X):
-            raise ValueError(f"X and y have different lengths ({len(X)} vs {len(y)}).")
-        if y.isna().any():
-            raise ValueError(f"y has {int(y.isna().sum())} missing labels; drop those rows first.")
-        if y.nunique() < 2:
-            raise ValueError(f"y has {y.nunique()} class(es); a classification generator needs at least 2.")
-        if y.name is not None and y.name in X.columns:
-            raise ValueError(f"The label name {y.name!r} is also a column of X; rename one of them.")
-        for c in X.columns:
-            _column_kind(c, X[c])
-        _column_kind("y", y)
-        return X.reset_index(drop=True), y.reset_index(drop=True)
-
-    def _learn_schema(self, X: pd.DataFrame, y: pd.Series) -> None:
-        specs = []
-        for c in X.columns:
-            s = X[c]
-            kind = _column_kind(c, s)
-            miss = float(s.isna().mean())
-            if kind == "categorical":
-                specs.append(ColumnSpec(c, kind, s.dtype, _sorted_levels(s), miss))
-            else:
-                vals = pd.to_numeric(s, errors="coerce").astype(float)
-                finite = vals[np.isfinite(vals)]
-                # whole-number columns (counts, codes, years) stored as float stay whole numbers
-                is_int = pd.api.types.is_integer_dtype(s.dtype) or (
-                    len(finite) > 0 and bool(np.all(finite == np.round(finite)))
-                )
-                lo, hi = (float(vals.min()), float(vals.max())) if vals.notna().any() else (math.nan, math.nan)
-                specs.append(ColumnSpec(c, kind, s.dtype, (), miss, is_int, lo, hi))
-        self.columns_ = tuple(specs)
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.n_features_in_ = X.shape[1]
-        numeric_y = pd.api.types.is_numeric_dtype(y.dtype) and not isinstance(y.dtype, pd.CategoricalDtype)
-        self.classes_ = np.asarray(_sorted_levels(y), dtype=None if numeric_y else object)
-        self._y_dtype = y.dtype
-        self._y_name = y.name
-        self.class_counts_ = np.bincount(self._encode_y(y), minlength=len(self.classes_))
-
-    def _encode_y(self, y: pd.Series) -> np.ndarray:
-        lookup = {v: i for i, v in enumerate(self.classes_)}
-        return np.asarray([lookup[v] for v in y], dtype=np.int64)
-
-    def _encode(self, X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
-        """Encoded frame (numeric float64, categorical float codes with NaN for missing)."""
-        out = {}
-        for spec in self.columns_:
-            s = X[spec.name]
-            if spec.kind == "numeric":
-                out[spec.name] = pd.to_numeric(s, errors="coerce").astype("float64").to_numpy()
-            else:
-                lookup = {v: float(i) for i, v in enumerate(spec.levels)}
-                vals = s.astype(object).to_numpy()
-                out[spec.name] = np.array(
-                    [np.nan if pd.isna(v) else lookup[v] for v in vals], dtype="float64"
-                )
-        return pd.DataFrame(out, columns=list(self.feature_names_in_)), self._encode_y(y)
-
-    def _impute(self, Xe: pd.DataFrame) -> pd.DataFrame:
-        """Median (numeric) / most frequent code (categorical); all-missing columns become 0."""
-        Xe = Xe.copy()
-        for spec in self.columns_:
-            col = Xe[spec.name]
-            if not col.isna().any():
-                continue
-            if col.notna().any():
-                fill = col.median() if spec.kind == "numeric" else col.mode().iloc[0]
-            else:
-                fill = 0.0
-            Xe[spec.name] = col.fillna(fill)
-        return Xe
-
-    def _empty(self) -> tuple[pd.DataFrame, pd.Series]:
-        Xe = pd.DataFrame({c: np.zeros(0) for c in self.feature_names_in_})
-        return self._decode(Xe, np.zeros(0, dtype=np.int64), np.random.default_rng(0))
-
-    def _decode(
-        self, Xe: pd.DataFrame, ye: np.ndarray, rng: np.random.Generator
-    ) -> tuple[pd.DataFrame, pd.Series]:
-        n = len(Xe)
-        cols = {}
-        for spec in self.columns_:
-            v = np.asarray(Xe[spec.name], dtype=float)
-            missing = rng.random(n) < spec.missing_rate if spec.missing_rate > 0 else np.zeros(n, bool)
-            if spec.kind == "numeric":
-                if spec.is_integer and n:
-                    v = np.clip(np.round(v), spec.low, spec.high)
-                v = v.copy()
-                v[missing] = np.nan
-                s = pd.Series(v)
-                if pd.api.types.is_integer_dtype(spec.dtype) and not missing.any():
-                    s = s.astype(spec.dtype)
-                elif pd.api.types.is_integer_dtype(spec.dtype) and isinstance(spec.dtype, np.dtype):
-                    s = s.astype("float64")  # numpy ints cannot hold NaN (only when fit data had none)
-                else:
-                    s = s.astype(spec.dtype)
-            else:
-                if spec.levels:
-                    codes = np.clip(np.round(np.nan_to_num(v)), 0, len(spec.levels) - 1).astype(int)
-                    levels = np.empty(len(spec.levels), dtype=object)
-                    levels[:] = list(spec.levels)
-                    vals = levels[codes]
-                else:
-                    vals = np.full(n, np.nan, dtype=object)
-                    missing = np.ones(n, bool)
-                vals = vals.astype(object)
-                vals[missing] = np.nan
-                if isinstance(spec.dtype, pd.CategoricalDtype):
-                    s = pd.Series(pd.Categorical(vals, dtype=spec.dtype))
-                elif pd.api.types.is_bool_dtype(spec.dtype):
-                    s = pd.Series(vals).astype(spec.dtype)
-                else:
-                    s = pd.Series(vals, dtype=spec.dtype)
-            cols[spec.name] = s
-        X_syn = pd.DataFrame(cols, columns=list(self.feature_names_in_))
-        labels = np.asarray(self.classes_)[np.asarray(ye, dtype=np.int64)] if n else self.classes_[:0]
-        if isinstance(self._y_dtype, pd.CategoricalDtype):
-            y_syn = pd.Series(pd.Categorical(labels, dtype=self._y_dtype), name=self._y_name)
-        else:
-            y_syn = pd.Series(labels, name=self._y_name).astype(self._y_dtype)
-        return X_syn, y_syn
-
-    # categorical / numeric column names, for subclasses
-    @property
-    def _categorical(self) -> list[str]:
-        return [s.name for s in self.columns_ if s.kind == "categorical"]
-
-    @property
-    def _numeric(self) -> list[str]:
-        return [s.name for s in self.columns_ if s.kind == "numeric"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -322,6 +65,7 @@ class NoneGenerator(Generator):
     """
 
     name = "none"
+    parameter_constraints: dict[str, list] = {}
 
     def __init__(self) -> None:
         pass
@@ -333,7 +77,7 @@ class NoneGenerator(Generator):
         super().sample(0, random_state)  # validates fitted state
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(f"n must be a non-negative int, got {n!r}.")
-        return self._empty()
+        return self.codec_.empty()
 
 
 class SMOTEGenerator(Generator):
@@ -349,19 +93,34 @@ class SMOTEGenerator(Generator):
     ``k_neighbors`` (default 5, imbalanced-learn's default) is lowered to ``smallest class - 1`` for
     tiny classes; a class with a single row cannot be interpolated, so its synthetic rows are
     copies of that row (recorded in ``fallbacks_``).
+
+    Args:
+        k_neighbors: neighbours interpolated between (5).
+        class_balance: ``"proportional"``, ``"balanced"`` (above).
+        resample_ratio: synthetic rows per real row that :meth:`fit_resample` adds (1.0: SPEC's
+            1 synthetic : 1 real mix).
+        random_state: seed of :meth:`fit_resample`'s draw (0); ``sample`` seeds the interpolation
+            from its own ``random_state`` argument.
+
+    >>> SMOTEGenerator(k_neighbors=3)
+    SMOTEGenerator(k_neighbors=3, class_balance='proportional', resample_ratio=1.0, random_state=0)
     """
 
     name = "smote"
+    parameter_constraints = {
+        **Generator.parameter_constraints,
+        "k_neighbors": [Interval("int", 1, None)],
+        "class_balance": [Options("proportional", "balanced")],
+    }
 
-    def __init__(self, *, k_neighbors: int = 5, class_balance: Literal["proportional", "balanced"] = "proportional"):
+    def __init__(self, *, k_neighbors: int = 5, class_balance: Literal["proportional", "balanced"] = "proportional",
+                 resample_ratio: float = 1.0, random_state: int | None = 0):
         self.k_neighbors = k_neighbors
         self.class_balance = class_balance
+        self.resample_ratio = resample_ratio
+        self.random_state = random_state
 
     def _fit(self, Xe, ye):
-        if self.class_balance not in ("proportional", "balanced"):
-            raise ValueError(f"class_balance must be 'proportional' or 'balanced', got {self.class_balance!r}.")
-        if not isinstance(self.k_neighbors, (int, np.integer)) or self.k_neighbors < 1:
-            raise ValueError(f"k_neighbors must be a positive int, got {self.k_neighbors!r}.")
         self._Xe = Xe
         self._ye = ye
         fallbacks = [f"class {self.classes_[c]!r} has a single row: its synthetic rows are copies of it"
@@ -419,17 +178,30 @@ class MixupGenerator(Generator):
     fitted classes (a hard-label variant: the fine-tuning loss takes class labels, not soft
     targets). ``alpha`` default 0.2, the value Zhang et al. (2018) recommend, keeps most rows close
     to one real row. ``within_class`` (default False) pairs only rows of the same class.
+
+    Args:
+        alpha: the Beta distribution's parameter (0.2, above).
+        within_class: pair rows of the same class only (False).
+        resample_ratio: synthetic rows per real row that :meth:`fit_resample` adds (1.0: SPEC's
+            1 synthetic : 1 real mix).
+        random_state: seed of :meth:`fit_resample`'s draw (0).
     """
 
     name = "mixup"
+    parameter_constraints = {
+        **Generator.parameter_constraints,
+        "alpha": [Interval("real", 0, None, closed="neither")],
+        "within_class": [bool, np.bool_],
+    }
 
-    def __init__(self, *, alpha: float = 0.2, within_class: bool = False):
+    def __init__(self, *, alpha: float = 0.2, within_class: bool = False, resample_ratio: float = 1.0,
+                 random_state: int | None = 0):
         self.alpha = alpha
         self.within_class = within_class
+        self.resample_ratio = resample_ratio
+        self.random_state = random_state
 
     def _fit(self, Xe, ye):
-        if not (isinstance(self.alpha, (int, float)) and self.alpha > 0):
-            raise ValueError(f"alpha must be a positive number, got {self.alpha!r}.")
         self._Xe = Xe.to_numpy(dtype=float)
         self._ye = ye
         self._num_mask = np.array([s.kind == "numeric" for s in self.columns_])
@@ -463,19 +235,30 @@ class TableAugmentGenerator(Generator):
     row (``mask_value="marginal"``, default: the column keeps its marginal distribution and no new
     missing values appear) or set missing (``"nan"``; TabPFN handles missing values natively; numpy
     integer and bool columns then come back as float / object, the dtypes that can hold NaN).
+
+    Args:
+        mask_prob: probability that a value is masked (0.1).
+        mask_value: ``"marginal"`` or ``"nan"`` (above).
+        resample_ratio: synthetic rows per real row that :meth:`fit_resample` adds (1.0: SPEC's
+            1 synthetic : 1 real mix).
+        random_state: seed of :meth:`fit_resample`'s draw (0).
     """
 
     name = "tableaugment"
+    parameter_constraints = {
+        **Generator.parameter_constraints,
+        "mask_prob": [Interval("real", 0, 1)],
+        "mask_value": [Options("marginal", "nan")],
+    }
 
-    def __init__(self, *, mask_prob: float = 0.1, mask_value: Literal["marginal", "nan"] = "marginal"):
+    def __init__(self, *, mask_prob: float = 0.1, mask_value: Literal["marginal", "nan"] = "marginal",
+                 resample_ratio: float = 1.0, random_state: int | None = 0):
         self.mask_prob = mask_prob
         self.mask_value = mask_value
+        self.resample_ratio = resample_ratio
+        self.random_state = random_state
 
     def _fit(self, Xe, ye):
-        if not (0 <= self.mask_prob <= 1):
-            raise ValueError(f"mask_prob must be in [0, 1], got {self.mask_prob!r}.")
-        if self.mask_value not in ("marginal", "nan"):
-            raise ValueError(f"mask_value must be 'marginal' or 'nan', got {self.mask_value!r}.")
         self._Xe = Xe.to_numpy(dtype=float)
         self._ye = ye
 
@@ -517,18 +300,27 @@ class GaussianCopulaGenerator(Generator):
     the identity, default 1e-3, to keep it positive definite with constant or duplicate columns)
     defines a multivariate normal; samples go back through the empirical quantile functions
     (numeric, interpolated between observed values) and the slices (categorical, label).
+
+    Args:
+        shrinkage: identity weight added to the correlation matrix (1e-3, above).
+        resample_ratio: synthetic rows per real row that :meth:`fit_resample` adds (1.0: SPEC's
+            1 synthetic : 1 real mix).
+        random_state: seed of the categorical slices' uniform points at fit, and of
+            :meth:`fit_resample`'s draw (0).
     """
 
     name = "gaussian_copula"
+    parameter_constraints = {**Generator.parameter_constraints, "shrinkage": [Interval("real", 0, None)]}
 
-    def __init__(self, *, shrinkage: float = 1e-3, random_state: int | None = 0):
+    def __init__(self, *, shrinkage: float = 1e-3, resample_ratio: float = 1.0, random_state: int | None = 0):
         self.shrinkage = shrinkage
+        self.resample_ratio = resample_ratio
         self.random_state = random_state
 
     def _fit(self, Xe, ye):
         from scipy.stats import norm, rankdata
 
-        rng = _as_rng(self.random_state)
+        rng = as_rng(self.random_state)
         cols = [(s.kind, Xe[s.name].to_numpy(dtype=float)) for s in self.columns_]
         cols.append(("categorical", ye.astype(float)))
         m = len(ye)
@@ -573,23 +365,32 @@ class CTGANGenerator(Generator):
     """CTGAN (Xu et al., 2019) through the optional ``ctgan`` package: ``pip install 'causalmix[ctgan]'``.
 
     The label is modelled as one more discrete column. ``epochs`` default 300 (the package default);
-    ``random_state`` seeds training. Without the package, ``fit`` raises an ImportError saying how
-    to install it.
+    ``batch_size`` default 500 (the package default, lowered to the rows available);
+    ``random_state`` seeds training and :meth:`fit_resample`'s draw; ``resample_ratio`` as every
+    generator (1.0); ``ctgan_params``: further keyword arguments of ``ctgan.CTGAN`` as one dict
+    (default ``None``: the package's defaults; a dict parameter rather than ``**kwargs``, so
+    ``get_params``, ``set_params`` and ``clone`` see it like any other). Without the package,
+    ``fit`` raises an ImportError saying how to install it.
     """
 
     name = "ctgan"
+    parameter_constraints = {
+        **Generator.parameter_constraints,
+        "epochs": [Interval("int", 1, None)],
+        "batch_size": [Interval("int", 1, None)],
+        "ctgan_params": [dict, None],
+    }
 
-    def __init__(self, *, epochs: int = 300, batch_size: int = 500, random_state: int | None = 0, **ctgan_kwargs):
+    def __init__(self, *, epochs: int = 300, batch_size: int = 500, ctgan_params: dict[str, Any] | None = None,
+                 resample_ratio: float = 1.0, random_state: int | None = 0):
         self.epochs = epochs
         self.batch_size = batch_size
+        self.ctgan_params = ctgan_params
+        self.resample_ratio = resample_ratio
         self.random_state = random_state
-        self.ctgan_kwargs = ctgan_kwargs
-
-    def get_params(self):
-        return {"epochs": self.epochs, "batch_size": self.batch_size, "random_state": self.random_state,
-                **self.ctgan_kwargs}
 
     def fit(self, X, y):
+        self.check_params()  # a bad parameter is named even where the package is missing
         try:
             import ctgan  # noqa: F401
         except ImportError as err:
@@ -614,7 +415,7 @@ class CTGANGenerator(Generator):
             torch.manual_seed(self.random_state)
             np.random.seed(self.random_state)
         batch = max(10, min(self.batch_size, len(df) // 10 * 10))
-        self._model = CTGAN(epochs=self.epochs, batch_size=batch, pac=1, **self.ctgan_kwargs)
+        self._model = CTGAN(epochs=self.epochs, batch_size=batch, pac=1, **(self.ctgan_params or {}))
         self._model.fit(df, discrete_columns=discrete)
 
     def _sample(self, n, rng):
@@ -642,7 +443,7 @@ def make_generator(name: str, **params: Any) -> Generator:
     """Build the generator registered as ``name`` with keyword ``params`` (unfitted).
 
     >>> make_generator("mixup", alpha=0.4)
-    MixupGenerator(alpha=0.4, within_class=False)
+    MixupGenerator(alpha=0.4, within_class=False, resample_ratio=1.0, random_state=0)
     """
     try:
         factory = GENERATORS[name]

@@ -78,8 +78,8 @@ METHODS: dict[str, str | None] = {
 RESULT_VERSION = 1
 
 #: Modules whose source determines a run's numbers (their hash is recorded as provenance).
-RESULT_MODULES = ("data", "model", "evaluation", "seeds", "generators", "scm", "tabebm", "finetuning", "metrics",
-                  "runs")
+RESULT_MODULES = ("data", "model", "evaluation", "seeds", "generator_base", "generators", "discovery", "scm_steps",
+                  "scm", "tabebm", "finetuning", "metrics", "runs")
 
 #: Smallest training set a method supports (rows; also at least 2 per class, checked at the split):
 #: tabpfn needs a few distinct context rows, causal discovery a few dozen for its bootstraps.

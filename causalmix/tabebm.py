@@ -30,7 +30,7 @@ shipped model at 256 training rows, see ``benchmarks/results/generators.md``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ import torch
 
 from causalmix.data import allocate
 from causalmix.generators import Generator
+from causalmix.params import Check, Interval, Options
 from causalmix.model import DEFAULT_MODEL
 
 __all__ = ["TabEBMGenerator"]
@@ -62,18 +63,36 @@ class TabEBMGenerator(Generator):
         pool_size: rows drawn once at fit and then sampled from (1024); ``None``: fresh chains at
             every sample call.
         device: ``"cpu"`` or ``"cuda"`` (``"auto"``: CUDA when visible).
-        random_state: seeds the choice of the surrogate corners (default 0).
+        resample_ratio: synthetic rows per real row that :meth:`fit_resample` adds (1.0: SPEC's
+            1 synthetic : 1 real mix).
+        random_state: seeds the choice of the surrogate corners and the pool's chains, and
+            :meth:`fit_resample`'s draw (default 0).
 
     Fitted attributes: ``mean_``, ``scale_`` (the standardization), ``negatives_`` (class ->
     the standardized surrogate negatives), plus those of every generator.
     """
 
     name = "tabebm"
+    parameter_constraints = {
+        **Generator.parameter_constraints,
+        "model": [str],
+        "n_steps": [Interval("int", 0, None)],
+        "step_size": [Interval("real", 0, None)],
+        "noise_std": [Interval("real", 0, None)],
+        "start_noise_std": [Interval("real", 0, None)],
+        "negative_distance": [Interval("real", 0, None, closed="neither")],
+        "n_negatives": [Check(lambda v: not isinstance(v, bool) and isinstance(v, (int, np.integer))
+                              and v >= 2 and v % 2 == 0, "an even int >= 2 (opposite pairs)")],
+        "class_balance": [Options("proportional", "balanced")],
+        "pool_size": [Interval("int", 1, None), None],
+        "device": [str],
+    }
 
     def __init__(self, *, model: str = DEFAULT_MODEL, n_steps: int = 200, step_size: float = 0.1,
                  noise_std: float = 0.01, start_noise_std: float = 0.01, negative_distance: float = 5.0,
-                 n_negatives: int = 4, class_balance: str = "proportional", pool_size: int | None = 1024,
-                 device: str = "cpu", random_state: int | None = 0):
+                 n_negatives: int = 4, class_balance: Literal["proportional", "balanced"] = "proportional",
+                 pool_size: int | None = 1024, device: str = "cpu",
+                 resample_ratio: float = 1.0, random_state: int | None = 0):
         self.model = model
         self.n_steps = n_steps
         self.step_size = step_size
@@ -84,16 +103,11 @@ class TabEBMGenerator(Generator):
         self.class_balance = class_balance
         self.pool_size = pool_size
         self.device = device
+        self.resample_ratio = resample_ratio
         self.random_state = random_state
 
     # -- fitting -------------------------------------------------------------------------------
     def _fit(self, Xe: pd.DataFrame, ye: np.ndarray) -> None:
-        if not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 0:
-            raise ValueError(f"n_steps must be an int >= 0, got {self.n_steps!r}.")
-        if not isinstance(self.n_negatives, (int, np.integer)) or self.n_negatives < 2 or self.n_negatives % 2:
-            raise ValueError(f"n_negatives must be an even int >= 2 (opposite pairs), got {self.n_negatives!r}.")
-        if self.class_balance not in ("proportional", "balanced"):
-            raise ValueError(f"class_balance must be 'proportional' or 'balanced', got {self.class_balance!r}.")
         X = Xe.to_numpy(dtype=np.float64)
         self.mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
@@ -105,8 +119,6 @@ class TabEBMGenerator(Generator):
         self._network = None  # loaded on first use; not pickled
         self.pool_ = None
         if self.pool_size is not None:
-            if not isinstance(self.pool_size, (int, np.integer)) or self.pool_size < 1:
-                raise ValueError(f"pool_size must be an int >= 1 or None, got {self.pool_size!r}.")
             self.pool_ = self._chains(int(self.pool_size), rng)
 
     def _corners(self, rng: np.random.Generator) -> np.ndarray:
@@ -122,7 +134,7 @@ class TabEBMGenerator(Generator):
         return self.negative_distance * np.concatenate([np.stack(pairs), -np.stack(pairs)])
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        state = super().__getstate__()
         state["_network"] = None  # the weights are reloaded from the model spec, not pickled
         return state
 

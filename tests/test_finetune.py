@@ -58,6 +58,12 @@ def test_finetuning_an_untrained_model_lowers_validation_loss_and_restores_the_b
     for k in ("roc_auc", "log_loss"):
         assert again[k] == pytest.approx(row[f"val_{k}"], abs=1e-5)
     assert set(clf.predict(s.X_val[:5])) <= set(clf.classes_)
+    # a scikit-learn classifier: score is the accuracy of predict, clone gives an unfitted twin
+    from sklearn.base import clone, is_classifier
+
+    assert clf.score(s.X_val, s.y_val) == pytest.approx(again["accuracy"])
+    assert is_classifier(clf) and not hasattr(clone(clf), "classifier_")
+    assert clone(clf).set_params(random_state=1).get_params()["random_state"] == 1
 
 
 def test_a_diverging_run_stops_early_and_returns_the_pretrained_model(untrained_checkpoint, wdbc_split):

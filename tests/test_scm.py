@@ -209,6 +209,10 @@ def test_registry_builds_it():
 
     gen = make_generator("causalmix", n_dags=2)
     assert isinstance(gen, CausalMixGenerator) and gen.n_dags == 2
+    from sklearn.base import clone
+
+    twin = clone(CausalMixGenerator(n_dags=3))  # a scikit-learn estimator (issue 28's done-when line)
+    assert twin.get_params(deep=True) == CausalMixGenerator(n_dags=3).get_params(deep=True)
     with pytest.raises(RuntimeError, match="not fitted"):
         gen.sample(3)
 
@@ -302,3 +306,46 @@ def test_a_nominal_label_is_seen_through_its_middle_code_with_onehot_blocks():
     assert adjacency(adj["onehot"], "x2", "label") > 0.5 > adjacency(adj["ordinal"], "x2", "label")
     assert adjacency(adj["onehot"], "x5", "label") < 0.5  # no edge invented
     assert list(adj["onehot"].index) == list(data.columns)  # one node per variable
+
+
+def test_the_public_steps_by_hand_give_the_generators_rows():
+    # CausalMixGenerator is a composition of public steps: called by hand, in the documented order
+    # (causalmix.scm_steps), they give its edge probabilities, DAGs and rows bit for bit; the data
+    # has what only the generator used to handle (missing values, a constant and a high-cardinality
+    # column, more features than max_features, more rows than selection_rows, a categorical column)
+    from causalmix.generators import TableCodec
+    from causalmix.scm import draw_rows, edge_probabilities, fit_scm, sample_dags, scm_table, subsample_rows
+
+    X, y = known_scm(160, seed=5)
+    rng = np.random.default_rng(5)
+    X = X.assign(const=1.0, id=pd.Categorical([f"i{i % 40}" for i in range(160)]))
+    X.loc[rng.random(160) < 0.1, "a"] = np.nan
+    X.loc[rng.random(160) < 0.1, "c"] = np.nan
+    params = dict(n_bootstrap=2, n_dags=3, max_features=4, max_categories=30, selection_rows=100, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CausalMixFallbackWarning)
+        gen = CausalMixGenerator(**params).fit(X, y)
+        X_gen, y_gen = gen.sample(120, random_state=8)
+
+        codec = TableCodec().fit(X, y)
+        Xe, ye = codec.encode(X, y)
+        fit_rng = np.random.default_rng(3)
+        table = scm_table(Xe, ye, codec.columns_, label=str(y.name), max_features=4, max_categories=30,
+                          random_state=fit_rng)
+        P = edge_probabilities(table.discovery_data, n_bootstrap=2, random_state=fit_rng,
+                               nominal=table.categorical, nominal_coding="onehot")
+        dags = sample_dags(P, 3, fit_rng, label=table.label)
+        subset, cache = subsample_rows(table.frame, 100, fit_rng), {}
+        scms = [fit_scm(dag, table.frame, categorical=table.categorical, selection_data=subset,
+                        random_state=int(fit_rng.integers(2**31 - 1)), cache=cache) for dag in dags]
+        draw = np.random.default_rng(8)
+        Xe_syn, ye_syn = table.decode(draw_rows(scms, 120, draw), draw)
+        X_hand, y_hand = codec.decode(Xe_syn, ye_syn, draw)
+
+    assert gen.column_roles_ == table.roles and set(table.roles.values()) == {"scm", "side", "constant"}
+    assert table.roles["id"] == "side" and table.roles["const"] == "constant"
+    pd.testing.assert_frame_equal(gen.edge_probabilities_, P, check_exact=True)
+    assert [sorted(d.edges) for d in gen.dags_] == [sorted(d.edges) for d in dags]
+    pd.testing.assert_frame_equal(X_gen, X_hand, check_exact=True)
+    pd.testing.assert_series_equal(y_gen, y_hand, check_exact=True)
+    assert X_gen["a"].isna().any() and X_gen["c"].isna().any()  # missing values came back
