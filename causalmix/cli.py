@@ -53,11 +53,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             finetune[name] = getattr(args, name)
     optional = {"test_cap": args.test_cap} if args.test_cap is not None else {}
-    from causalmix.clidoc import check_finetune, check_generator
+    from causalmix.clidoc import check_finetune
     from causalmix.sweep_config import check_generator_params
 
     check_finetune(finetune)  # the key named, before any data is read
-    check_generator(args.method, _key_values(args.gen, "--gen"))
     check_generator_params(args.method, _key_values(args.gen, "--gen"), "--gen")
     spec = RunSpec(
         dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
@@ -109,10 +108,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     from causalmix.experiment import load_config, run_sweep
 
-    config = load_config(args.config)
-    from causalmix.clidoc import check_generators
-
-    check_generators(config)  # a misspelled generator parameter fails here, not when runs start
+    config = load_config(args.config)  # checks every key, generator parameters included, before any run
     if args.model is not None:
         config = dataclasses.replace(config, model=args.model, out_dir=f"{config.out_dir}-{Path(args.model).stem}")
     if args.plan:

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["check_finetune", "check_generator", "check_generators", "finetune_keys_help", "generator_keys",
+__all__ = ["check_finetune", "check_generator", "finetune_keys_help", "generator_keys",
            "generator_keys_help", "settings_line"]
 
 
@@ -154,48 +154,12 @@ def check_finetune(settings: Mapping[str, Any]) -> None:
 
 
 def check_generator(method: str, params: Mapping[str, Any]) -> None:
-    """Check a method's generator parameters: known keys (with a suggestion), types where annotated,
-    and that the generator can be built with them (``ValueError`` naming the key)."""
-    import difflib
+    """Check a method's generator parameters (``ValueError`` naming the key; see
+    :func:`causalmix.sweep_config.check_generator_params`)."""
+    from causalmix.sweep_config import check_generator_params
 
-    keys = generator_keys().get(method)
-    if keys is None:
-        if params:
-            raise ValueError(f"generators.{method}: {method!r} takes no generator parameters.")
-        return
-    known = {k: typ for k, typ, _, _ in keys}
-    accepts_any = method == "ctgan"  # CTGAN passes further keywords on to the ctgan package
-    for key, value in params.items():
-        if key not in known:
-            if accepts_any:
-                continue
-            close = difflib.get_close_matches(key, list(known), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"generators.{method}.{key}: unknown parameter.{hint} Valid: {', '.join(known) or 'none'}.")
-        if known[key] and not _matches(value, known[key]):
-            raise ValueError(f"generators.{method}.{key}: expected {known[key]}, got {value!r} ({type(value).__name__}).")
-    from causalmix.generators import make_generator
-    from causalmix.runs import METHODS
+    check_generator_params(method, params, f"generators.{method}")
 
-    try:
-        make_generator(METHODS[method], **dict(params))
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"generators.{method}: {err}") from None
-
-
-def check_generators(config) -> None:
-    """Check every generator parameter a sweep configuration sets (``generators`` and its variants')."""
-    for method, params in (config.generators or {}).items():
-        check_generator(method, params)
-    for name, variant in (config.variants or {}).items():
-        if variant.get("generator"):
-            try:
-                check_generator(variant["method"], {**config.generators.get(variant["method"], {}), **variant["generator"]})
-            except ValueError as err:
-                raise ValueError(f"variants[{name!r}]: {err}") from None
-    check_finetune(config.finetune)
-    for name, variant in (config.variants or {}).items():
-        check_finetune(variant.get("finetune") or {})
 
 
 def settings_line(record) -> str:

@@ -397,9 +397,7 @@ def compare(data: str | Path, *, target: str | None = None, name: str | None = N
                              generators=generators, test_cap=test_cap, model=model, device=device)
         from causalmix.sweep_config import load_config
 
-        from causalmix.clidoc import check_generators
-
-        check_generators(load_config(cfg))  # validate (keys, types, generator parameters) before writing more
+        load_config(cfg)  # validate (keys, types, generator parameters) before writing more
         config_path = write_config(cfg, out / f"{cfg['name']}.yaml", data_dir=folder if is_file else None)
         plan = plan_sweep(cfg, jobs=jobs)
         result = CompareResult(cfg, config_path, folder, plan)

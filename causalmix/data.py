@@ -782,8 +782,9 @@ def add_dataset(
     updated), the format ``CAUSALMIX_DATA_DIR`` reads, so sweeps and the command line can name it.
     The file is read and validated as ``load_dataset`` does (same options) and checked as a run
     would check it (two rows per class) before anything is written. ``name`` must match
-    ``NAME_RULE``; the default is the file's stem, sanitized. A name the folder already holds is
-    refused unless ``replace`` (command line: ``--replace``).
+    ``NAME_RULE``; the default is the file's stem, sanitized. Adding the same data under the same
+    name again changes nothing; another dataset under a name the folder already holds is refused
+    unless ``replace`` (command line: ``--replace``).
 
     >>> add_dataset("my.csv", target="label", data_dir="my_datasets")   # doctest: +SKIP
     """
@@ -797,13 +798,18 @@ def add_dataset(
     file = safe_path(data_dir, f"{name}.csv.gz")
     manifest_path = safe_path(data_dir, "manifest.json")
     manifest = _read_manifest(manifest_path)
-    if not replace and (any(isinstance(d, dict) and d.get("name") == name for d in manifest["datasets"]) or file.exists()):
-        raise DatasetError(f"{data_dir} already holds a dataset named {name!r}; choose another --name, or pass "
-                           "--replace (library: replace=True) to replace it (its runs' ids then change).")
     frame = ds.X.assign(**{target: ds.y})
+    data = _gzip_bytes(frame.to_csv(index=False).encode(), file.name)
+    listed = next((d for d in manifest["datasets"] if isinstance(d, dict) and d.get("name") == name), None)
+    if listed is not None and file.is_file() and file.read_bytes() == data:  # the same data again: nothing to do
+        return _load_local({**listed, "path": str(file), "data_dir": str(data_dir)}, target=None)
+    if not replace and (listed is not None or file.exists()):
+        raise DatasetError(f"{data_dir} already holds a dataset named {name!r} with other data; choose another "
+                           "--name, or pass --replace (library: replace=True) to replace it (its runs' ids then "
+                           "change).")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(file, _gzip_bytes(frame.to_csv(index=False).encode(), file.name))
+        _write_atomic(file, data)
         entry = _manifest_entry(ds, frame, name, file, target)
         manifest["datasets"] = [d for d in manifest["datasets"] if d["name"] != name] + [entry]
         _write_atomic(manifest_path, json.dumps(manifest, indent=1).encode())

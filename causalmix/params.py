@@ -29,8 +29,9 @@ __all__ = ["Check", "Interval", "Options", "SubsetOf", "describe", "validate_par
 
 @dataclasses.dataclass(frozen=True)
 class Interval:
-    """Ints (``kind="int"``; bools are not ints here) or real numbers (``"real"``, ints included;
-    NaN never) between ``low`` and ``high`` (``None``: unbounded); ``closed`` says which ends are in."""
+    """Ints (``kind="int"``; bools are not ints here) or finite real numbers (``"real"``, ints
+    included; NaN and infinities never) between ``low`` and ``high`` (``None``: unbounded); ``closed``
+    says which ends are in."""
 
     kind: Literal["int", "real"]
     low: float | None = None
@@ -42,7 +43,7 @@ class Interval:
             return False
         if not isinstance(value, numbers.Integral if self.kind == "int" else numbers.Real):
             return False
-        if math.isnan(float(value)):
+        if not math.isfinite(float(value)):
             return False
         if self.low is not None and (value < self.low or value == self.low and self.closed in ("right", "neither")):
             return False

@@ -399,7 +399,7 @@ def summarize_warnings(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _dataset(name: str, target: str | None = None):
+def _dataset(name: str, target: str | None, sha256: str | None):  # noqa: ARG001 - sha256: a changed file is reloaded
     from causalmix.data import load_dataset
 
     return load_dataset(name, target=target)
@@ -483,7 +483,7 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             check_checkpoint(spec.model)  # a text/empty/JSON file is named, not an IndexError mid-run
             device = resolve_device(spec.device)
             base.update(device=device, hardware=hardware(device))
-            ds = _dataset(spec.dataset, spec.target)
+            ds = _dataset(spec.dataset, spec.target, identity["dataset_sha256"])
             if len(ds.classes) > 10:
                 numeric = pd.api.types.is_numeric_dtype(ds.y.dtype)
                 raise ValueError(f"{spec.name!r} has {len(ds.classes)} classes; the TabPFN v2 architecture's output "

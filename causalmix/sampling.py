@@ -27,7 +27,7 @@ def sample_rows(dataset: str, *, method: str = "causalmix", n_train: int = 256, 
     appends the real training rows too, with a ``source`` column (``real``/``synthetic``)."""
     from causalmix.clidoc import check_generator
     from causalmix.generators import make_generator
-    from causalmix.runs import METHODS, RunSpec, _dataset, _split
+    from causalmix.runs import METHODS, RunSpec, _dataset, _split, dataset_fingerprint
     from causalmix.seeds import stream_seed
 
     if METHODS.get(method) is None:
@@ -37,7 +37,7 @@ def sample_rows(dataset: str, *, method: str = "causalmix", n_train: int = 256, 
     check_generator(method, params)
     spec = RunSpec(dataset=dataset, n_train=n_train, seed=seed, method=method, n_val=n_val, target=target,
                    generator=params)
-    ds = _dataset(spec.dataset, spec.target)
+    ds = _dataset(spec.dataset, spec.target, dataset_fingerprint(spec.dataset))
     split = _split(spec, ds)
     probe = make_generator(METHODS[method], **params)
     defaults = {"random_state": stream_seed(seed, "generator_fit")}

@@ -54,35 +54,29 @@ def _check_strings(key: str, values: Any) -> None:
 
 
 def check_generator_params(method: str, params: Mapping[str, Any], where: str) -> None:
-    """A generator parameter's value must have its default's type (an int where the default is an
-    int, a finite number where it is a float, a bool, a string); unknown names are refused. Checked
-    when a configuration is read, not when the first run fits the generator."""
-    import math
+    """A method's generator parameters, checked when a configuration is read, not when the first run
+    fits the generator: unknown names are refused (with the closest valid one), values against the
+    generator's declared constraints (:meth:`causalmix.generators.Generator.check_params`: types,
+    ranges, options), each error naming ``where`` and the parameter."""
+    import difflib
 
     from causalmix.generators import make_generator
 
     name = METHODS.get(method)
-    if name is None or not params:
+    if not params:
         return
-    defaults = make_generator(name).get_params()
-    unknown = sorted(set(params) - set(defaults))
-    if unknown:
-        raise ValueError(f"{where}: unknown parameter(s) {unknown} of generator {name!r}; valid: {sorted(defaults)}.")
-    for key, value in params.items():
-        default, bad = defaults[key], None
-        if value is None or default is None:
-            continue
-        if isinstance(default, bool):
-            bad = None if isinstance(value, bool) else "a bool"
-        elif isinstance(default, int):
-            bad = None if _is_int(value) else "an int"
-        elif isinstance(default, float):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            bad = None if ok else "a finite number"
-        elif isinstance(default, str):
-            bad = None if isinstance(value, str) else "a string"
-        if bad:
-            raise ValueError(f"{where}.{key} must be {bad} (as its default {default!r}), got {value!r}.")
+    if name is None:
+        raise ValueError(f"{where}: {method!r} takes no generator parameters.")
+    known = sorted(make_generator(name).get_params())
+    for key in params:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"{where}.{key}: unknown parameter of generator {name!r}.{hint} Valid: {', '.join(known)}.")
+    try:
+        make_generator(name, **dict(params)).check_params()
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where}: {err}") from None
 
 
 def _check_types(cfg: SweepConfig) -> None:

@@ -30,7 +30,8 @@ def test_values_and_generator_parameters_are_checked_before_running(tmp_path, ca
               "generators": {"causalmix": {"n_dag": 2}}, "out_dir": str(tmp_path / "out")}
     (tmp_path / "typo.yaml").write_text(yaml.safe_dump(config))
     assert main(["sweep", str(tmp_path / "typo.yaml"), "--plan"]) == 2
-    assert "generators.causalmix.n_dag: unknown parameter. Did you mean 'n_dags'?" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "generators['causalmix'].n_dag: unknown parameter" in err and "Did you mean 'n_dags'?" in err
 
 
 def test_sample_writes_synthetic_rows(tmp_path, capsys):
