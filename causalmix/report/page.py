@@ -24,6 +24,10 @@ CSV_COLUMNS = ("run_id", "dataset", "n_train", "seed", "method", "variant", "dom
                "n_test", "n_test_ood")
 
 
+#: Tables longer than this open collapsed (the reader clicks to open them).
+COLLAPSE_ROWS = 20
+
+
 def setup_notebook() -> None:
     """Quiet, readable notebook output: SVG figures with text of at least 9 pt at column width, no
     library warnings printed (a run's warnings live in its record), wide tables not truncated."""
@@ -113,18 +117,27 @@ class Page:
                     f'<figcaption style="font-size: 0.9em;">{caption}</figcaption></figure>')
 
     def table(self, table: pd.DataFrame, title: str, records: pd.DataFrame | Provenance | str, *,
-              precision: int = 3, collapsed: bool = False):
-        """A numbered table (``Table 3.1``) with its provenance caption; ``collapsed`` puts it in a
-        ``<details>`` element the reader opens (long tables)."""
+              precision: int = 3, collapsed: bool | None = None, note: str = ""):
+        """A numbered table (``Table 3.1``) with its provenance line, the table as a CSV download and the
+        notebook's source; it scrolls sideways in a narrow window instead of being clipped. ``collapsed``
+        puts it in a ``<details>`` element the reader opens (default: tables of more than
+        :data:`COLLAPSE_ROWS` rows); ``note`` is a sentence under the title (what the table shows)."""
         from IPython.display import HTML
 
         from causalmix.report.tables import styled
 
         self._tables += 1
         number = f"{self.chapter}.{self._tables}"
-        body = styled(table, f"Table {number}. {title}", records, config=self.config, precision=precision).to_html()
+        collapsed = len(table) > COLLAPSE_ROWS if collapsed is None else collapsed
+        data = table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table
+        links = " · ".join(x for x in (_csv_link(data, f"table-{number}.csv"), self._source()) if x)
+        caption = f"Table {number}. {title}" + (f" {note}" if note else "")
+        style = styled(table, caption, records, config=self.config, precision=precision)
+        body = (f'<div class="causalmix-table" style="overflow-x: auto; max-width: 100%;">{style.to_html()}</div>'
+                f'<p class="causalmix-data"><small>{links}</small></p>')
         if collapsed:
-            body = f"<details><summary>Table {number}. {html.escape(title)} (click to open)</summary>{body}</details>"
+            body = (f"<details><summary><b>Table {number}.</b> {html.escape(title)} ({len(table)} rows; click to open)"
+                    f"</summary>{body}</details>")
         return HTML(body)
 
 
@@ -134,6 +147,6 @@ def relative_to_repo(path: str | Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
-__all__ = ["CSV_COLUMNS", "Page", "relative_to_repo", "repository_url", "setup_notebook", "source_url"]
+__all__ = ["COLLAPSE_ROWS", "CSV_COLUMNS", "Page", "relative_to_repo", "repository_url", "setup_notebook", "source_url"]
 
 

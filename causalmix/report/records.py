@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -148,16 +149,48 @@ class Provenance:
     result_versions: dict[str, int] = dataclasses.field(default_factory=dict)  # result version -> records
 
     def caption(self, max_datasets: int = 6) -> str:
+        """One short provenance line: configuration, model, result version, runs (and datasets) and the
+        commit this book was built from. The commits the runs were computed at are listed once, in the
+        benchmark page's provenance table (:func:`run_commits_table`), not under every table."""
         names = ", ".join(self.datasets[:max_datasets]) + (", …" if len(self.datasets) > max_datasets else "")
-        commits = ", ".join(self.commits) or "unknown"
-        version = ", ".join(f"{v}" + (f" ({n} runs)" if len(self.result_versions) > 1 else "")
+        version = ", ".join(f"{v}" + (f" ({n:,} runs)" if len(self.result_versions) > 1 else "")
                             for v, n in self.result_versions.items()) or "unknown"
         mixed = " · WARNING: records of several result versions" if len(self.result_versions) > 1 else ""
         return (
-            f"configuration {self.config} · model {', '.join(self.models) or 'unknown'} · "
-            f"{len(self.datasets)} dataset{'s' if len(self.datasets) != 1 else ''} ({names}) · "
-            f"{self.n_runs} run{'s' if self.n_runs != 1 else ''} · git {commits} · result version {version}{mixed}"
+            f"configuration {self.config} · model {', '.join(self.models) or 'unknown'} · result version {version} · "
+            f"{self.n_runs:,} run{'s' if self.n_runs != 1 else ''} on {len(self.datasets)} "
+            f"dataset{'s' if len(self.datasets) != 1 else ''} ({names}) · built from git {_build_commit()}{mixed}"
         )
+
+
+@functools.cache
+def _build_commit() -> str:
+    """The commit this build runs at (once per process: every caption names it)."""
+    return git_commit(short=True)
+
+
+#: What "-dirty" after a commit means, said once where the commits are listed.
+DIRTY_NOTE = ("A commit marked “-dirty” means the run was computed from that commit with uncommitted changes in "
+              "tracked files of the checkout (the record keeps the hash of the code that computes results, "
+              "`code_hash`, so such runs stay identifiable; the published check recomputes runs of every commit).")
+
+
+def run_commits_table(records: pd.DataFrame) -> pd.DataFrame:
+    """Per git commit the runs were computed at: the runs, their parts, methods and datasets, and the
+    code hash of the result-computing code (one table on the benchmark page, not under every table)."""
+    if "git_commit" not in records:
+        return pd.DataFrame()
+    frame = records.assign(git_commit=records["git_commit"].fillna("unknown").astype(str))
+    rows = {}
+    for commit, group in frame.groupby("git_commit"):
+        rows[commit[:12] + ("-dirty" if commit.endswith("dirty") else "")] = {
+            "runs": len(group),
+            "parts": ", ".join(sorted(group["part"].dropna().astype(str).unique())) if "part" in group else "–",
+            "methods": group["method"].nunique(),
+            "datasets": group["dataset"].nunique(),
+            "code hash": ", ".join(sorted(group["code_hash"].dropna().astype(str).unique())) if "code_hash" in group else "–",
+        }
+    return pd.DataFrame(rows).T.rename_axis("git commit of the runs").sort_values("runs", ascending=False)
 
 
 def result_version_counts(records: pd.DataFrame) -> dict[str, int]:

@@ -28,19 +28,63 @@ from causalmix.report.stats import (
 )
 
 
+def format_number(value: Any, *, precision: int = 3, p_value: bool = False) -> str:
+    """A number as a table shows it: ``precision`` decimals, but at least three significant digits for
+    small values (never "-0.000": -0.000412 shows as "-0.000412"); p-values below 0.001 in scientific
+    notation ("3.2e-05"); missing as "–".
+
+    >>> format_number(-0.000412), format_number(0.1234), format_number(2.5, precision=1)
+    ('-0.000412', '0.123', '2.5')
+    >>> format_number(0.0000321, p_value=True), format_number(0.0123, p_value=True)
+    ('3.2e-05', '0.012')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        return str(value)
+    v = float(value)
+    if p_value:
+        return f"{v:.1e}" if 0 < v < 0.001 else f"{v:.3f}" if v < 0.01 else f"{v:.2f}" if v < 0.995 else f"{v:.3f}"
+    if v == 0 or abs(v) >= 1 or math.isinf(v):
+        return f"{v:.{precision}f}"
+    decimals = max(precision, min(8, -math.floor(math.log10(abs(v))) + 2))
+    return f"{v:.{decimals}f}"
+
+
+def is_p_column(column: Any) -> bool:
+    """A column of p-values, by its header ("p", "p (Holm)", "p-value", "Friedman p", …)."""
+    words = str(column).replace("(", " ").replace(")", " ").replace(":", " ").split()
+    return "p" in words or any(w.startswith("p-value") or w == "p_value" for w in words)
+
+
 def styled(table: pd.DataFrame, title: str, what: pd.DataFrame | Provenance | str, *, config: str | None = None, precision: int = 3):
     """A table for display, captioned with its title and the provenance of ``what`` (the records
-    it was built from, a :class:`Provenance`, or a ready caption)."""
+    it was built from, a :class:`Provenance`, or a ready caption). Numbers keep ``precision`` decimals
+    and at least three significant digits (:func:`format_number`); p-values go scientific below 0.001."""
     cap = f"<b>{title}</b><br><small>{_caption_of(what, config)}</small>"
     counts = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
               and table[c].dropna().apply(lambda v: float(v).is_integer()).all() and str(c).split()[-1] in _COUNT_WORDS]
-    style = table.style.format(precision=precision, na_rep="–").format("{:.0f}", subset=counts, na_rep="–")
+    style = table.style
+    for column in table.columns:
+        if column in counts:
+            style = style.format("{:,.0f}", subset=[column], na_rep="–")
+        else:
+            style = style.format(lambda v, p=is_p_column(column): format_number(v, precision=precision, p_value=p),
+                                 subset=[column])
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])
+            and table[c].map(lambda v: isinstance(v, str) and len(v) > _WRAP_CHARS).any()]
+    if text:  # prose cells wrap; numbers (and short strings such as "0.222 ± 0.008") stay on one line
+        style = style.set_td_classes(pd.DataFrame({c: ["causalmix-text" if c in text else "" for _ in range(len(table))]
+                                                   for c in table.columns}, index=table.index))
     if isinstance(table.index, pd.RangeIndex):  # row numbers say nothing: no index column
         style = style.hide(axis="index")
     return (style.set_caption(cap)
             .set_table_styles([{"selector": "th, td", "props": "padding: 2px 8px;"},
                                {"selector": "caption", "props": "caption-side: top; text-align: left;"}]))
 
+
+# Text cells longer than this wrap; shorter ones (numbers, intervals) do not.
+_WRAP_CHARS = 28
 
 # Columns that hold counts: shown without decimals.
 _COUNT_WORDS = {"n_datasets", "n_runs", "runs", "rows", "ok", "failed", "datasets", "seeds", "correlation", "n_real",
