@@ -55,6 +55,8 @@ from causalmix.report.paper import (  # noqa: F401
     METHOD_ORDER,
     PAPER_CITATION,
     PAPER_LABEL,
+    PAPER_NUMBERS,
+    PAPER_PROTOCOL,
     PAPER_RESULTS,
     SHORT_LABELS,
     method_label,
@@ -62,6 +64,9 @@ from causalmix.report.paper import (  # noqa: F401
 from causalmix.report.records import (  # noqa: F401
     ABLATION_FACTORS,
     BASELINE_VARIANT,
+    DIRTY_NOTE,
+    failures_table,
+    run_commits_table,
     CONFIG_DIR,
     KEY_PACKAGES,
     REPO_ROOT,
@@ -149,6 +154,24 @@ from causalmix.report.stats import (  # noqa: F401
     rank_test,
     reliability_frame,
 )
+from causalmix.report.vocabulary import (  # noqa: F401
+    COUNT_TERMS,
+    StudyCounts,
+    glue_counts,
+    glue_html,
+    glue_study_texts,
+    study_counts,
+)
+from causalmix.report.frontmatter import (  # noqa: F401
+    LICENCES,
+    bibtex,
+    changelog_table,
+    contact_text,
+    configurations_table,
+    deviations_table,
+    method_settings_table,
+    plain_language_summary,
+)
 from causalmix.report.tables import (  # noqa: F401
     BASELINE_LABELS,
     domain_shift_description,
@@ -162,6 +185,7 @@ from causalmix.report.tables import (  # noqa: F401
     reliability_table,
     separated_comparison,
     shared_split_ranking,
+    format_number,
     styled,
     zero_shot_table,
 )

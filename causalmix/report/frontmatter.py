@@ -130,5 +130,67 @@ def contact_text() -> str:
             f"<{url}/issues>.")
 
 
-__all__ = ["CITATION_FILE", "LICENCES", "bibtex", "changelog_table", "citation", "contact_text", "deviations_table",
+__all__ = ["CITATION_FILE", "LICENCES", "METHOD_SETTINGS", "bibtex", "changelog_table", "citation", "configurations_table",
+           "contact_text", "deviations_table", "method_settings_table",
            "plain_language_summary"]
+
+
+#: The settings the method page names: (section, key, what it is).
+METHOD_SETTINGS = (
+    ("generator", "algorithms", "causal-discovery algorithms"),
+    ("generator", "n_bootstrap", "bootstrap resamples per algorithm"),
+    ("generator", "indep_test", "conditional-independence test"),
+    ("generator", "alpha", "significance level of the test"),
+    ("generator", "nominal_coding", "how nominal variables enter discovery"),
+    ("generator", "n_dags", "DAGs sampled from the edge probabilities"),
+    ("generator", "max_features", "features modelled by the SCM (the rest: side columns)"),
+    ("generator", "quality", "mechanism quality (DoWhy)"),
+    ("finetune", "synthetic_ratio", "synthetic context rows per real context row"),
+    ("finetune", "query_fraction", "share of real rows in a step's query"),
+    ("finetune", "max_steps", "optimizer steps at most"),
+    ("finetune", "eval_every", "evaluate every this many steps"),
+    ("finetune", "patience", "evaluations without improvement before stopping"),
+)
+
+
+def method_settings_table(cfg: dict[str, Any]) -> pd.DataFrame:
+    """The method's settings: the package default beside this configuration's value, flagged where
+    they differ (the method page quotes no default by hand)."""
+    from causalmix.finetuning import FinetuneConfig
+    from causalmix.generators import make_generator
+
+    defaults = {"generator": make_generator("causalmix").get_params(), "finetune": FinetuneConfig().to_dict()}
+    used = {"generator": make_generator("causalmix", **((cfg.get("generators") or {}).get("causalmix") or {})).get_params(),
+            "finetune": FinetuneConfig.from_dict(cfg.get("finetune") or {}).to_dict()}
+
+    def show(v: Any) -> str:
+        return ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+    rows = []
+    for section, key, what in METHOD_SETTINGS:
+        default, value = defaults[section].get(key), used[section].get(key)
+        rows.append({"setting": f"{key}", "what": what, "package default": show(default),
+                     f"{cfg['name']} configuration": show(value), "differs": "yes" if show(default) != show(value) else ""})
+    return pd.DataFrame(rows).set_index("setting")
+
+
+def configurations_table(names: Sequence[str] = ("smoke", "quick", "standard", "full")) -> pd.DataFrame:
+    """The shipped configurations, read from configs/: model, datasets, training sizes, seeds, methods,
+    fine-tuning steps, domain shifts."""
+    from causalmix.report.records import load_config
+
+    rows = {}
+    for name in names:
+        try:
+            cfg = load_config(name)
+        except Exception:  # noqa: BLE001 — a configuration missing from the checkout is left out
+            continue
+        by_method = cfg.get("seeds_by_method") or {}
+        rows[f"{name}"] = {
+            "model": cfg.get("model"), "device": cfg.get("device", "cpu"), "datasets": len(cfg["datasets"]),
+            "n_train": ", ".join(str(int(n)) for n in cfg["n_train"]),
+            "seeds": str(len(cfg["seeds"])) + "".join(f" ({method_label(m)}: {len(s)})" for m, s in by_method.items()),
+            "methods": len(cfg["methods"]), "steps": (cfg.get("finetune") or {}).get("max_steps", "default"),
+            "domain shifts": len(cfg.get("domain_shift") or []),
+        }
+    return pd.DataFrame(rows).T.rename_axis("configuration")

@@ -244,13 +244,31 @@ def sweep_overview(records: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({
         "runs": g.size(),
         "ok": g["status"].apply(lambda s: int((s == "ok").sum())),
+        "failed by design": g["error"].apply(lambda e: int(e.fillna("").astype(str).str.contains(
+            "fewer than n_train + n_val + 1", regex=False).sum())) if "error" in records else 0,
         "failed": g["status"].apply(lambda s: int((s != "ok").sum())),
         "datasets": g["dataset"].nunique(),
         "median wall time (s)": g["wall_time_s"].median(),
         "median best step": g["best_step"].median(),
     })
+    table["failed"] -= table["failed by design"]  # the vocabulary: "failed" is any other error
     table = table.loc[sorted(table.index, key=_method_sort_key)]
     return table.rename(index=method_label).rename_axis("method")
+
+
+def failures_table(records: pd.DataFrame) -> pd.DataFrame:
+    """The failed runs grouped by dataset, training size and error: one line per group with its count,
+    methods and seeds (36 identical failures of one too-small dataset are one line, not 36)."""
+    failed = records[records["status"] != "ok"].copy()
+    if failed.empty:
+        return pd.DataFrame()
+    failed["error"] = failed["error"].fillna("").astype(str)
+    rows = []
+    for (dataset, n_train, error), group in failed.groupby(["dataset", "n_train", "error"], sort=True):
+        rows.append({"dataset": dataset, "n_train": int(n_train), "runs": len(group),
+                     "methods": group["method"].nunique(), "seeds": group["seed"].nunique(),
+                     "by design": "yes" if "fewer than n_train + n_val + 1" in error else "no", "error": error})
+    return pd.DataFrame(rows)
 
 
 def sweep_summary_text(summary: Any) -> str:
@@ -279,8 +297,6 @@ def environment_table(records: pd.DataFrame) -> pd.DataFrame:
                 versions.setdefault(str(name), set()).add(str(version))
         for name in [n for n in KEY_PACKAGES if n in versions]:
             rows[name] = ", ".join(sorted(versions[name]))
-    if "wall_time_s" in records:
-        rows["wall time of all runs"] = f"{records['wall_time_s'].sum() / 3600:.2f} h ({len(records)} runs)"
     return pd.DataFrame({"value": rows}).rename_axis("recorded")
 
 
@@ -341,38 +357,41 @@ def published_text(config: str | Path) -> str:
     from causalmix.publish import published_dir, read_provenance
     from causalmix.report.page import relative_to_repo
 
+    from causalmix.report.page import source_url
+    from causalmix.report.vocabulary import study_counts
+
     prov = read_provenance(config)
-    runs = prov["runs"]
-    total = sum(n["ok"] + n["failed"] for n in runs.values())
-
-    def duration(seconds: float) -> str:
-        return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
-
-    wall = f", {duration(prov['wall_seconds'])} elapsed" if prov.get("wall_seconds") else ""
+    folder = relative_to_repo(published_dir(config))
+    files = " · ".join(f"[{name}]({source_url(f'{folder}/{name}')})" for name in (*prov.get("files", {}), "provenance.json"))
     text = (f"These are the **published records** of the `{prov['configuration']}` configuration "
-            f"(`{relative_to_repo(published_dir(config))}`): {total} runs — {runs['main']['ok']} of its grid, "
-            f"{runs['extra']['ok']} of the Adult low-resource extension, {runs['ablation']['ok']} of the ablations; "
-            f"{sum(n['failed'] for n in runs.values())} failed — computed on {', '.join(prov['hardware'])} in "
-            f"{duration(prov['compute_seconds'])} of compute{wall}, model `{prov['model']}` (sha256 "
-            f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result version {', '.join(map(str, prov.get('result_version', ['unknown'])))}, "
-            f"published {prov['published_at']} from commit {prov['published_from_commit'][:12]}.\n\n")
+            f"(`{folder}`: {files}): {study_counts(config).sentence()} Computed on {', '.join(prov['hardware'])}, "
+            f"model `{prov['model']}` (sha256 {', '.join(s[:12] for s in prov['model_sha256'])}…), result version "
+            f"{', '.join(map(str, prov.get('result_version', ['unknown'])))}, published {prov['published_at']} from "
+            f"commit {prov['published_from_commit'][:12]}.\n\n")
     return text + verification_notice(config)
 
 
 def verification_notice(config: str | Path) -> str:
     """Markdown for the landing and benchmark pages: this build's check of the published records as a
     coloured box — passed (green), FAILED with the runs' names (red), or not run (grey)."""
+    import html as _html
+
+    def box(kind: str, title: str, body: str) -> str:
+        # HTML, not a MyST directive: notebook outputs are rendered as CommonMark, where a directive is a code block.
+        return (f'\n<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p></div>\n')
+
     check = current_check(config)
     if check is None:
-        return ("\n```{note}\n**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
-                "GitHub Pages build) or skipped the check (`VERIFY_RUNS=0`). `make reproduce` checks every published "
-                "record against its curve and recomputes a stratified sample of the runs from scratch before it builds "
-                "the book.\n```\n")
+        return box("note", "Not re-verified in this build",
+                   "It had no shared datasets to recompute runs from (the GitHub Pages build) or skipped the check "
+                   "(<code>VERIFY_RUNS=0</code>). <code>make reproduce</code> checks every published record against its "
+                   "curve and recomputes a stratified sample of the runs from scratch before it builds the book.")
     if check["ok"]:
-        return f"\n```{{admonition}} This build's check passed\n:class: tip\n{check['summary']}\n```\n"
-    failed = ", ".join(f"`{run}`" for run in check.get("failed_runs", []))
-    return (f"\n```{{error}}\n**This build's check FAILED**: {failed}. {check['summary']} `make reproduce` exits "
-            "with an error after building this book.\n```\n")
+        return box("tip", "This build's check passed", _html.escape(str(check["summary"])))
+    failed = ", ".join(f"<code>{_html.escape(str(run))}</code>" for run in check.get("failed_runs", []))
+    return box("error", "This build's check FAILED",
+               f"{failed}. {_html.escape(str(check['summary']))} <code>make reproduce</code> exits with an error after "
+               "building this book.")
 
 
 def machines_table(config: str | Path) -> pd.DataFrame | None:

@@ -308,8 +308,9 @@ def separated_comparison(runs: pd.DataFrame, value: str, *, higher_is_better: bo
     if beaten:
         text += "; its interval excludes " + ", ".join(method_label(m) for m in sorted(beaten, key=_method_sort_key))
     if tied:
-        text += ("; it is **not** better than " + ", ".join(method_label(m) for m in sorted(tied, key=_method_sort_key))
-                 + " (intervals overlap)")
+        text += ("; its interval overlaps those of " + ", ".join(method_label(m) for m in sorted(tied, key=_method_sort_key))
+                 + " (unpaired intervals over runs: an overlap does not decide a comparison; the paired differences on "
+                   "the same splits are the research question's rows of the table above)")
     return text
 
 

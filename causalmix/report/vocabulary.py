@@ -133,6 +133,17 @@ def glue_html(key: str, text: str) -> None:
     glue(key, HTML(f'<span class="causalmix-glue">{text}</span>'), display=False)
 
 
+def glue_table(key: str, table: pd.DataFrame, title: str, what: str) -> None:
+    """Glue a captioned table (HTML) under ``key`` for a markdown page (``{glue} key`` with ``:doc:``)."""
+    from IPython.display import HTML
+    from myst_nb import glue
+
+    from causalmix.report.tables import styled
+
+    body = styled(table, html.escape(title), what).to_html()
+    glue(key, HTML(f'<div class="causalmix-table" style="overflow-x: auto; max-width: 100%;">{body}</div>'), display=False)
+
+
 #: The keys the landing page glues for the other pages: count_<term> for each term, and the texts below.
 def glue_counts(counts: StudyCounts) -> None:
     """Glue every count under ``count_<term with underscores>`` (e.g. ``count_compute_hours``)."""
@@ -159,7 +170,13 @@ def glue_study_texts(cfg: dict[str, Any], counts: StudyCounts) -> None:
     rerun = (f"Reruns reuse the cached records: only the notebooks execute again (the sweep itself took "
              f"{hours:.1f} compute hours for this build's records and is not repeated).")
     glue_html("rerun_cost", rerun)
+    from causalmix.report.frontmatter import configurations_table, method_settings_table
+
+    glue_table("method_settings", method_settings_table(cfg),
+               f"CausalMixFT's settings: the package defaults and the {cfg['name']} configuration's",
+               f"configuration {cfg['name']} · causalmix.generators, causalmix.finetuning")
+    glue_table("configurations", configurations_table(), "The shipped configurations (configs/*.yaml)", "configs/")
 
 
-__all__ = ["COUNT_TERMS", "StudyCounts", "by_design_detail", "glue_counts", "glue_html", "glue_study_texts",
+__all__ = ["COUNT_TERMS", "StudyCounts", "by_design_detail", "glue_counts", "glue_html", "glue_study_texts", "glue_table",
            "study_counts"]
