@@ -174,6 +174,8 @@ from causalmix.report.frontmatter import (  # noqa: F401
 )
 from causalmix.report.tables import (  # noqa: F401
     BASELINE_LABELS,
+    ablation_conclusion,
+    ablation_pairs,
     domain_shift_description,
     domain_shift_table,
     domain_shift_verdict,

@@ -54,6 +54,10 @@ PAPER_PROTOCOL: dict[str, str | None] = {
 PAPER_NUMBERS: tuple[str, ...] = ("2025", "2601.04110", "33", "2,300", "0.12", "0.63", "0.10", "0.98", "0.01", "0.04",
                                   "0.09", "0.67", "0.30", "0.02")
 
+#: SPEC's fixed protocol constants as the book's prose may name them (SPEC.md: the default grid, the test cap,
+#: the full study's seeds, the context/query split, the significance level, the interval level, power, percent).
+SPEC_NUMBERS: tuple[str, ...] = ("64", "128", "256", "512", "5,000", "10", "80", "20", "0.05", "95", "100")
+
 
 #: SPEC's margin of the "does not improve" claims (C5–C7), in percentage points of median normalized ROC-AUC
 #: improvement: the paper's own default fine-tuning effect, so a smaller gain is "no improvement" at the

@@ -45,7 +45,9 @@ def format_number(value: Any, *, precision: int = 3, p_value: bool = False) -> s
     v = float(value)
     if p_value:
         return f"{v:.1e}" if 0 < v < 0.001 else f"{v:.3f}" if v < 0.01 else f"{v:.2f}" if v < 0.995 else f"{v:.3f}"
-    if v == 0 or abs(v) >= 1 or math.isinf(v):
+    if v == 0:
+        return f"{0:.{precision}f}"  # never "-0.000"
+    if abs(v) >= 1 or math.isinf(v):
         return f"{v:.{precision}f}"
     decimals = max(precision, min(8, -math.floor(math.log10(abs(v))) + 2))
     return f"{v:.{decimals}f}"
@@ -349,3 +351,44 @@ def zero_shot_table(path, *, model: str | None = None) -> pd.DataFrame:
     table["datasets"] = cells.groupby(level="n_train").size()
     table["seeds"] = runs.groupby("n_train")["seed"].nunique()
     return table.rename_axis("n_train")
+
+
+def ablation_pairs(records: pd.DataFrame, value: str = "test_roc_auc", *, reference: str | None = None,
+                   alpha: float = 0.05) -> pd.DataFrame:
+    """Each ablation variant paired with CausalMixFT as configured on the same splits: per dataset the
+    mean over the splits both ran of variant − configured ``value``; the median across datasets, the
+    datasets where the variant is ahead / behind, a two-sided Wilcoxon signed-rank test over datasets
+    and Holm's correction over the variants (:func:`causalmix.report.stats.paired_tests`)."""
+    from causalmix.report.records import BASELINE_VARIANT
+    from causalmix.report.stats import paired_tests
+
+    reference = reference or BASELINE_VARIANT
+    tests = paired_tests(records[records["method"] != "pretrained"], value, reference=reference, alpha=alpha)
+    if tests.empty:
+        return tests
+    table = pd.DataFrame({
+        "median difference (variant − configured)": -tests["median difference"],
+        "datasets higher": tests["losses"], "ties": tests["ties"], "datasets lower": tests["wins"],
+        "datasets": tests["datasets"], "p": tests["p"], "p (Holm)": tests["p (Holm)"], "significant": tests["significant"],
+    })
+    return table.sort_values("p (Holm)").rename_axis("variant")
+
+
+def ablation_conclusion(pairs: pd.DataFrame, *, alpha: float = 0.05, what: str = "test ROC-AUC",
+                        higher_is_better: bool = True) -> str:
+    """What changed significantly against CausalMixFT as configured (Holm-adjusted), in words."""
+    if pairs.empty:
+        return "No variant ran on the same splits as CausalMixFT as configured: nothing to compare."
+    changed = pairs[pairs["p (Holm)"] < alpha]
+    if changed.empty:
+        return (f"**No variant changed {what} significantly** against CausalMixFT as configured (paired over datasets, "
+                f"Holm-adjusted over the {len(pairs)} variants, α = {alpha}): at this study's size the method is "
+                "insensitive to each of these settings, or the differences are too small to detect.")
+    parts = [f"**{name}** ({'better' if (row.iloc[0] > 0) == higher_is_better else 'worse'}: median difference "
+             f"{format_number(row.iloc[0])}, higher on {int(row['datasets higher'])} and lower on "
+             f"{int(row['datasets lower'])} of {int(row['datasets'])} datasets, "
+             f"Holm-adjusted p {format_number(row['p (Holm)'], p_value=True)})" for name, row in changed.iterrows()]
+    rest = len(pairs) - len(changed)
+    return (f"**What changed {what} significantly** against CausalMixFT as configured (paired over datasets, "
+            f"Holm-adjusted over the {len(pairs)} variants, α = {alpha}): " + "; ".join(parts)
+            + f". The other {rest} variant{'s' if rest != 1 else ''} did not change it significantly.")
