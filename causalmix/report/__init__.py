@@ -33,6 +33,11 @@ from causalmix.report.anatomy import (  # noqa: F401
     write_published_fidelity,
 )
 from causalmix.report.figures import (  # noqa: F401
+    EXAMPLE_RULE,
+    domain_shift_finding,
+    improvement_finding,
+    low_resource_finding,
+    median_finding,
     example_runs,
     plot_cd_diagram,
     plot_correlations,

@@ -60,6 +60,42 @@ def source_url(path: str) -> str:
     return f"{repository_url()}/blob/{commit}/{path}"
 
 
+def legend_overlaps(fig) -> list[str]:
+    """Where a legend inside an axes covers plot data, from the bounding boxes matplotlib draws (the
+    SVG's own geometry): data points of lines and scatter collections inside the legend's box, bars and
+    other patches whose box meets it (a band or span across the whole axes does not count)."""
+    import numpy as np
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for i, ax in enumerate(fig.axes):
+        legend = ax.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        box = legend.get_window_extent(renderer)
+        area = ax.get_window_extent(renderer)
+
+        def inside(points) -> int:
+            points = np.asarray(points, dtype=float).reshape(-1, 2)
+            points = points[np.isfinite(points).all(axis=1)]
+            return int(((points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0)
+                        & (points[:, 1] < box.y1)).sum())
+
+        hits = sum(inside(line.get_transform().transform(line.get_xydata())) for line in ax.get_lines()
+                   if line.get_visible() and len(line.get_xydata()) > 2)
+        hits += sum(inside(c.get_offset_transform().transform(c.get_offsets())) for c in ax.collections
+                    if c.get_visible() and len(c.get_offsets()))
+        for patch in ax.patches:
+            extent = patch.get_window_extent(renderer)
+            spans = extent.width >= 0.95 * area.width or extent.height >= 0.95 * area.height
+            if patch.get_visible() and not spans and extent.overlaps(box):
+                hits += 1
+        if hits:
+            found.append(f"axes {i + 1} ({ax.get_title() or ax.get_ylabel() or 'untitled'}): {hits} data marks under the legend")
+    return found
+
+
 def _svg(fig) -> str:
     import matplotlib.pyplot as plt
 
@@ -104,6 +140,7 @@ class Page:
 
         self._figures += 1
         number = f"{self.chapter}.{self._figures}"
+        overlaps = legend_overlaps(fig)
         svg = base64.b64encode(_svg(fig).encode()).decode()
         if data is None and isinstance(records, pd.DataFrame):
             data = records[[c for c in records.columns if c in CSV_COLUMNS or c.startswith(("test_", "val_"))
@@ -111,7 +148,8 @@ class Page:
         links = " · ".join(x for x in (_csv_link(data, f"figure-{number}.csv"), self._source()) if x)
         caption = (f"<b>Figure {number}.</b> {html.escape(title)}" + (f" {note}" if note else "")
                    + f"<br><small>{html.escape(_caption_of(records, self.config))} · {links}</small>")
-        return HTML(f'<figure class="causalmix-figure" style="margin: 0.5em 0 1.5em 0;">'
+        check = f' data-legend-overlap="{html.escape("; ".join(overlaps))}"' if overlaps else ""
+        return HTML(f'<figure class="causalmix-figure"{check} style="margin: 0.5em 0 1.5em 0;">'
                     f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(alt)}" '
                     f'style="max-width: 100%; height: auto;">'
                     f'<figcaption style="font-size: 0.9em;">{caption}</figcaption></figure>')
@@ -147,6 +185,6 @@ def relative_to_repo(path: str | Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
-__all__ = ["COLLAPSE_ROWS", "CSV_COLUMNS", "Page", "relative_to_repo", "repository_url", "setup_notebook", "source_url"]
+__all__ = ["COLLAPSE_ROWS", "CSV_COLUMNS", "Page", "legend_overlaps", "relative_to_repo", "repository_url", "setup_notebook", "source_url"]
 
 

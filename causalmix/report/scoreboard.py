@@ -417,7 +417,12 @@ def scoreboard_table(results: Sequence[ClaimResult], *, pages: Sequence[str] | N
             "basis": r.basis,
             "configuration · model": r.source,
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if html and len(table):  # the book: the basis joins the claim's grey line (the table fits a 1280 px window),
+        # and every table's provenance line names the configuration and model, so no column for them
+        table["claim"] = [c.replace("</span>", f" · basis: {b}</span>") for c, b in zip(table["claim"], table["basis"])]
+        table = table.drop(columns=["basis", "configuration · model"])
+    return table
 
 
 def verdict_counts(results: Sequence[ClaimResult]) -> dict[str, int]:

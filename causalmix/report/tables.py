@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,19 @@ def format_number(value: Any, *, precision: int = 3, p_value: bool = False) -> s
     return f"{v:.{decimals}f}"
 
 
+def _keep_together(value: Any) -> str:
+    """A short text cell that may wrap only between its parts: "0.222 ± 0.008" and "[+0.14, +0.69]" stay
+    whole (non-breaking spaces), "+0.33% [+0.14, +0.69]" may break before the bracket.
+
+    >>> _keep_together("0.222 ± 0.008") == "0.222\u00a0±\u00a00.008"
+    True
+    """
+    if not isinstance(value, str):
+        return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return re.sub(r"\[([^\]]*)\]", lambda m: "[" + m.group(1).replace(", ", ",\u00a0") + "]",
+                  value.replace(" ± ", "\u00a0±\u00a0"))
+
+
 def is_p_column(column: Any) -> bool:
     """A column of p-values, by its header ("p", "p (Holm)", "p-value", "Friedman p", …)."""
     words = str(column).replace("(", " ").replace(")", " ").replace(":", " ").split()
@@ -66,15 +80,21 @@ def styled(table: pd.DataFrame, title: str, what: pd.DataFrame | Provenance | st
     cap = f"<b>{title}</b><br><small>{_caption_of(what, config)}</small>"
     counts = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
               and table[c].dropna().apply(lambda v: float(v).is_integer()).all() and str(c).split()[-1] in _COUNT_WORDS]
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])
+            and table[c].map(lambda v: isinstance(v, str) and len(v) > _WRAP_CHARS).any()]
     style = table.style
     for column in table.columns:
         if column in counts:
             style = style.format("{:,.0f}", subset=[column], na_rep="–")
+        elif column not in text and not pd.api.types.is_numeric_dtype(table[column]):
+            style = style.format(_keep_together, subset=[column], na_rep="–")
         else:
+            if str(column).startswith("paper"):  # the paper's numbers at the paper's precision
+                style = style.format(lambda v: format_number(v, precision=2) if isinstance(v, str) or pd.isna(v)
+                                     else f"{float(v):.2f}", subset=[column])
+                continue
             style = style.format(lambda v, p=is_p_column(column): format_number(v, precision=precision, p_value=p),
                                  subset=[column])
-    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])
-            and table[c].map(lambda v: isinstance(v, str) and len(v) > _WRAP_CHARS).any()]
     if text:  # prose cells wrap; numbers (and short strings such as "0.222 ± 0.008") stay on one line
         style = style.set_td_classes(pd.DataFrame({c: ["causalmix-text" if c in text else "" for _ in range(len(table))]
                                                    for c in table.columns}, index=table.index))
