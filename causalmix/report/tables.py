@@ -45,7 +45,7 @@ def format_number(value: Any, *, precision: int = 3, p_value: bool = False) -> s
         return str(value)
     v = float(value)
     if p_value:
-        return f"{v:.1e}" if 0 < v < 0.001 else f"{v:.3f}" if v < 0.01 else f"{v:.2f}" if v < 0.995 else f"{v:.3f}"
+        return f"{v:.1e}" if 0 < v < 0.001 else f"{v:.2g}"  # two significant digits, scientific below 0.001
     if v == 0:
         return f"{0:.{precision}f}"  # never "-0.000"
     if abs(v) >= 1 or math.isinf(v):
