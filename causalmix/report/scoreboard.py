@@ -389,7 +389,7 @@ VERDICT_COLOURS = {"supported": "#1a7f37", "direction only": "#0969da", "contrad
 
 
 def _p(p: float) -> str:
-    return "–" if math.isnan(p) else f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
+    return "–" if math.isnan(p) else f"{p:.2g}" if p >= 0.001 else f"{p:.1e}" if p > 0 else "< 1e-300"
 
 
 def scoreboard_table(results: Sequence[ClaimResult], *, pages: Sequence[str] | None = None,
