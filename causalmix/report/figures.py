@@ -252,10 +252,16 @@ def _mean_ci(values: pd.Series) -> tuple[float, float]:
     return mean, 0.0 if math.isnan(half) else half
 
 
+#: The methods the research question compares: in colour on the Adult figure, the others in grey.
+RQ_METHODS = ("causalmix", "finetune", "smote", "mixup", "pretrained")
+
+
 def plot_low_resource(records: pd.DataFrame, *, dataset: str = "adult",
-                      metrics: Sequence[str] = ("test_accuracy", "test_roc_auc")):
+                      metrics: Sequence[str] = ("test_accuracy", "test_roc_auc"),
+                      highlight: Sequence[str] = RQ_METHODS):
     """Test metrics against ``n_train`` per method: mean over seeds with a 95 % interval (error bars,
-    methods side by side), the majority-class accuracy as a dashed line."""
+    methods side by side), the majority-class accuracy as a dashed line; the ``highlight`` methods (the
+    research question's) in colour, the others in light grey so that nine series stay readable."""
     import matplotlib.pyplot as plt
 
     runs = with_pretrained(records[records["dataset"] == dataset])
@@ -263,14 +269,18 @@ def plot_low_resource(records: pd.DataFrame, *, dataset: str = "adult",
     fig, axes = plt.subplots(1, len(metrics), figsize=(MAX_WIDTH, 3.6), squeeze=False)
     sizes = sorted(runs["n_train"].unique())
     offsets = np.linspace(-0.25, 0.25, len(methods)) if len(methods) > 1 else [0.0]
+    colours = ("tab:orange", "tab:blue", "tab:green", "tab:purple", "black")
+    palette = {m: c for m, c in zip([m for m in highlight if m in methods], colours)}
     handles = []
     for ax, metric in zip(axes[0], metrics):
         for offset, method in zip(offsets, methods):
             part = runs[runs["method"] == method]
             stats = [(_mean_ci(part.loc[part["n_train"] == n, metric]), n) for n in sizes if (part["n_train"] == n).any()]
             x = [sizes.index(n) + offset for _, n in stats]
-            h = ax.errorbar(x, [m for (m, _), _ in stats], yerr=[e for (_, e), _ in stats], marker="o", ms=4,
-                            capsize=2, lw=1)
+            style = ({"color": palette[method], "lw": 1.4, "ms": 4.5, "zorder": 3} if method in palette
+                     else {"color": "0.72", "lw": 0.8, "ms": 3, "zorder": 2})
+            h = ax.errorbar(x, [m for (m, _), _ in stats], yerr=[e for (_, e), _ in stats], marker="o",
+                            capsize=2, **style)
             if ax is axes[0][0]:
                 handles.append(h)
         if metric == "test_accuracy" and "test_majority_accuracy" in runs:
