@@ -251,8 +251,9 @@ class Interval:
         """``+1.23% [+0.40, +2.10]``; the estimate alone, marked, when there is no interval."""
         if math.isnan(self.estimate):
             return "–"
-        # small effects keep two significant digits (never "-0.000"): the estimate decides, else the widest end
-        scale = abs(self.estimate) or max((abs(v) for v in (self.low, self.high) if not math.isnan(v)), default=0.0)
+        # an interval entirely below the last digit keeps two significant digits; a value that rounds to zero
+        # reads "+0.000", never "-0.000"
+        scale = max(abs(v) for v in (self.estimate, self.low, self.high) if not math.isnan(v))
         if 0 < scale < 10 ** -digits:
             digits = min(8, -math.floor(math.log10(scale)) + 1)
 
