@@ -131,16 +131,22 @@ def _log_sweep_status(config: str | Path, out_dir: str | Path | None, log) -> No
 
 
 def _tidy(executed: Path) -> list[int]:
-    """Remove papermill's injected-parameters cell from the page (the parameters are in the
-    captions and the configuration) and return the numbers of cells that wrote to stderr."""
+    """Show the parameters this build ran with, not the notebook's defaults: papermill's
+    injected-parameters cell becomes the page's (collapsed) parameters cell and the defaults cell is
+    removed from the page (a standard build does not show ``config = "quick"``); return the numbers of
+    cells that wrote to stderr."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
     noisy = []
     for i, cell in enumerate(nb.cells):
         tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
+        if "injected-parameters" in tags:
+            tags[:] = [t for t in tags if t != "remove-cell"] + ([] if "hide-input" in tags else ["hide-input"])
+            cell.source = "# The parameters of this build (the notebook's defaults are in notebooks/)\n" + \
+                "\n".join(line for line in cell.source.splitlines() if not line.startswith("# Parameters"))
+        elif "parameters" in tags and "remove-cell" not in tags:
+            tags[:] = [t for t in tags if t != "hide-input"] + ["remove-cell"]
         if any(o.get("name") == "stderr" for o in cell.get("outputs", [])):
             noisy.append(i)
     nbformat.write(nb, executed)

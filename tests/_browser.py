@@ -85,9 +85,45 @@ SCRIPT = r"""
         }
         if (el === article) break;
       }
+      // What a reader can reach: a table in a box that scrolls (overflow auto/scroll) can be scrolled to; one
+      // cut by an ancestor that hides its overflow, or running off the window without such a box, is clipped.
+      let scrollBox = null, clippedBy = null;
+      for (let el = t.parentElement; el && el !== document.body; el = el.parentElement) {
+        const cs = getComputedStyle(el);
+        if (['auto', 'scroll'].includes(cs.overflowX)) { scrollBox = scrollBox || el; }
+        else if (['hidden', 'clip'].includes(cs.overflowX) && !scrollBox && t.getBoundingClientRect().right > el.getBoundingClientRect().right + 1)
+          clippedBy = clippedBy || describe(el);
+      }
+      if (!scrollBox && t.getBoundingClientRect().right > innerWidth + 1) clippedBy = clippedBy || 'the window';
+      const cells = [];
+      for (const c of t.querySelectorAll('th, td')) {
+        const cs = getComputedStyle(c);
+        if (['hidden', 'clip'].includes(cs.overflowX) && c.scrollWidth > c.clientWidth + 1) cells.push(short(c.innerText, 40));
+      }
       out.tables.push({label: tableLabel(t), width: Math.round(width), too_wide: problems.length > 0,
-                       by: problems.length ? Math.max(...problems.map(p => p.by)) : 0, problems: problems});
+                       by: problems.length ? Math.max(...problems.map(p => p.by)) : 0, problems: problems,
+                       scroll_box: scrollBox ? describe(scrollBox) : null, clipped_by: clippedBy, clipped_cells: cells.slice(0, 5)});
     }
+    // Captions (of tables and figures) that run past the window or are cut inside their box.
+    out.captions = [];
+    for (const c of (article ? article.querySelectorAll('caption, figcaption') : [])) {
+      const r = c.getBoundingClientRect();
+      let inScroll = false;
+      for (let el = c.parentElement; el && el !== article; el = el.parentElement)
+        if (['auto', 'scroll'].includes(getComputedStyle(el).overflowX)) { inScroll = true; break; }
+      if ((!inScroll && r.right > innerWidth + 1) || c.scrollWidth > c.clientWidth + 1)
+        out.captions.push({text: short(c.innerText, 80), right: Math.round(r.right), scroll: c.scrollWidth - c.clientWidth});
+    }
+    // The data behind each notebook table: a CSV download next to it; figures whose legend covers data.
+    out.output_tables = article ? article.querySelectorAll('.cell_output .causalmix-table table').length : 0;
+    out.downloads = article ? Array.from(article.querySelectorAll('.cell_output a[download]')).map(a => a.getAttribute('download')) : [];
+    out.tables_without_download = [];
+    for (const box of (article ? article.querySelectorAll('.cell_output .causalmix-table') : [])) {
+      const next = box.nextElementSibling;
+      if (!next || !next.querySelector('a[download]')) out.tables_without_download.push(tableLabel(box.querySelector('table')));
+    }
+    out.legend_overlaps = Array.from(document.querySelectorAll('figure[data-legend-overlap]')).map(
+      f => short((f.querySelector('figcaption') || f).innerText, 60) + ': ' + f.getAttribute('data-legend-overlap'));
     for (const img of imgs) {
       out.images.push({src: imgSrc(img), alt: img.getAttribute('alt'), loaded: img.complete && img.naturalWidth > 0,
                        size: [img.naturalWidth, img.naturalHeight]});
@@ -139,12 +175,13 @@ def parse_report(dom: str) -> dict | None:
     return json.loads(html.unescape(m.group(1))) if m else None
 
 
-def check_page(browser: str, page: Path, profile: Path, timeout: float = 60) -> tuple[dict | None, str]:
-    """Render one page in headless Chromium (1280 px wide); return (report or None, chromium's stderr)."""
+def check_page(browser: str, page: Path, profile: Path, timeout: float = 60, width: int = 1280) -> tuple[dict | None, str]:
+    """Render one page in headless Chromium (``width`` px wide: 1280, or 390 for a phone); return
+    (report or None, chromium's stderr)."""
     copy = instrument(page)
     try:
         proc = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,2000",
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", f"--window-size={width},2000",
              "--virtual-time-budget=10000", f"--user-data-dir={profile}", "--dump-dom", copy.as_uri()],
             check=False, capture_output=True, text=True, timeout=timeout,
         )
@@ -153,12 +190,12 @@ def check_page(browser: str, page: Path, profile: Path, timeout: float = 60) -> 
     return parse_report(proc.stdout), proc.stderr
 
 
-def check_pages(browser: str, pages: dict[str, Path], profile: Path) -> tuple[dict[str, dict | None], dict[str, str], float]:
+def check_pages(browser: str, pages: dict[str, Path], profile: Path, width: int = 1280) -> tuple[dict[str, dict | None], dict[str, str], float]:
     """Check every page, one Chromium run each; returns reports, Chromium's stderr per page and seconds."""
     start = time.perf_counter()
     reports, errors = {}, {}
     for name, page in pages.items():
-        reports[name], errors[name] = check_page(browser, page, profile)
+        reports[name], errors[name] = check_page(browser, page, profile, width=width)
     return reports, errors, time.perf_counter() - start
 
 
@@ -199,3 +236,31 @@ def output_problems(name: str, report: dict) -> list[str]:
     if report["traceback_in_text"]:
         found.append(f"{name}: the page's text holds 'Traceback (most recent call last)'")
     return found
+
+
+def clipping_problems(name: str, report: dict) -> list[str]:
+    """What a reader cannot see at any width: tables cut by an ancestor (or running off the window with no
+    box that scrolls), cells that hide their overflow, captions that run off the window or are cut."""
+    found = []
+    for t in report["tables"]:
+        if t.get("clipped_by"):
+            found.append(f"{name}: table {t['label']} ({t['width']} px) is clipped by {t['clipped_by']} at "
+                         f"{report['window'][0]} px")
+        for cell in t.get("clipped_cells", []):
+            found.append(f"{name}: a cell of table {t['label']} hides part of its text: {cell!r}")
+    for c in report.get("captions", []):
+        found.append(f"{name}: caption {c['text']!r} runs off at {c['right']} px / is cut by {c['scroll']} px")
+    page_width, window_width = report["page_scroll_width"]
+    if page_width > window_width + 1:
+        found.append(f"{name}: the page scrolls sideways ({page_width} px wide in a {window_width} px window)")
+    return found
+
+
+def download_problems(name: str, report: dict) -> list[str]:
+    """Tables of a notebook page without the CSV of their data next to them."""
+    return [f"{name}: table {label} has no CSV download next to it" for label in report.get("tables_without_download", [])]
+
+
+def legend_problems(name: str, report: dict) -> list[str]:
+    """Figures whose legend covers plot data (bounding boxes recorded when the figure was drawn)."""
+    return [f"{name}: legend covers data in {f}" for f in report.get("legend_overlaps", [])]

@@ -150,3 +150,60 @@ def test_every_page_has_loaded_images_with_alt_text(page_reports):
 def test_no_page_shows_stderr_warnings_or_tracebacks(page_reports):
     problems = [p for name, report in page_reports.items() for p in _browser.output_problems(name, report)]
     assert not problems, "stderr, warnings or tracebacks shown:\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def phone_reports(built_book, tmp_path_factory) -> dict[str, dict]:
+    """The landing page and the results pages rendered at a phone's 390 px."""
+    browser = chromium()
+    pages = {name: built_book / f"{name}.html" for name in ["book/results/08_overview",
+                                                             *[f"book/results/{s}" for s in RESULTS]]}
+    reports, errors, seconds = _browser.check_pages(browser, pages, tmp_path_factory.mktemp("chromium-phone"), width=390)
+    print(f"chromium checked {len(pages)} pages at 390 px in {seconds:.1f} s")
+    for name, report in reports.items():
+        assert report is not None and "script_error" not in report, f"{name}: {errors[name][-2000:]} {report}"
+    return reports
+
+
+@pytest.mark.slow
+def test_no_table_cell_or_caption_is_clipped_at_1280_or_390_px(page_reports, phone_reports):
+    problems = [p for reports in (page_reports, phone_reports) for name, report in reports.items()
+                for p in _browser.clipping_problems(name, report)]
+    assert not problems, "clipped at 1280 or 390 px (a phone may scroll a table's own box, never cut it):\n" + "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_every_table_of_a_notebook_page_has_its_csv_download(page_reports):
+    problems = [p for name, report in page_reports.items() for p in _browser.download_problems(name, report)]
+    assert not problems, "\n".join(problems)
+    for stem in ["08_overview", *RESULTS]:
+        report = page_reports[f"book/results/{stem}"]
+        assert report["output_tables"] and len(report["downloads"]) >= report["output_tables"], (stem, report["downloads"])
+
+
+@pytest.mark.slow
+def test_no_legend_covers_plot_data(page_reports):
+    problems = [p for name, report in page_reports.items() for p in _browser.legend_problems(name, report)]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_no_page_types_a_number_that_code_did_not_produce(built_book):
+    """Every count, duration and result in the book's prose comes from the records (glue, outputs); typed
+    digits may only be single digits, years, notebook numbers, or the paper's numbers and SPEC's protocol
+    constants (causalmix.report.paper)."""
+    import _prose
+
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text())
+    found = {name: _prose.typed_numbers(built_book / f"{name}.html") for name in toc_files(toc)}
+    found = {name: numbers for name, numbers in found.items() if numbers}
+    assert not found, "numbers typed in the prose:\n" + "\n".join(f"{n}: {x}" for n, xs in found.items() for x in xs)
+
+
+@pytest.mark.slow
+def test_no_stale_sentence_is_left(built_book):
+    stale = ["as the benchmark page says", "SGLD chains cost minutes", "Read the <em>quick</em> results",
+             "take about a minute", "(intervals overlap)", 'config = "quick"']
+    for page in built_book.rglob("*.html"):
+        text = page.read_text()
+        assert not [s for s in stale if s in text], (page, [s for s in stale if s in text])

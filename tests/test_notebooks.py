@@ -84,7 +84,9 @@ def test_notebook_executes_in_the_smoke_configuration(stem, tmp_path_factory):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and f'config = "{CONFIG}"' in injected[0].source
-    assert "remove-cell" in injected[0].metadata["tags"], "the page does not show papermill's injected cell"
+    assert "hide-input" in injected[0].metadata["tags"], "the page shows the parameters this build ran with"
+    defaults = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert defaults and all("remove-cell" in c.metadata["tags"] for c in defaults), "not the notebook's defaults"
     noisy = [o.get("text", "")[:200] for o in outputs if o.get("name") == "stderr"]
     assert not noisy, f"no stderr on the page (warnings belong in the run records): {noisy}"
     html = "".join(json.dumps(o.get("data", {})) for o in outputs)

@@ -80,10 +80,35 @@ def test_median_improvement_table_orders_methods_and_shows_paper_numbers():
     assert table.loc["SMOTE-augmented FT", "median"] < 0
 
 
-def test_provenance_caption_names_config_model_datasets_runs_commit():
+def test_provenance_line_names_config_model_version_runs_and_the_build_commit():
+    from causalmix.provenance import git_commit
+
     text = report.caption(fake_records(), config="smoke")
-    assert "configuration smoke" in text and "causalmix-tiny" in text
-    assert "4 datasets (a, b, c, d)" in text and "24 runs" in text and "git 0123456-dirty" in text
+    assert "configuration smoke" in text and "causalmix-tiny" in text and "result version" in text
+    assert "24 runs on 4 datasets (a, b, c, d)" in text and f"built from git {git_commit(short=True)}" in text
+    assert "0123456" not in text, "the runs' commits are listed once, on the benchmark page, not under every table"
+
+
+def test_run_commits_table_lists_each_commit_once_and_explains_dirty():
+    table = report.run_commits_table(fake_records())
+    assert list(table.index) == ["0123456789ab-dirty"] and table["runs"].sum() == len(fake_records())
+    assert "-dirty" in report.DIRTY_NOTE and "uncommitted" in report.DIRTY_NOTE
+
+
+def test_numbers_keep_three_significant_digits_and_p_values_go_scientific():
+    assert report.format_number(-0.000412) == "-0.000412" and report.format_number(-0.0) == "0.000"
+    assert report.format_number(0.00123) == "0.00123" and report.format_number(1.23456, precision=2) == "1.23"
+    assert report.format_number(3.2e-5, p_value=True) == "3.2e-05" and report.format_number(0.0123, p_value=True) == "0.012"
+
+
+def test_failures_are_grouped_and_by_design_is_its_own_count():
+    records = fake_records()
+    records.loc[records.index[:4], "status"] = "failed"
+    records.loc[records.index[:4], "error"] = "DatasetError: 'a' has 9 rows, fewer than n_train + n_val + 1 = 11; ask for fewer"
+    grouped = report.failures_table(records)
+    assert grouped["runs"].sum() == 4 and (grouped["by design"] == "yes").all() and len(grouped) < 4
+    overview = report.sweep_overview(records)
+    assert overview["failed by design"].sum() == 4 and overview["failed"].sum() == 0
 
 
 def test_nemenyi_critical_difference_matches_demsar_table():

@@ -33,6 +33,11 @@ from causalmix.report.anatomy import (  # noqa: F401
     write_published_fidelity,
 )
 from causalmix.report.figures import (  # noqa: F401
+    EXAMPLE_RULE,
+    domain_shift_finding,
+    improvement_finding,
+    low_resource_finding,
+    median_finding,
     example_runs,
     plot_cd_diagram,
     plot_correlations,
@@ -55,6 +60,8 @@ from causalmix.report.paper import (  # noqa: F401
     METHOD_ORDER,
     PAPER_CITATION,
     PAPER_LABEL,
+    PAPER_NUMBERS,
+    PAPER_PROTOCOL,
     PAPER_RESULTS,
     SHORT_LABELS,
     method_label,
@@ -62,6 +69,9 @@ from causalmix.report.paper import (  # noqa: F401
 from causalmix.report.records import (  # noqa: F401
     ABLATION_FACTORS,
     BASELINE_VARIANT,
+    DIRTY_NOTE,
+    failures_table,
+    run_commits_table,
     CONFIG_DIR,
     KEY_PACKAGES,
     REPO_ROOT,
@@ -152,8 +162,28 @@ from causalmix.report.stats import (  # noqa: F401
     rank_test,
     reliability_frame,
 )
+from causalmix.report.vocabulary import (  # noqa: F401
+    COUNT_TERMS,
+    StudyCounts,
+    glue_counts,
+    glue_html,
+    glue_study_texts,
+    study_counts,
+)
+from causalmix.report.frontmatter import (  # noqa: F401
+    LICENCES,
+    bibtex,
+    changelog_table,
+    contact_text,
+    configurations_table,
+    deviations_table,
+    method_settings_table,
+    plain_language_summary,
+)
 from causalmix.report.tables import (  # noqa: F401
     BASELINE_LABELS,
+    ablation_conclusion,
+    ablation_pairs,
     domain_shift_description,
     domain_shift_table,
     domain_shift_verdict,
@@ -165,6 +195,7 @@ from causalmix.report.tables import (  # noqa: F401
     reliability_table,
     separated_comparison,
     shared_split_ranking,
+    format_number,
     styled,
     zero_shot_table,
 )

@@ -4,6 +4,7 @@ synthetic rows against real ones."""
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -142,13 +143,18 @@ def plot_marginals(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.Dat
             x = np.arange(len(shares))
             ax.bar(x - 0.2, shares["real (held out)"], width=0.4, label="real (held out)")
             ax.bar(x + 0.2, shares["CausalMix"], width=0.4, label="CausalMix")
-            ax.set_xticks(x, [str(v)[:12] for v in shares.index], rotation=30, ha="right")
+            # whole level names, wrapped (truncated names made two levels look alike)
+            ax.set_xticks(x, [textwrap.fill(str(v), 14) for v in shares.index], rotation=30, ha="right")
+            ax.set_ylabel("share of rows")
         ax.set_title(name)
+        if not ax.get_ylabel():
+            ax.set_ylabel("density")
     for ax in list(axes.flat)[n_panels:]:
         ax.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()
-    fig.tight_layout(rect=(0, 0.4 / fig.get_figheight(), 1, 1))
-    fig.legend(handles, names, loc="lower center", ncol=2, frameon=False)
+    # the legend on top, where the reader starts, not after the last panel
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()))
+    fig.legend(handles, names, loc="upper center", ncol=2, frameon=False)
     return fig
 
 
@@ -164,16 +170,20 @@ def plot_pairwise(real: tuple[pd.DataFrame, pd.Series], synthetic: tuple[pd.Data
     cr = _encoded(Xr[cols], yr.astype(str), classes).corr(method="spearman")
     cs = _encoded(Xs[cols], ys.astype(str), classes).corr(method="spearman")
     k = len(cr)
-    fig, axes = plt.subplots(2, 2, figsize=(7.0, 7.2))
-    axes[1, 1].axis("off")
-    for ax, (title, m, cmap) in zip(axes.flat, (("real (held out)", cr, "RdBu_r"), ("CausalMix", cs, "RdBu_r"),
-                                                ("CausalMix − real", cs - cr, "PuOr_r"))):
-        im = ax.imshow(m.to_numpy(), vmin=-1, vmax=1, cmap=cmap)
-        ax.set_xticks(range(k), [str(c)[:14] for c in m.columns], rotation=70, ha="right")
-        ax.set_yticks(range(k), [str(c)[:14] for c in m.index])
-        ax.set_title(f"{title}, mean |diff| {np.nanmean(np.abs((cs - cr).to_numpy())):.3f}" if "−" in title else title)
-        fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.tight_layout()
+    # One row of three panels (the difference no longer alone on a row), one colorbar per scale, each beside
+    # its panels so that no colorbar overlaps a title.
+    fig, axes = plt.subplots(1, 3, figsize=(7.0, 3.9), layout="constrained")
+    diff = cs - cr
+    mean_diff = np.nanmean(np.abs(diff.to_numpy()))
+    images = []
+    for i, (ax, (title, m, cmap)) in enumerate(zip(axes, (("real (held out)", cr, "RdBu_r"), ("CausalMix", cs, "RdBu_r"),
+                                                          (f"CausalMix − real\nmean |diff| {mean_diff:.3f}", diff, "PuOr_r")))):
+        images.append(ax.imshow(m.to_numpy(), vmin=-1, vmax=1, cmap=cmap))
+        ax.set_xticks(range(k), [str(c)[:14] for c in m.columns], rotation=90)
+        ax.set_yticks(range(k), [str(c)[:14] for c in m.index] if i == 0 else [])
+        ax.set_title(title)
+    fig.colorbar(images[1], ax=list(axes[:2]), shrink=0.6, location="bottom", label="Spearman correlation")
+    fig.colorbar(images[2], ax=axes[2], shrink=0.9, location="bottom", label="difference")
     return fig
 
 

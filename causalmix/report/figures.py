@@ -23,7 +23,7 @@ from causalmix.report.paper import (
     method_label,
 )
 from causalmix.report.records import with_pretrained
-from causalmix.report.stats import RankTest, cliques, domain_shift_frame, mean_interval
+from causalmix.report.stats import RankTest, cliques, domain_shift_frame, improvement_frame, mean_interval
 from causalmix.report.tables import per_dataset_improvement
 
 #: Widest figure (inches): the book's column shows it unscaled.
@@ -162,13 +162,48 @@ def plot_regret(frame: pd.DataFrame):
     return fig
 
 
+#: How the example-curves figure picks its splits (stated in its caption).
+EXAMPLE_RULE = ("one split per training size (up to four sizes, spread over the grid), on the first seed, each "
+                "from another dataset: among the datasets whose default fine-tuning test curve is not flat, the one "
+                "whose test ROC-AUC range over the curve is the median at that size (a typical curve, not the best "
+                "or worst); with fewer sizes than panels, further datasets at the same size")
+
+
 def example_runs(records: pd.DataFrame, curves: pd.DataFrame, *, methods: Sequence[str] = ("finetune", "causalmix"),
                  max_panels: int = 4) -> pd.DataFrame:
-    """The runs of ``methods`` on the first ``max_panels`` splits that have curves: what
-    :func:`plot_example_curves` draws."""
+    """The runs of ``methods`` on the splits :data:`EXAMPLE_RULE` picks: what :func:`plot_example_curves` draws."""
     runs = records[records["method"].isin(methods) & records["run_id"].isin(curves["run_id"])]
-    splits = runs.groupby(["dataset", "n_train", "seed"]).size().index[:max_panels]
-    return runs[runs.set_index(["dataset", "n_train", "seed"]).index.isin(splits)]
+    if runs.empty:
+        return runs
+    reference = runs[runs["method"] == methods[0]] if (runs["method"] == methods[0]).any() else runs
+    span = curves.groupby("run_id")["test_roc_auc"].agg(lambda v: float(v.max() - v.min()))
+    reference = reference.assign(span=reference["run_id"].map(span))
+    reference = reference[(reference["span"] > 0) & (reference["seed"] == reference["seed"].min())]
+    sizes = sorted(reference["n_train"].unique())
+    if len(sizes) > max_panels:
+        sizes = [sizes[round(i * (len(sizes) - 1) / (max_panels - 1))] for i in range(max_panels)] if max_panels > 1 else sizes[:1]
+    chosen: list[tuple] = []
+    used: set[str] = set()
+    while len(chosen) < max_panels:
+        added = False
+        for n_train in sizes:
+            if len(chosen) >= max_panels:
+                break
+            candidates = reference[(reference["n_train"] == n_train) & ~reference["dataset"].isin(used)].sort_values(
+                ["span", "dataset"])
+            if candidates.empty:
+                continue
+            row = candidates.iloc[(len(candidates) - 1) // 2]
+            chosen.append((row["dataset"], row["n_train"], row["seed"]))
+            used.add(row["dataset"])
+            added = True
+        if not added:
+            break
+    keys = runs.set_index(["dataset", "n_train", "seed"]).index
+    picked = runs[keys.isin(chosen)]
+    order = {k: i for i, k in enumerate(chosen)}
+    return picked.assign(_order=[order[k] for k in picked.set_index(["dataset", "n_train", "seed"]).index]).sort_values(
+        "_order").drop(columns="_order")
 
 
 def plot_example_curves(records: pd.DataFrame, curves: pd.DataFrame, *,
@@ -178,7 +213,7 @@ def plot_example_curves(records: pd.DataFrame, curves: pd.DataFrame, *,
     import matplotlib.pyplot as plt
 
     runs = example_runs(records, curves, methods=methods, max_panels=max_panels)
-    splits = list(runs.groupby(["dataset", "n_train", "seed"]).size().index)
+    splits = list(dict.fromkeys(zip(runs["dataset"], runs["n_train"], runs["seed"])))
     if not splits:
         raise ValueError(f"No curves for methods {list(methods)}.")
     ncols = min(2, len(splits))
@@ -217,10 +252,16 @@ def _mean_ci(values: pd.Series) -> tuple[float, float]:
     return mean, 0.0 if math.isnan(half) else half
 
 
+#: The methods the research question compares: in colour on the Adult figure, the others in grey.
+RQ_METHODS = ("causalmix", "finetune", "smote", "mixup", "pretrained")
+
+
 def plot_low_resource(records: pd.DataFrame, *, dataset: str = "adult",
-                      metrics: Sequence[str] = ("test_accuracy", "test_roc_auc")):
+                      metrics: Sequence[str] = ("test_accuracy", "test_roc_auc"),
+                      highlight: Sequence[str] = RQ_METHODS):
     """Test metrics against ``n_train`` per method: mean over seeds with a 95 % interval (error bars,
-    methods side by side), the majority-class accuracy as a dashed line."""
+    methods side by side), the majority-class accuracy as a dashed line; the ``highlight`` methods (the
+    research question's) in colour, the others in light grey so that nine series stay readable."""
     import matplotlib.pyplot as plt
 
     runs = with_pretrained(records[records["dataset"] == dataset])
@@ -228,14 +269,18 @@ def plot_low_resource(records: pd.DataFrame, *, dataset: str = "adult",
     fig, axes = plt.subplots(1, len(metrics), figsize=(MAX_WIDTH, 3.6), squeeze=False)
     sizes = sorted(runs["n_train"].unique())
     offsets = np.linspace(-0.25, 0.25, len(methods)) if len(methods) > 1 else [0.0]
+    colours = ("tab:orange", "tab:blue", "tab:green", "tab:purple", "black")
+    palette = {m: c for m, c in zip([m for m in highlight if m in methods], colours)}
     handles = []
     for ax, metric in zip(axes[0], metrics):
         for offset, method in zip(offsets, methods):
             part = runs[runs["method"] == method]
             stats = [(_mean_ci(part.loc[part["n_train"] == n, metric]), n) for n in sizes if (part["n_train"] == n).any()]
             x = [sizes.index(n) + offset for _, n in stats]
-            h = ax.errorbar(x, [m for (m, _), _ in stats], yerr=[e for (_, e), _ in stats], marker="o", ms=4,
-                            capsize=2, lw=1)
+            style = ({"color": palette[method], "lw": 1.4, "ms": 4.5, "zorder": 3} if method in palette
+                     else {"color": "0.72", "lw": 0.8, "ms": 3, "zorder": 2})
+            h = ax.errorbar(x, [m for (m, _), _ in stats], yerr=[e for (_, e), _ in stats], marker="o",
+                            capsize=2, **style)
             if ax is axes[0][0]:
                 handles.append(h)
         if metric == "test_accuracy" and "test_majority_accuracy" in runs:
@@ -279,11 +324,14 @@ def plot_domain_shift(records: pd.DataFrame):
             if metric == "test_ood_accuracy" and "test_ood_majority_accuracy" in part:
                 ax.axvline(part["test_ood_majority_accuracy"].mean(), color="black", ls="--", lw=1,
                            label="majority class")
-                ax.legend(loc="lower right")
                 finite = [m - e for m, e in stats if np.isfinite(m)]
                 if finite:
                     ax.set_xlim(max(0.0, min(finite + [part["test_ood_majority_accuracy"].mean()]) - 0.05), None)
-    fig.tight_layout()
+    # One legend for the figure, below the panels: inside a panel it covered a bar.
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.05 if handles else 0, 1, 1))
+    if handles:
+        _legend_below(fig, handles, labels, ncol=1)
     return fig
 
 
@@ -314,3 +362,62 @@ def plot_forest(forest: pd.DataFrame, pooled=None, *, paper: float | None = None
     handles, labels = ax.get_legend_handles_labels()
     _legend_below(fig, handles, labels, ncol=1)
     return fig
+
+
+# --- what each figure shows, in words (its caption and alt text state the finding) -------------------------
+
+def _overlap_sizes(runs: pd.DataFrame, a: str, b: str, metric: str) -> tuple[list, list]:
+    """Training sizes where the 95 % intervals over seeds of methods ``a`` and ``b`` overlap / do not."""
+    overlap, apart = [], []
+    for n_train, part in runs.groupby("n_train"):
+        (ma, ea), (mb, eb) = (_mean_ci(part.loc[part["method"] == m, metric]) for m in (a, b))
+        if not (np.isfinite(ma) and np.isfinite(mb)):
+            continue
+        (overlap if abs(ma - mb) <= (np.nan_to_num(ea) + np.nan_to_num(eb)) else apart).append(int(n_train))
+    return overlap, apart
+
+
+def low_resource_finding(records: pd.DataFrame, *, metric: str = "test_accuracy", a: str = "causalmix",
+                         b: str = "finetune") -> str:
+    """E.g. "CausalMixFT and default fine-tuning overlap at every training size" (95 % intervals over seeds)."""
+    overlap, apart = _overlap_sizes(records, a, b, metric)
+    what = metric.removeprefix("test_").replace("_", " ")
+    if not overlap and not apart:
+        return f"{method_label(a)} or {method_label(b)} has no runs here"
+    if not apart:
+        return f"{method_label(a)} and {method_label(b)} overlap in {what} at every training size"
+    return (f"{method_label(a)} and {method_label(b)} differ in {what} at n_train {', '.join(map(str, apart))}"
+            + (f" and overlap at n_train {', '.join(map(str, overlap))}" if overlap else ""))
+
+
+def median_finding(frame: pd.DataFrame, column: str, *, what: str, digits: int = 2,
+                   methods: Sequence[str] = ("finetune", "causalmix")) -> str:
+    """E.g. "median validation–test correlation 0.33 for default fine-tuning, 0.41 for CausalMixFT"."""
+    medians = frame.groupby("method")[column].median()
+    parts = [f"{medians[m]:.{digits}f} for {method_label(m)}" for m in methods if m in medians and np.isfinite(medians[m])]
+    return f"median {what} " + ", ".join(parts) if parts else f"no {what}"
+
+
+def improvement_finding(records: pd.DataFrame) -> str:
+    """The method with the highest and lowest median per-dataset improvement, and CausalMixFT's."""
+    per_dataset = improvement_frame(records).groupby(["method", "dataset"])["improvement"].mean().groupby("method").median()
+    if per_dataset.empty:
+        return "no improvements"
+    best, worst = per_dataset.idxmax(), per_dataset.idxmin()
+    text = (f"{method_label(best)} has the highest median per-dataset improvement ({per_dataset[best]:+.2f} %), "
+            f"{method_label(worst)} the lowest ({per_dataset[worst]:+.2f} %)")
+    if "causalmix" in per_dataset and best != "causalmix":
+        text += f"; CausalMixFT {per_dataset['causalmix']:+.2f} %"
+    return text
+
+
+def domain_shift_finding(records: pd.DataFrame) -> str:
+    """Per domain split, the method with the highest out-of-domain accuracy and with the smallest drop."""
+    runs = domain_shift_frame(with_pretrained(records))
+    parts = []
+    for domain, part in runs.groupby("domain"):
+        ood = part.groupby("method")["test_ood_accuracy"].mean()
+        drop = part.groupby("method")["drop_accuracy"].mean()
+        parts.append(f"shift by {domain}: highest out-of-domain accuracy {method_label(ood.idxmax())} "
+                     f"({ood.max():.3f}), smallest drop {method_label(drop.idxmin())} ({drop.min():+.3f})")
+    return "; ".join(parts)

@@ -24,6 +24,10 @@ CSV_COLUMNS = ("run_id", "dataset", "n_train", "seed", "method", "variant", "dom
                "n_test", "n_test_ood")
 
 
+#: Tables longer than this open collapsed (the reader clicks to open them).
+COLLAPSE_ROWS = 20
+
+
 def setup_notebook() -> None:
     """Quiet, readable notebook output: SVG figures with text of at least 9 pt at column width, no
     library warnings printed (a run's warnings live in its record), wide tables not truncated."""
@@ -54,6 +58,42 @@ def source_url(path: str) -> str:
     """A link to ``path`` of the repository at the commit that runs now."""
     commit = git_commit().removesuffix("-dirty")
     return f"{repository_url()}/blob/{commit}/{path}"
+
+
+def legend_overlaps(fig) -> list[str]:
+    """Where a legend inside an axes covers plot data, from the bounding boxes matplotlib draws (the
+    SVG's own geometry): data points of lines and scatter collections inside the legend's box, bars and
+    other patches whose box meets it (a band or span across the whole axes does not count)."""
+    import numpy as np
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for i, ax in enumerate(fig.axes):
+        legend = ax.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        box = legend.get_window_extent(renderer)
+        area = ax.get_window_extent(renderer)
+
+        def inside(points) -> int:
+            points = np.asarray(points, dtype=float).reshape(-1, 2)
+            points = points[np.isfinite(points).all(axis=1)]
+            return int(((points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0)
+                        & (points[:, 1] < box.y1)).sum())
+
+        hits = sum(inside(line.get_transform().transform(line.get_xydata())) for line in ax.get_lines()
+                   if line.get_visible() and len(line.get_xydata()) > 2)
+        hits += sum(inside(c.get_offset_transform().transform(c.get_offsets())) for c in ax.collections
+                    if c.get_visible() and len(c.get_offsets()))
+        for patch in ax.patches:
+            extent = patch.get_window_extent(renderer)
+            spans = extent.width >= 0.95 * area.width or extent.height >= 0.95 * area.height
+            if patch.get_visible() and not spans and extent.overlaps(box):
+                hits += 1
+        if hits:
+            found.append(f"axes {i + 1} ({ax.get_title() or ax.get_ylabel() or 'untitled'}): {hits} data marks under the legend")
+    return found
 
 
 def _svg(fig) -> str:
@@ -100,6 +140,7 @@ class Page:
 
         self._figures += 1
         number = f"{self.chapter}.{self._figures}"
+        overlaps = legend_overlaps(fig)
         svg = base64.b64encode(_svg(fig).encode()).decode()
         if data is None and isinstance(records, pd.DataFrame):
             data = records[[c for c in records.columns if c in CSV_COLUMNS or c.startswith(("test_", "val_"))
@@ -107,24 +148,34 @@ class Page:
         links = " · ".join(x for x in (_csv_link(data, f"figure-{number}.csv"), self._source()) if x)
         caption = (f"<b>Figure {number}.</b> {html.escape(title)}" + (f" {note}" if note else "")
                    + f"<br><small>{html.escape(_caption_of(records, self.config))} · {links}</small>")
-        return HTML(f'<figure class="causalmix-figure" style="margin: 0.5em 0 1.5em 0;">'
+        check = f' data-legend-overlap="{html.escape("; ".join(overlaps))}"' if overlaps else ""
+        return HTML(f'<figure class="causalmix-figure"{check} style="margin: 0.5em 0 1.5em 0;">'
                     f'<img src="data:image/svg+xml;base64,{svg}" alt="{html.escape(alt)}" '
                     f'style="max-width: 100%; height: auto;">'
                     f'<figcaption style="font-size: 0.9em;">{caption}</figcaption></figure>')
 
     def table(self, table: pd.DataFrame, title: str, records: pd.DataFrame | Provenance | str, *,
-              precision: int = 3, collapsed: bool = False):
-        """A numbered table (``Table 3.1``) with its provenance caption; ``collapsed`` puts it in a
-        ``<details>`` element the reader opens (long tables)."""
+              precision: int = 3, collapsed: bool | None = None, note: str = ""):
+        """A numbered table (``Table 3.1``) with its provenance line, the table as a CSV download and the
+        notebook's source; it scrolls sideways in a narrow window instead of being clipped. ``collapsed``
+        puts it in a ``<details>`` element the reader opens (default: tables of more than
+        :data:`COLLAPSE_ROWS` rows); ``note`` is a sentence under the title (what the table shows)."""
         from IPython.display import HTML
 
         from causalmix.report.tables import styled
 
         self._tables += 1
         number = f"{self.chapter}.{self._tables}"
-        body = styled(table, f"Table {number}. {title}", records, config=self.config, precision=precision).to_html()
+        collapsed = len(table) > COLLAPSE_ROWS if collapsed is None else collapsed
+        data = table.reset_index() if not isinstance(table.index, pd.RangeIndex) else table
+        links = " · ".join(x for x in (_csv_link(data, f"table-{number}.csv"), self._source()) if x)
+        caption = f"Table {number}. {title}" + (f" {note}" if note else "")
+        style = styled(table, caption, records, config=self.config, precision=precision)
+        body = (f'<div class="causalmix-table" style="overflow-x: auto; max-width: 100%;">{style.to_html()}</div>'
+                f'<p class="causalmix-data"><small>{links}</small></p>')
         if collapsed:
-            body = f"<details><summary>Table {number}. {html.escape(title)} (click to open)</summary>{body}</details>"
+            body = (f"<details><summary><b>Table {number}.</b> {html.escape(title)} ({len(table)} rows; click to open)"
+                    f"</summary>{body}</details>")
         return HTML(body)
 
 
@@ -134,6 +185,6 @@ def relative_to_repo(path: str | Path) -> str:
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
-__all__ = ["CSV_COLUMNS", "Page", "relative_to_repo", "repository_url", "setup_notebook", "source_url"]
+__all__ = ["COLLAPSE_ROWS", "CSV_COLUMNS", "Page", "legend_overlaps", "relative_to_repo", "repository_url", "setup_notebook", "source_url"]
 
 

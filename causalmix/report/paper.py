@@ -33,6 +33,32 @@ PAPER_RESULTS: dict[str, Any] = {
 }
 
 
+#: What the paper states of its protocol (None: the paper does not say; the book's deviations table
+#: shows "not stated" and this study's choice beside it). The book types no other number of the paper.
+PAPER_PROTOCOL: dict[str, str | None] = {
+    "model": "TabPFN v2 (the real classifier weights)",
+    "datasets": "33 TabArena classification datasets",
+    "runs": f"{PAPER_RESULTS['n_runs']} fine-tuning runs",
+    "training sizes (n_train)": "low-data regime; sizes not stated",
+    "validation rows": None,
+    "split seeds": None,
+    "fine-tuning steps": None,
+    "test rows per split": None,
+    "synthetic rows per real row": None,
+    "CausalMixFT: DAGs, bootstraps, feature cap": None,
+    "baselines": "default fine-tuning, CTGAN, TabEBM, TableAugment (and the pre-trained model)",
+    "hardware": None,
+}
+
+#: The paper's own numbers as they may appear in the book's prose (the test of typed numbers allows them).
+PAPER_NUMBERS: tuple[str, ...] = ("2025", "2601.04110", "33", "2,300", "0.12", "0.63", "0.10", "0.98", "0.01", "0.04",
+                                  "0.09", "0.67", "0.30", "0.02")
+
+#: SPEC's fixed protocol constants as the book's prose may name them (SPEC.md: the default grid, the test cap,
+#: the full study's seeds, the context/query split, the significance level, the interval level, power, percent).
+SPEC_NUMBERS: tuple[str, ...] = ("64", "128", "256", "512", "5,000", "10", "80", "20", "0.05", "95", "100")
+
+
 #: SPEC's margin of the "does not improve" claims (C5–C7), in percentage points of median normalized ROC-AUC
 #: improvement: the paper's own default fine-tuning effect, so a smaller gain is "no improvement" at the
 #: paper's resolution.

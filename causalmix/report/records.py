@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -192,16 +193,48 @@ class Provenance:
     result_versions: dict[str, int] = dataclasses.field(default_factory=dict)  # result version -> records
 
     def caption(self, max_datasets: int = 6) -> str:
+        """One short provenance line: configuration, model, result version, runs (and datasets) and the
+        commit this book was built from. The commits the runs were computed at are listed once, in the
+        benchmark page's provenance table (:func:`run_commits_table`), not under every table."""
         names = ", ".join(self.datasets[:max_datasets]) + (", …" if len(self.datasets) > max_datasets else "")
-        commits = ", ".join(self.commits) or "unknown"
-        version = ", ".join(f"{v}" + (f" ({n} runs)" if len(self.result_versions) > 1 else "")
+        version = ", ".join(f"{v}" + (f" ({n:,} runs)" if len(self.result_versions) > 1 else "")
                             for v, n in self.result_versions.items()) or "unknown"
         mixed = " · WARNING: records of several result versions" if len(self.result_versions) > 1 else ""
         return (
-            f"configuration {self.config} · model {', '.join(self.models) or 'unknown'} · "
-            f"{len(self.datasets)} dataset{'s' if len(self.datasets) != 1 else ''} ({names}) · "
-            f"{self.n_runs} run{'s' if self.n_runs != 1 else ''} · git {commits} · result version {version}{mixed}"
+            f"configuration {self.config} · model {', '.join(self.models) or 'unknown'} · result version {version} · "
+            f"{self.n_runs:,} run{'s' if self.n_runs != 1 else ''} on {len(self.datasets)} "
+            f"dataset{'s' if len(self.datasets) != 1 else ''} ({names}) · built from git {_build_commit()}{mixed}"
         )
+
+
+@functools.cache
+def _build_commit() -> str:
+    """The commit this build runs at (once per process: every caption names it)."""
+    return git_commit(short=True)
+
+
+#: What "-dirty" after a commit means, said once where the commits are listed.
+DIRTY_NOTE = ("A commit marked “-dirty” means the run was computed from that commit with uncommitted changes in "
+              "tracked files of the checkout (the record keeps the hash of the code that computes results, "
+              "`code_hash`, so such runs stay identifiable; the published check recomputes runs of every commit).")
+
+
+def run_commits_table(records: pd.DataFrame) -> pd.DataFrame:
+    """Per git commit the runs were computed at: the runs, their parts, methods and datasets, and the
+    code hash of the result-computing code (one table on the benchmark page, not under every table)."""
+    if "git_commit" not in records:
+        return pd.DataFrame()
+    frame = records.assign(git_commit=records["git_commit"].fillna("unknown").astype(str))
+    rows = {}
+    for commit, group in frame.groupby("git_commit"):
+        rows[commit[:12] + ("-dirty" if commit.endswith("dirty") else "")] = {
+            "runs": len(group),
+            "parts": ", ".join(sorted(group["part"].dropna().astype(str).unique())) if "part" in group else "–",
+            "methods": group["method"].nunique(),
+            "datasets": group["dataset"].nunique(),
+            "code hash": ", ".join(sorted(group["code_hash"].dropna().astype(str).unique())) if "code_hash" in group else "–",
+        }
+    return pd.DataFrame(rows).T.rename_axis("git commit of the runs").sort_values("runs", ascending=False)
 
 
 def result_version_counts(records: pd.DataFrame) -> dict[str, int]:
@@ -255,13 +288,31 @@ def sweep_overview(records: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({
         "runs": g.size(),
         "ok": g["status"].apply(lambda s: int((s == "ok").sum())),
+        "failed by design": g["error"].apply(lambda e: int(e.fillna("").astype(str).str.contains(
+            "fewer than n_train + n_val + 1", regex=False).sum())) if "error" in records else 0,
         "failed": g["status"].apply(lambda s: int((s != "ok").sum())),
         "datasets": g["dataset"].nunique(),
         "median wall time (s)": g["wall_time_s"].median(),
         "median best step": g["best_step"].median(),
     })
+    table["failed"] -= table["failed by design"]  # the vocabulary: "failed" is any other error
     table = table.loc[sorted(table.index, key=_method_sort_key)]
     return table.rename(index=method_label).rename_axis("method")
+
+
+def failures_table(records: pd.DataFrame) -> pd.DataFrame:
+    """The failed runs grouped by dataset, training size and error: one line per group with its count,
+    methods and seeds (36 identical failures of one too-small dataset are one line, not 36)."""
+    failed = records[records["status"] != "ok"].copy()
+    if failed.empty:
+        return pd.DataFrame()
+    failed["error"] = failed["error"].fillna("").astype(str)
+    rows = []
+    for (dataset, n_train, error), group in failed.groupby(["dataset", "n_train", "error"], sort=True):
+        rows.append({"dataset": dataset, "n_train": int(n_train), "runs": len(group),
+                     "methods": group["method"].nunique(), "seeds": group["seed"].nunique(),
+                     "by design": "yes" if "fewer than n_train + n_val + 1" in error else "no", "error": error})
+    return pd.DataFrame(rows)
 
 
 def sweep_summary_text(summary: Any) -> str:
@@ -290,8 +341,6 @@ def environment_table(records: pd.DataFrame) -> pd.DataFrame:
                 versions.setdefault(str(name), set()).add(str(version))
         for name in [n for n in KEY_PACKAGES if n in versions]:
             rows[name] = ", ".join(sorted(versions[name]))
-    if "wall_time_s" in records:
-        rows["wall time of all runs"] = f"{records['wall_time_s'].sum() / 3600:.2f} h ({len(records)} runs)"
     return pd.DataFrame({"value": rows}).rename_axis("recorded")
 
 
@@ -352,43 +401,46 @@ def published_text(config: str | Path) -> str:
     from causalmix.publish import published_dir, read_provenance
     from causalmix.report.page import relative_to_repo
 
+    from causalmix.report.page import source_url
+    from causalmix.report.vocabulary import study_counts
+
     prov = read_provenance(config)
-    runs = prov["runs"]
-    total = sum(n["ok"] + n["failed"] for n in runs.values())
-
-    def duration(seconds: float) -> str:
-        return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
-
-    wall = f", {duration(prov['wall_seconds'])} elapsed" if prov.get("wall_seconds") else ""
+    folder = relative_to_repo(published_dir(config))
+    files = " · ".join(f"[{name}]({source_url(f'{folder}/{name}')})" for name in (*prov.get("files", {}), "provenance.json"))
     text = (f"These are the **published records** of the `{prov['configuration']}` configuration "
-            f"(`{relative_to_repo(published_dir(config))}`): {total} runs — {runs['main']['ok']} of its grid, "
-            f"{runs['extra']['ok']} of the Adult low-resource extension, {runs['ablation']['ok']} of the ablations; "
-            f"{sum(n['failed'] for n in runs.values())} failed — computed on {', '.join(prov['hardware'])} in "
-            f"{duration(prov['compute_seconds'])} of compute{wall}, model `{prov['model']}` (sha256 "
-            f"{', '.join(s[:12] for s in prov['model_sha256'])}…), result version {', '.join(map(str, prov.get('result_version', ['unknown'])))}, "
-            f"published {prov['published_at']} from commit {prov['published_from_commit'][:12]}.\n\n")
+            f"(`{folder}`: {files}): {study_counts(config).sentence()} Computed on {', '.join(prov['hardware'])}, "
+            f"model `{prov['model']}` (sha256 {', '.join(s[:12] for s in prov['model_sha256'])}…), result version "
+            f"{', '.join(map(str, prov.get('result_version', ['unknown'])))}, published {prov['published_at']} from "
+            f"commit {prov['published_from_commit'][:12]}.\n\n")
     return text + verification_notice(config)
 
 
 def verification_notice(config: str | Path) -> str:
     """Markdown for the landing and benchmark pages: this build's check of the published records as a
     coloured box — passed (green), FAILED with the runs' names (red), or not run (grey)."""
+    import html as _html
+
+    def box(kind: str, title: str, body: str) -> str:
+        # HTML, not a MyST directive: notebook outputs are rendered as CommonMark, where a directive is a code block.
+        return (f'\n<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p></div>\n')
+
     check = current_check(config)
     if check is None:
-        return ("\n```{note}\n**Not re-verified in this build**: it had no shared datasets to recompute runs from (the "
-                "GitHub Pages build) or skipped the check (`VERIFY_RUNS=0`). `make reproduce` checks every published "
-                "record against its curve and recomputes a stratified sample of the runs from scratch before it builds "
-                "the book.\n```\n")
+        return box("note", "Not re-verified in this build",
+                   "It had no shared datasets to recompute runs from (the GitHub Pages build) or skipped the check "
+                   "(<code>VERIFY_RUNS=0</code>). <code>make reproduce</code> checks every published record against its "
+                   "curve and recomputes a stratified sample of the runs from scratch before it builds the book.")
     if check["ok"] and check["counts"].get("diverged"):
-        return (f"\n```{{admonition}} This build's check passed; {check['counts']['diverged']} recomputed run(s) "
-                f"diverged\n:class: warning\n{check['summary']} A diverged run agrees at step 0 (same split, weights "
-                "and evaluation) but its generator (CausalMix or TabEBM) turned this CPU's float rounding into other "
-                "synthetic rows, so its curve leaves the published one; on the publishing CPU model it must agree.\n```\n")
+        return box("warning", f"This build's check passed; {check['counts']['diverged']} recomputed run(s) diverged",
+                   _html.escape(str(check["summary"])) + " A diverged run agrees at step 0 (same split, weights and "
+                   "evaluation), but its generator (CausalMix or TabEBM) turned this CPU's float rounding into other "
+                   "synthetic rows, so its curve leaves the published one; on the publishing CPU model it must agree.")
     if check["ok"]:
-        return f"\n```{{admonition}} This build's check passed\n:class: tip\n{check['summary']}\n```\n"
-    failed = ", ".join(f"`{run}`" for run in check.get("failed_runs", []))
-    return (f"\n```{{error}}\n**This build's check FAILED**: {failed}. {check['summary']} `make reproduce` exits "
-            "with an error after building this book.\n```\n")
+        return box("tip", "This build's check passed", _html.escape(str(check["summary"])))
+    failed = ", ".join(f"<code>{_html.escape(str(run))}</code>" for run in check.get("failed_runs", []))
+    return box("error", "This build's check FAILED",
+               f"{failed}. {_html.escape(str(check['summary']))} <code>make reproduce</code> exits with an error after "
+               "building this book.")
 
 
 def sample_reach_text(config: str | Path, *, seeds: int = 100) -> str:

@@ -389,7 +389,7 @@ VERDICT_COLOURS = {"supported": "#1a7f37", "direction only": "#0969da", "contrad
 
 
 def _p(p: float) -> str:
-    return "–" if math.isnan(p) else f"{p:.2g}" if p >= 0.001 else "<0.001"
+    return "–" if math.isnan(p) else f"{p:.2g}" if p >= 0.001 else f"{p:.1e}" if p > 0 else "< 1e-300"
 
 
 def scoreboard_table(results: Sequence[ClaimResult], *, pages: Sequence[str] | None = None,
@@ -417,7 +417,12 @@ def scoreboard_table(results: Sequence[ClaimResult], *, pages: Sequence[str] | N
             "basis": r.basis,
             "configuration · model": r.source,
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if html and len(table):  # the book: the basis joins the claim's grey line (the table fits a 1280 px window),
+        # and every table's provenance line names the configuration and model, so no column for them
+        table["claim"] = [c.replace("</span>", f" · basis: {b}</span>") for c, b in zip(table["claim"], table["basis"])]
+        table = table.drop(columns=["basis", "configuration · model"])
+    return table
 
 
 def verdict_counts(results: Sequence[ClaimResult]) -> dict[str, int]:

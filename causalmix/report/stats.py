@@ -251,9 +251,18 @@ class Interval:
         """``+1.23% [+0.40, +2.10]``; the estimate alone, marked, when there is no interval."""
         if math.isnan(self.estimate):
             return "–"
+        # an interval entirely below the last digit keeps two significant digits; a value that rounds to zero
+        # reads "+0.000", never "-0.000"
+        scale = max(abs(v) for v in (self.estimate, self.low, self.high) if not math.isnan(v))
+        if 0 < scale < 10 ** -digits:
+            digits = min(8, -math.floor(math.log10(scale)) + 1)
+
+        def fmt(v: float) -> str:
+            return f"{0.0 if round(v, digits) == 0 else v:+.{digits}f}"
+
         if math.isnan(self.low) or math.isnan(self.high):
-            return f"{self.estimate:+.{digits}f}{unit} (no interval: only {self.n_clusters} to resample)"
-        return f"{self.estimate:+.{digits}f}{unit} [{self.low:+.{digits}f}, {self.high:+.{digits}f}]"
+            return f"{fmt(self.estimate)}{unit} (no interval: only {self.n_clusters} to resample)"
+        return f"{fmt(self.estimate)}{unit} [{fmt(self.low)}, {fmt(self.high)}]"
 
 
 def mean_interval(values: pd.Series) -> tuple[float, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -28,13 +29,75 @@ from causalmix.report.stats import (
 )
 
 
+def format_number(value: Any, *, precision: int = 3, p_value: bool = False) -> str:
+    """A number as a table shows it: ``precision`` decimals, but at least three significant digits for
+    small values (never "-0.000": -0.000412 shows as "-0.000412"); p-values below 0.001 in scientific
+    notation ("3.2e-05"); missing as "–".
+
+    >>> format_number(-0.000412), format_number(0.1234), format_number(2.5, precision=1)
+    ('-0.000412', '0.123', '2.5')
+    >>> format_number(0.0000321, p_value=True), format_number(0.0123, p_value=True)
+    ('3.2e-05', '0.012')
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, (bool, np.bool_)):
+        return str(value)
+    v = float(value)
+    if p_value:
+        return f"{v:.1e}" if 0 < v < 0.001 else f"{v:.2g}"  # two significant digits, scientific below 0.001
+    if v == 0:
+        return f"{0:.{precision}f}"  # never "-0.000"
+    if abs(v) >= 1 or math.isinf(v):
+        return f"{v:.{precision}f}"
+    decimals = max(precision, min(8, -math.floor(math.log10(abs(v))) + 2))
+    return f"{v:.{decimals}f}"
+
+
+def _keep_together(value: Any) -> str:
+    """A short text cell that may wrap only between its parts: "0.222 ± 0.008" and "[+0.14, +0.69]" stay
+    whole (non-breaking spaces), "+0.33% [+0.14, +0.69]" may break before the bracket.
+
+    >>> _keep_together("0.222 ± 0.008") == "0.222\u00a0±\u00a00.008"
+    True
+    """
+    if not isinstance(value, str):
+        return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return re.sub(r"\[([^\]]*)\]", lambda m: "[" + m.group(1).replace(", ", ",\u00a0") + "]",
+                  value.replace(" ± ", "\u00a0±\u00a0"))
+
+
+def is_p_column(column: Any) -> bool:
+    """A column of p-values, by its header ("p", "p (Holm)", "p-value", "Friedman p", …)."""
+    words = str(column).replace("(", " ").replace(")", " ").replace(":", " ").split()
+    return "p" in words or any(w.startswith("p-value") or w == "p_value" for w in words)
+
+
 def styled(table: pd.DataFrame, title: str, what: pd.DataFrame | Provenance | str, *, config: str | None = None, precision: int = 3):
     """A table for display, captioned with its title and the provenance of ``what`` (the records
-    it was built from, a :class:`Provenance`, or a ready caption)."""
+    it was built from, a :class:`Provenance`, or a ready caption). Numbers keep ``precision`` decimals
+    and at least three significant digits (:func:`format_number`); p-values go scientific below 0.001."""
     cap = f"<b>{title}</b><br><small>{_caption_of(what, config)}</small>"
     counts = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
               and table[c].dropna().apply(lambda v: float(v).is_integer()).all() and str(c).split()[-1] in _COUNT_WORDS]
-    style = table.style.format(precision=precision, na_rep="–").format("{:.0f}", subset=counts, na_rep="–")
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])
+            and table[c].map(lambda v: isinstance(v, str) and len(v) > _WRAP_CHARS).any()]
+    style = table.style
+    for column in table.columns:
+        if column in counts:
+            style = style.format("{:,.0f}", subset=[column], na_rep="–")
+        elif column not in text and not pd.api.types.is_numeric_dtype(table[column]):
+            style = style.format(_keep_together, subset=[column], na_rep="–")
+        else:
+            if str(column).startswith("paper"):  # the paper's numbers at the paper's precision
+                style = style.format(lambda v: format_number(v, precision=2) if isinstance(v, str) or pd.isna(v)
+                                     else f"{float(v):.2f}", subset=[column])
+                continue
+            style = style.format(lambda v, p=is_p_column(column): format_number(v, precision=precision, p_value=p),
+                                 subset=[column])
+    if text:  # prose cells wrap; numbers (and short strings such as "0.222 ± 0.008") stay on one line
+        style = style.set_td_classes(pd.DataFrame({c: ["causalmix-text" if c in text else "" for _ in range(len(table))]
+                                                   for c in table.columns}, index=table.index))
     if isinstance(table.index, pd.RangeIndex):  # row numbers say nothing: no index column
         style = style.hide(axis="index")
     return (style.set_caption(cap)
@@ -42,9 +105,12 @@ def styled(table: pd.DataFrame, title: str, what: pd.DataFrame | Provenance | st
                                {"selector": "caption", "props": "caption-side: top; text-align: left;"}]))
 
 
+# Text cells longer than this wrap; shorter ones (numbers, intervals) do not.
+_WRAP_CHARS = 28
+
 # Columns that hold counts: shown without decimals.
 _COUNT_WORDS = {"n_datasets", "n_runs", "runs", "rows", "ok", "failed", "datasets", "seeds", "correlation", "n_real",
-                "n_synthetic", "edges", "n_points", "position"}
+                "n_synthetic", "edges", "n_points", "position", "wins", "ties", "losses", "higher", "lower", "methods"}
 
 
 def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc", *, with_paper: bool = True,
@@ -264,8 +330,9 @@ def separated_comparison(runs: pd.DataFrame, value: str, *, higher_is_better: bo
     if beaten:
         text += "; its interval excludes " + ", ".join(method_label(m) for m in sorted(beaten, key=_method_sort_key))
     if tied:
-        text += ("; it is **not** better than " + ", ".join(method_label(m) for m in sorted(tied, key=_method_sort_key))
-                 + " (intervals overlap)")
+        text += ("; its interval overlaps those of " + ", ".join(method_label(m) for m in sorted(tied, key=_method_sort_key))
+                 + " (unpaired intervals over runs: an overlap does not decide a comparison; the paired differences on "
+                   "the same splits are the research question's rows of the table above)")
     return text
 
 
@@ -304,3 +371,44 @@ def zero_shot_table(path, *, model: str | None = None) -> pd.DataFrame:
     table["datasets"] = cells.groupby(level="n_train").size()
     table["seeds"] = runs.groupby("n_train")["seed"].nunique()
     return table.rename_axis("n_train")
+
+
+def ablation_pairs(records: pd.DataFrame, value: str = "test_roc_auc", *, reference: str | None = None,
+                   alpha: float = 0.05) -> pd.DataFrame:
+    """Each ablation variant paired with CausalMixFT as configured on the same splits: per dataset the
+    mean over the splits both ran of variant − configured ``value``; the median across datasets, the
+    datasets where the variant is ahead / behind, a two-sided Wilcoxon signed-rank test over datasets
+    and Holm's correction over the variants (:func:`causalmix.report.stats.paired_tests`)."""
+    from causalmix.report.records import BASELINE_VARIANT
+    from causalmix.report.stats import paired_tests
+
+    reference = reference or BASELINE_VARIANT
+    tests = paired_tests(records[records["method"] != "pretrained"], value, reference=reference, alpha=alpha)
+    if tests.empty:
+        return tests
+    table = pd.DataFrame({
+        "median difference (variant − configured)": -tests["median difference"],
+        "datasets higher": tests["losses"], "ties": tests["ties"], "datasets lower": tests["wins"],
+        "datasets": tests["datasets"], "p": tests["p"], "p (Holm)": tests["p (Holm)"], "significant": tests["significant"],
+    })
+    return table.sort_values("p (Holm)").rename_axis("variant")
+
+
+def ablation_conclusion(pairs: pd.DataFrame, *, alpha: float = 0.05, what: str = "test ROC-AUC",
+                        higher_is_better: bool = True) -> str:
+    """What changed significantly against CausalMixFT as configured (Holm-adjusted), in words."""
+    if pairs.empty:
+        return "No variant ran on the same splits as CausalMixFT as configured: nothing to compare."
+    changed = pairs[pairs["p (Holm)"] < alpha]
+    if changed.empty:
+        return (f"**No variant changed {what} significantly** against CausalMixFT as configured (paired over datasets, "
+                f"Holm-adjusted over the {len(pairs)} variants, α = {alpha}): at this study's size the method is "
+                "insensitive to each of these settings, or the differences are too small to detect.")
+    parts = [f"**{name}** ({'better' if (row.iloc[0] > 0) == higher_is_better else 'worse'}: median difference "
+             f"{format_number(row.iloc[0])}, higher on {int(row['datasets higher'])} and lower on "
+             f"{int(row['datasets lower'])} of {int(row['datasets'])} datasets, "
+             f"Holm-adjusted p {format_number(row['p (Holm)'], p_value=True)})" for name, row in changed.iterrows()]
+    rest = len(pairs) - len(changed)
+    return (f"**What changed {what} significantly** against CausalMixFT as configured (paired over datasets, "
+            f"Holm-adjusted over the {len(pairs)} variants, α = {alpha}): " + "; ".join(parts)
+            + f". The other {rest} variant{'s' if rest != 1 else ''} did not change it significantly.")
