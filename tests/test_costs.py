@@ -28,7 +28,8 @@ def test_the_estimate_follows_the_settings(tmp_path):
 def test_plan_is_within_2x_of_a_measured_small_sweep(tmp_path, one_torch_thread):
     cfg = _config(tmp_path)
     plan = plan_sweep(cfg)
-    estimate = float(plan.table["est_hours"].sum()) * 3600
+    # the plan adds a worker's start-up (imports, model load) once; this test process has paid it already
+    estimate = float(plan.table["est_hours"].sum()) * 3600 - CostModel.load().startup_s
     assert "cost model" in plan.timing_source and int(plan.table["to_run"].sum()) == 8
     cpu = time.process_time()
     run_sweep(cfg, progress=False)  # jobs=1: the runs execute in this process, on one torch thread
