@@ -29,6 +29,7 @@ import codecs
 import contextlib
 import dataclasses
 import difflib
+import functools
 import gzip
 import io
 import json
@@ -576,6 +577,14 @@ def _local_manifest_entries() -> dict[str, dict[str, Any]]:
             f"{DATA_DIR_ENV}={data_dir} has no manifest.json. Point it at a folder holding "
             "<name>.csv.gz files and their manifest.json, or unset it to use OpenML."
         )
+    stat = manifest.stat()  # read once per version of the file: expanding a study asks thousands of times
+    return dict(_manifest_entries(str(data_dir), stat.st_mtime_ns, stat.st_size))  # entries are read, never changed
+
+
+@functools.lru_cache(maxsize=8)
+def _manifest_entries(folder: str, _mtime_ns: int, _size: int) -> dict[str, dict[str, Any]]:
+    data_dir = Path(folder)
+    manifest = data_dir / "manifest.json"
     entries = _read_manifest(manifest)["datasets"]
     required = {"name": str, "file": str, "target": str, "columns": list}
     for i, e in enumerate(entries):
