@@ -269,3 +269,24 @@ def _rerecord(table) -> None:
     prov = json.loads(prov_file.read_text())
     prov["files"][table.name] = publish_mod.file_sha256(table)
     prov_file.write_text(json.dumps(prov))
+
+
+def test_the_published_fidelity_table_is_read_only_for_its_parameters():
+    kw = {"dataset": "diabetes", "n_train": 256, "seed": 0, "n_synthetic": 1000}
+    table, note, meta = report.published_fidelity("standard", **kw)
+    assert "CausalMixFT" in table.index and "TabEBM-augmented FT" in table.index and meta["machine"]["cpu"]
+    assert report.published_fidelity("standard", **{**kw, "n_train": 128}) is None  # other parameters: recompute
+    assert report.published_fidelity("smoke", **kw) is None  # no published study
+
+
+def test_a_tampered_published_fidelity_table_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    from causalmix.io import ChecksumError
+
+    shutil.copytree(publish_mod.PUBLISHED_DIR / "standard", tmp_path / "standard")
+    monkeypatch.setattr(publish_mod, "PUBLISHED_DIR", tmp_path)
+    path = tmp_path / "standard" / "fidelity.json"
+    path.write_text(path.read_text() + " ")  # one byte more
+    with pytest.raises(ChecksumError, match=r"fidelity\.json has sha256"):
+        report.published_fidelity("standard", dataset="diabetes", n_train=256, seed=0, n_synthetic=1000)

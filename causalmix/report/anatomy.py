@@ -280,23 +280,18 @@ def write_published_fidelity(folder: str | Path, cfg: dict[str, Any], *, dataset
     return path
 
 
-def published_fidelity(folder: str | Path, *, dataset: str, n_train: int, seed: int,
+def published_fidelity(config: str | Path, *, dataset: str, n_train: int, seed: int,
                        n_synthetic: int) -> tuple[pd.DataFrame, str, dict[str, Any]] | None:
-    """``(table, note, meta)`` of the published fidelity table when it was computed for exactly these
-    parameters (``None`` otherwise: the page then computes it). Refuses a file whose sha256 is not
-    the one ``provenance.json`` records."""
+    """``(table, note, meta)`` of a published study's fidelity table when it was computed for exactly
+    these parameters (``None`` otherwise: the page then computes it). Like every published file it is
+    read only after its sha256 matches the one ``provenance.json`` records."""
     import json
 
-    from causalmix.provenance import file_sha256
+    from causalmix.publish import published_dir, published_table
 
-    folder = Path(folder)
-    path = folder / FIDELITY_FILE
-    if not path.is_file():
+    if not (published_dir(config) / FIDELITY_FILE).is_file():
         return None
-    expected = json.loads((folder / "provenance.json").read_text()).get("files", {}).get(FIDELITY_FILE)
-    if file_sha256(path) != expected:
-        raise ValueError(f"{path} does not match the sha256 recorded in {folder / 'provenance.json'} ({expected}); "
-                         "restore the published file (git checkout) or re-publish the study.")
+    path = published_table(config, FIDELITY_FILE)
     blob = json.loads(path.read_text())
     wanted = {"dataset": dataset, "n_train": n_train, "seed": seed, "n_synthetic": n_synthetic}
     if blob["parameters"] != wanted:
