@@ -317,10 +317,6 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - refit
     print(f"written to {model.save(args.out)}")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 def plan_estimate(specs: Sequence, records: pd.DataFrame | None = None, *, device: str = "cpu",
                   model: CostModel | None = None, jobs: int = 1) -> tuple[list[float], str]:
     """Estimated seconds of each of ``specs`` and a sentence saying how: the cost model priced from
@@ -353,3 +349,7 @@ def busy_note() -> str:
         return ""
     return (f"; this machine is busy now (load {load:.1f} on {cores} cores): runs sharing a core take up to "
             f"{load / cores:.1f}x longer than estimated")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
