@@ -134,7 +134,7 @@ def _tidy(executed: Path) -> list[int]:
     """Show the parameters this build ran with, not the notebook's defaults: papermill's
     injected-parameters cell becomes the page's (collapsed) parameters cell and the defaults cell is
     removed from the page (a standard build does not show ``config = "quick"``); return the numbers of
-    cells that wrote to stderr."""
+    cells whose stderr the page would show."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
@@ -147,8 +147,8 @@ def _tidy(executed: Path) -> list[int]:
                 "\n".join(line for line in cell.source.splitlines() if not line.startswith("# Parameters"))
         elif "parameters" in tags and "remove-cell" not in tags:
             tags[:] = [t for t in tags if t != "hide-input"] + ["remove-cell"]
-        if any(o.get("name") == "stderr" for o in cell.get("outputs", [])):
-            noisy.append(i)
+        if "remove-stderr" not in tags and any(o.get("name") == "stderr" for o in cell.get("outputs", [])):
+            noisy.append(i)  # (a progress bar on stderr, as the sweep's, is tagged remove-stderr: console only)
     nbformat.write(nb, executed)
     return noisy
 
@@ -189,6 +189,7 @@ def run_notebooks(
             pm.execute_notebook(
                 str(nb), str(target), parameters=params, kernel_name=kernel, cwd=str(REPO_ROOT),
                 progress_bar=False, execution_timeout=timeout,
+                stderr_file=sys.stderr,  # a cell's progress bars (the sweep's) show while the notebook computes
                 # the kernel's own start-up notices (e.g. "running over TCP") are not the study's output
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
