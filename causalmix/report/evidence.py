@@ -207,7 +207,7 @@ def summary_paragraph(results: Sequence[ClaimResult], records: pd.DataFrame, *,
     head = next((r for r in claims if r.claim.key == "causalmix_vs_finetune"), None)
     tuned = main[main["method"] != "pretrained"]
     text = (f"**What was tested.** {len(tuned):,} fine-tuning runs of {tuned['method'].nunique()} methods among the ok "
-            f"grid runs (the others: the pre-trained reference and the Adult domain shift) "
+            f"grid runs (the others: the pre-trained reference and any domain-shift runs) "
             f"with **{models}** — the project's own small prior-fitted model of the TabPFN v2 architecture, trained to "
             f"run on CPU, **not the TabPFN v2 weights the paper used** — on {main['dataset'].nunique()} datasets "
             f"(n_train {sizes}; {main['seed'].nunique()} seeds); the paper used {PAPER_RESULTS['n_datasets']} datasets "

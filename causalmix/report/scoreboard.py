@@ -381,7 +381,10 @@ def scoreboard(records: pd.DataFrame, curves: pd.DataFrame, *, config: str | Map
     """
     if name is None:
         name = "records" if config is None else str(config) if not isinstance(config, Mapping) else str(config["name"])
-    return judge(context(records, curves, config=config, dataset=dataset), name=name, seed=seed)
+    results = judge(context(records, curves, config=config, dataset=dataset), name=name, seed=seed)
+    if dataset not in set(records["dataset"]):  # the research question's rows belong to studies that have its dataset
+        results = [r for r in results if r.claim.kind != "research question"]
+    return results
 
 
 VERDICT_COLOURS = {"supported": "#1a7f37", "direction only": "#0969da", "contradicted": "#cf222e",

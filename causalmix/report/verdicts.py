@@ -160,8 +160,8 @@ def datasets_needed(effect: float, sd: float, *, alpha: float = 0.05, power: flo
     and never fewer than the signed-rank test needs to reach ``alpha`` at all (6 two-sided, 5
     one-sided at 0.05); ``inf`` for no effect, NaN for a NaN effect or spread.
 
-    >>> datasets_needed(0.5, 1.0), datasets_needed(0.5, 0.0), datasets_needed(0.0, 1.0)
-    (35, 6, inf)
+    >>> datasets_needed(0.5, 1.0), datasets_needed(0.5, 0.0), datasets_needed(0.0, 1.0), datasets_needed(0.5, 1e-17)
+    (35, 6, inf, 6)
     """
     if math.isnan(effect) or math.isnan(sd):
         return float("nan")
@@ -173,5 +173,8 @@ def datasets_needed(effect: float, sd: float, *, alpha: float = 0.05, power: flo
         return floor
     from statsmodels.stats.power import TTestPower
 
-    n = TTestPower().solve_power(effect_size=abs(effect) / sd, alpha=alpha, power=power, alternative=alternative)
-    return max(floor, int(math.ceil(float(n) / WILCOXON_ARE)))
+    size = abs(effect) / sd
+    n = float(TTestPower().solve_power(effect_size=size, alpha=alpha, power=power, alternative=alternative))
+    if not math.isfinite(n):  # the solver finds no root when the effect dwarfs the spread (e.g. one dataset)
+        return floor if size > 1 else float("nan")
+    return max(floor, int(math.ceil(n / WILCOXON_ARE)))

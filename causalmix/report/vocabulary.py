@@ -19,12 +19,12 @@ import pandas as pd
 #: "ok", "failed by design", "extension", "ablations", "compute hours" and "wall hours" in this sense.
 COUNT_TERMS: dict[str, str] = {
     "grid runs": "the runs of the configuration's grid (datasets × training sizes × seeds × methods, the pre-trained "
-                 "reference included) plus its Adult domain-shift runs, whatever their status",
+                 "reference included) plus its domain-shift runs, whatever their status",
     "ok": "grid runs that finished with a record of their metrics; every table of the results pages uses these",
     "failed by design": "grid runs the configuration asks for but the data cannot supply (a dataset with fewer rows "
                         "than n_train + n_val + 1): recorded with their error, left out of every table",
     "failed": "grid runs that raised any other error (a defect to fix; none is expected)",
-    "extension": "runs of the Adult low-resource extension at training sizes outside the grid (page 06)",
+    "extension": "runs of the low-resource extension at training sizes outside the grid, on page 06's dataset",
     "ablations": "runs of the one-factor-at-a-time ablation of CausalMixFT (page 07)",
     "runs in all": "grid runs + extension + ablations",
     "compute hours": "the sum of every run's own wall time (grid, extension and ablations), in hours",
