@@ -6,7 +6,7 @@ An expensive configuration (``standard``) is run once and published under ``publ
   ``"main"`` for the configuration's grid, ``"extra"`` for other runs of its folder such as the
   low-resource extension of notebook 02, ``"ablation"`` for notebook 07's sweep);
 - ``curves.csv.gz`` — the fine-tuning curve of every successful run (``run_id``, ``part``, ``step``, ...);
-- ``provenance.json`` — configuration, result version (and result-code hash), git commit, model and dataset sha256,
+- ``provenance.json`` — configuration, result version (and the result modules' source hash), git commit, model and dataset sha256,
   package versions, hardware, compute and wall time, and the sha256 of both tables.
 
 The book reads these tables (:func:`load_published`) instead of recomputing them, and
