@@ -380,13 +380,10 @@ def _recompute(sample: pd.DataFrame, out: Path, *, jobs: int, progress: bool, la
 
 
 def _ok_record(path: Path, status: str | None = "ok") -> dict[str, Any] | None:
-    try:
-        rec = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(rec, dict) or (status is not None and rec.get("status") != status):
-        return None
-    return rec
+    from causalmix.experiment import _read_json
+
+    rec = _read_json(path)
+    return None if rec is None or (status is not None and rec.get("status") != status) else rec
 
 
 def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2, all_runs: bool = False,

@@ -16,6 +16,7 @@ supported or contradicted by the side of 0 the interval lies on (:func:`directio
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
@@ -172,9 +173,12 @@ def datasets_needed(effect: float, sd: float, *, alpha: float = 0.05, power: flo
     if sd <= 0:
         return floor
     from statsmodels.stats.power import TTestPower
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     size = abs(effect) / sd
-    n = float(TTestPower().solve_power(effect_size=size, alpha=alpha, power=power, alternative=alternative))
+    with warnings.catch_warnings():  # no root is handled below, not printed on a page
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        n = float(TTestPower().solve_power(effect_size=size, alpha=alpha, power=power, alternative=alternative))
     if not math.isfinite(n):  # the solver finds no root when the effect dwarfs the spread (e.g. one dataset)
         return floor if size > 1 else float("nan")
     return max(floor, int(math.ceil(n / WILCOXON_ARE)))
