@@ -56,8 +56,9 @@ $(CTGAN_STAMP): requirements-ctgan.lock pyproject.toml
 test-ctgan: $(CTGAN_STAMP)
 	$(CTGAN_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_ctgan.py
 
-# papermill executes notebooks/0*.ipynb for $(CONFIG) into book/results/ (the sweep runs in 02_benchmark;
-# cached run records under results/<config>/ are reused). Exit status 3: the notebooks ran, but the check
+# The study's records first (a published one is checked; any other, or FRESH=1, is run: grid, extension,
+# ablations, resumable from results/<config>/), then papermill executes notebooks/0*.ipynb, which only read,
+# into book/results/. Exit status 3: the notebooks ran, but the check
 # of the published records failed; within `make reproduce` (CHECK_LATER=1) the book is built first.
 notebooks: setup
 	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --jobs $(JOBS) $(if $(filter-out 0 no false,$(FRESH)),--fresh) --verify-runs $(VERIFY_RUNS) \
@@ -74,7 +75,7 @@ reproduce:
 	$(BIN)/python -m causalmix.reproduce --config $(CONFIG) --check-only
 
 pretrain: setup
-	$(BIN)/python -m causalmix.pretraining --config configs/pretrain-long.yaml --out-dir runs/pretrain-long --overwrite --export causalmix/weights/causalmix-wide.ckpt
+	$(BIN)/python -m causalmix.pretraining --config causalmix/configs/pretrain-long.yaml --out-dir runs/pretrain-long --overwrite --export causalmix/weights/causalmix-wide.ckpt
 
 # On a CUDA machine (after `make setup TORCH_INDEX=...`): the smoke sweep on the GPU, results in
 # benchmarks/results/gpu_check.md (seconds per step and run, peak memory, same-seed determinism).

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ckpt, model_note = model_path(args.model)
     split = low_data_split(load_dataset(args.dataset), n_train=args.n_train, seed=args.seed, test_cap=1000)
-    scm_params = {"n_bootstrap": 3, "n_dags": 2, "max_features": 10}  # configs/quick.yaml
+    scm_params = {"n_bootstrap": 3, "n_dags": 2, "max_features": 10}  # causalmix/configs/quick.yaml
     lines = [
         "# Fine-tuning speed",
         "",
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         f"| wall time, same rows per step (max_rows_per_step={n_equal}: real + synthetic context + query = {args.n_train}) "
         f"| {med['finetune']:.2f} s | {med['equal']:.2f} s | {ratio_equal:.2f}x | |",
         "",
-        f"SCM generator: `causalmix` with {scm_params} (configs/quick.yaml). Median seconds per phase:",
+        f"SCM generator: `causalmix` with {scm_params} (causalmix/configs/quick.yaml). Median seconds per phase:",
         "",
         "| phase | default fine-tuning | CausalMixFT | CausalMixFT, same rows per step |",
         "|---|---|---|---|",

@@ -1,9 +1,9 @@
 """GPU check (`make gpu-check`): the smoke sweep on CUDA with the shipped model, with mixed precision
 off and on: seconds per step and per run, peak GPU memory (process peak RSS on CPU), and whether the same seed gives the same
 records on CUDA (the smoke sweep twice in float32). On CUDA it also adds the measured seconds per
-run to ``benchmarks/results/run_times.csv``, which ``causalmix sweep CONFIG --plan`` reads.
+run to ``causalmix/run_times.csv``, which ``causalmix sweep CONFIG --plan`` reads.
 
-    python benchmarks/gpu_check.py [--config configs/smoke.yaml] [--out benchmarks/results/gpu_check.md]
+    python benchmarks/gpu_check.py [--config causalmix/configs/smoke.yaml] [--out benchmarks/results/gpu_check.md]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     from causalmix.provenance import git_commit, hardware, package_versions
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="configs/smoke.yaml")
+    parser.add_argument("--config", default="causalmix/configs/smoke.yaml")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/gpu_check.md"))
     parser.add_argument("--device", default="cuda", help="cuda (default); cpu is a dry run of the script itself")
     args = parser.parse_args(argv)

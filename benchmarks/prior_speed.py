@@ -1,7 +1,7 @@
 """How fast the SCM prior generates datasets, against the cost of one pretraining step.
 
 Prints datasets per second at several row counts, and for the shipped recipe
-(``configs/pretrain.yaml``) the mean time to draw a step's batch beside the mean time of the
+(``causalmix/configs/pretrain.yaml``) the mean time to draw a step's batch beside the mean time of the
 training step on it: generating should be a small share of a step.
 
     python benchmarks/prior_speed.py [--threads 1] [--steps 10]

@@ -2,7 +2,7 @@
 sweep's successful runs by method and n_train, with the device and hardware they ran on. Rows for
 other devices already in the file are kept (a GPU machine appends its own).
 
-    python benchmarks/run_times.py results/quick [--out benchmarks/results/run_times.csv]
+    python benchmarks/run_times.py results/quick [--out causalmix/run_times.csv]
 """
 
 from __future__ import annotations

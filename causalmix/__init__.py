@@ -39,7 +39,8 @@ _EXPORTS = {
     "causalmix.finetuning": ("FinetuneConfig", "FinetuneResult", "finetune", "CausalMixFinetunedClassifier"),
     "causalmix.runs": ("RunSpec", "RunRecord", "execute_run"),
     "causalmix.sweep_config": ("SweepConfig", "expand_config"),
-    "causalmix.experiment": ("SweepSummary", "run_sweep", "load_records", "load_curves"),
+    "causalmix.experiment": ("SweepSummary", "run_sweep"),
+    "causalmix.records": ("load_records", "load_curves"),
     "causalmix.prior": ("PriorConfig", "PriorBatch", "sample_batch"),
     "causalmix.pretraining": ("PretrainConfig", "pretrain", "export_run"),
 }

@@ -1,13 +1,13 @@
-"""The book's notebook parameters that follow from a configuration itself (for ``make reproduce CONFIG=``
-on a configuration of your own), and the parameters a notebook declares (so none is passed that it
-does not take). :func:`causalmix.reproduce.parameters_for` applies both.
+"""The book's notebook parameters that follow from a study's YAML (the anatomy page's split, the
+low-resource page's dataset), and the parameters a notebook declares (so none is passed that it does
+not take). :func:`causalmix.reproduce.parameters_for` applies both.
 
 >>> configuration_parameters({"datasets": ["passengers"], "n_train": [64, 128], "seeds": [0, 1, 2]})["01_scm_anatomy"]
 {'dataset': 'passengers', 'n_train': 128}
->>> configuration_parameters({"datasets": ["passengers"], "n_train": [64], "seeds": [0]})["02_benchmark"]
-{'low_resource_dataset': 'passengers', 'low_resource_n_train': []}
->>> configuration_parameters({"datasets": ["adult", "wdbc"], "n_train": [128], "seeds": [0]})["06_adult_low_resource"]
-{'low_resource_dataset': 'adult'}
+>>> configuration_parameters({"datasets": ["adult"], "anatomy": {"dataset": "diabetes", "n_synthetic": 300}})["01_scm_anatomy"]
+{'dataset': 'diabetes', 'n_synthetic': 300}
+>>> configuration_parameters({"datasets": ["adult", "wdbc"], "extension": {"dataset": "wdbc", "n_train": [32]}})["06_adult_low_resource"]
+{'low_resource_dataset': 'wdbc'}
 """
 
 from __future__ import annotations
@@ -19,31 +19,27 @@ from typing import Any
 
 __all__ = ["ANATOMY_DEFAULT", "configuration_parameters", "declared_parameters", "low_resource_dataset"]
 
-#: Notebook 01's default dataset (its parameters cell): kept for every configuration that has it.
+#: The anatomy page's dataset for a study without datasets.
 ANATOMY_DEFAULT = "diabetes"
 
 
 def low_resource_dataset(config: Mapping[str, Any]) -> str:
-    """The dataset of the low-resource page: Adult when the configuration has it (the research
-    question's), else its first dataset."""
+    """The dataset of the low-resource page: the extension's, else Adult when the study has it (the
+    research question's), else its first dataset."""
+    extension = config.get("extension") or {}
     datasets = list(config.get("datasets") or [])
-    return "adult" if "adult" in datasets else (datasets[0] if datasets else "adult")
+    return extension.get("dataset") or ("adult" if "adult" in datasets else (datasets[0] if datasets else "adult"))
 
 
 def configuration_parameters(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per notebook stem, the parameters the configuration decides: the anatomy page's dataset (its
-    first, at its largest training size up to 256, unless it has the page's default), and the
-    low-resource dataset; a configuration
-    without Adult gets no extra low-resource runs (its own grid is the low-resource study)."""
+    """Per notebook stem, the parameters the study's YAML decides: the anatomy page's split (its
+    ``anatomy`` block; without one, the study's first dataset at its largest training size up to
+    256) and the low-resource page's dataset."""
     datasets = list(config.get("datasets") or [])
     sizes = sorted(int(n) for n in config.get("n_train") or [128])
-    anatomy = {} if ANATOMY_DEFAULT in datasets else {  # the page's own default where the study has it
+    anatomy = dict(config.get("anatomy") or {}) or {
         "dataset": datasets[0] if datasets else ANATOMY_DEFAULT, "n_train": max([n for n in sizes if n <= 256] or [sizes[0]])}
-    low = low_resource_dataset(config)
-    benchmark = {"low_resource_dataset": low}
-    if low != "adult":
-        benchmark["low_resource_n_train"] = []  # no extension runs on a dataset the study did not name
-    return {"01_scm_anatomy": anatomy, "02_benchmark": benchmark, "06_adult_low_resource": {"low_resource_dataset": low}}
+    return {"01_scm_anatomy": anatomy, "06_adult_low_resource": {"low_resource_dataset": low_resource_dataset(config)}}
 
 
 def declared_parameters(notebook: str | Path) -> set[str]:

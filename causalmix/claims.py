@@ -32,11 +32,17 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
+
+from causalmix.data import safe_path
+from causalmix.records import read_json
+from causalmix.runs import RunRecord, RunSpec, execute_run
 
 #: Default age after which a claim is taken over (a day: longer than any run).
 STALE_AFTER_S = 24 * 3600.0
@@ -45,8 +51,6 @@ TORN_GRACE_S = 10.0
 
 
 def _path(out_dir: str | os.PathLike, run_id: str) -> Path:
-    from causalmix.data import safe_path
-
     return safe_path(Path(out_dir) / "claims", f"{run_id}.json")
 
 
@@ -161,3 +165,19 @@ def holder(out_dir: str | os.PathLike, run_id: str) -> dict | None:
 def release(out_dir: str | os.PathLike, run_id: str) -> None:
     """Remove this process's claim of a run (after its record is written)."""
     _path(out_dir, run_id).unlink(missing_ok=True)
+
+
+def claimed_run(spec_dict: dict[str, Any], out_dir: str, stale_after_s: float) -> RunRecord | None:
+    """Claim, compute and record one run; ``None`` when another sweep holds it or has finished it."""
+    spec = RunSpec(**spec_dict)
+    if not try_claim(out_dir, spec.run_id, stale_after_s=stale_after_s):
+        return None
+    try:
+        previous = read_json(Path(out_dir) / "records" / f"{spec.run_id}.json")
+        if previous is not None and previous.get("status") == "ok":
+            return None  # finished by another sweep between our listing and our claim
+        attempts = int(previous.get("attempts") or 1) + 1 if previous is not None else 1
+        record = execute_run(spec, out_dir=out_dir, attempts=attempts)
+    finally:
+        release(out_dir, spec.run_id)
+    return dataclasses.replace(record, curve=None)

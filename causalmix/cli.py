@@ -1,10 +1,10 @@
 """Command line: ``causalmix run | sweep | compare | sample | results | pretrain`` (also ``python -m causalmix``).
 
     causalmix run --dataset adult --method causalmix --n-train 256 --seed 0
-    causalmix sweep configs/quick.yaml --jobs 2
+    causalmix sweep causalmix/configs/quick.yaml --jobs 2
     causalmix results results/quick
     causalmix compare my.csv --target label
-    causalmix pretrain --config configs/pretrain.yaml --out-dir runs/pretrain
+    causalmix pretrain --config causalmix/configs/pretrain.yaml --out-dir runs/pretrain
 """
 
 from __future__ import annotations
@@ -17,6 +17,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from causalmix import pretraining, report
+from causalmix.claims import STALE_AFTER_S
+from causalmix.clidoc import check_finetune, finetune_keys_help, generator_keys_help, settings_line
+from causalmix.compare import answers_json, compare
+from causalmix.data import DEFAULT_TEST_CAP, add_dataset
+from causalmix.experiment import load_config, plan_sweep, run_sweep
+from causalmix.io import CHECKSUMS_ENV
+from causalmix.model import DEFAULT_MODEL, check_checkpoint, resolve_device
+from causalmix.publish import PUBLISHED_DIR, is_published, publish, read_provenance
+from causalmix.records import load_curves, load_records, warning_summary
+from causalmix.runs import METHODS, METRIC_NAMES, RecordNotWritten, RunSpec, execute_run
+from causalmix.sampling import sample_rows, write_rows
+from causalmix.study import PARTS, load_study, plan_study, run_study
+from causalmix.sweep_config import check_generator_params
+from causalmix.verify import DEFAULT_BUDGET_S, verification_path, verify
 
 
 def _parse_value(text: str) -> Any:
@@ -37,8 +53,6 @@ def _key_values(items: list[str] | None, what: str) -> dict[str, Any]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from causalmix.runs import METRIC_NAMES, RunSpec, execute_run
-
     domain = None
     if args.domain_column:
         if (args.domain_values is None) == (args.domain_between is None):
@@ -53,8 +67,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             finetune[name] = getattr(args, name)
     optional = {"test_cap": args.test_cap} if args.test_cap is not None else {}
-    from causalmix.clidoc import check_finetune
-    from causalmix.sweep_config import check_generator_params
 
     check_finetune(finetune)  # the key named, before any data is read
     check_generator_params(args.method, _key_values(args.gen, "--gen"), "--gen")
@@ -63,8 +75,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
         domain=domain, target=args.target, **optional,
     )
-    from causalmix.model import check_checkpoint, resolve_device
-    from causalmix.runs import RecordNotWritten
 
     if args.test_cap is not None and args.test_cap < 1:
         raise ValueError(f"--test-cap must be >= 1 (a run is scored on its test rows), got {args.test_cap}.")
@@ -83,7 +93,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(record.to_dict(), indent=1, default=str))
         return 0
     print(f"run {record.run_id}  ({record.wall_time_s:.1f} s on {record.device}, model {record.model})")
-    from causalmix.clidoc import settings_line
 
     print(settings_line(record))
     print(f"best step {record.best_step} of {record.n_steps}" + (" (early stop)" if record.stopped_early else ""))
@@ -106,14 +115,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from causalmix.experiment import load_config, run_sweep
-
     config = load_config(args.config)  # checks every key, generator parameters included, before any run
     if args.model is not None:
         config = dataclasses.replace(config, model=args.model, out_dir=f"{config.out_dir}-{Path(args.model).stem}")
     if args.plan:
-        from causalmix.experiment import plan_sweep
-
         print(plan_sweep(config, out_dir=args.out, jobs=args.jobs, retry_failed=not args.keep_failed))
         return 0
     summary = run_sweep(config, out_dir=args.out, jobs=args.jobs, progress=not args.quiet,
@@ -125,8 +130,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _print_tables(records: pd.DataFrame, curves: pd.DataFrame, metric: str, label: str, test: str = "test") -> None:
     """The book's tables for one group of runs, through the report's own functions."""
-    from causalmix import report
-
     col = f"{test}_{metric}"
     if test != "test":  # out-of-domain: the same tables on the test_ood columns
         records = records.assign(**{f"test_{metric}": records[col], f"test_{metric}_step0": records[f"{col}_step0"]})
@@ -154,15 +157,12 @@ def _fmt(v: float) -> str:
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
-    from causalmix import report
-    from causalmix.experiment import load_curves, load_records
-
     folder = Path(args.dir)
     published = _published_study(args.dir)
     if published is not None:  # `causalmix results standard` or `causalmix results published/standard`
         records, curves = report.load_published(published)
         grid = records if args.all else report.in_sweep(records, published)
-        return _results_of(args, grid, curves, config=report.load_config(published), name=published,
+        return _results_of(args, grid, curves, config=report.settings(published), name=published,
                            where=f"the published study {published!r}", all_records=records)
     records = load_records(folder)
     if records.empty:
@@ -185,8 +185,6 @@ def _cmd_results(args: argparse.Namespace) -> int:
 def _published_study(text: str) -> str | None:
     """The published study ``text`` names (``standard``, ``published/standard``), or None when
     ``text`` is a results folder of records."""
-    from causalmix.publish import PUBLISHED_DIR, is_published
-
     path = Path(text)
     if (path / "records").is_dir():
         return None
@@ -200,9 +198,6 @@ def _published_study(text: str) -> str | None:
 
 def _results_of(args: argparse.Namespace, records: pd.DataFrame, curves: pd.DataFrame, *, config: dict | None,
                 name: str, where: str, all_records: pd.DataFrame | None = None) -> int:
-    from causalmix import report
-    from causalmix.experiment import warning_summary
-
     all_records = records if all_records is None else all_records
     n_fail = int((records["status"] != "ok").sum())
     print(f"{len(records)} runs under {where}: {len(records) - n_fail} ok, {n_fail} failed; "
@@ -238,9 +233,28 @@ def _results_of(args: argparse.Namespace, records: pd.DataFrame, curves: pd.Data
     return 0
 
 
-def _cmd_publish(args: argparse.Namespace) -> int:
-    from causalmix.publish import publish, read_provenance
+def _cmd_study_run(args: argparse.Namespace) -> int:
+    study = load_study(args.config, out_dir=args.out)
+    summaries = run_study(study, parts=args.parts, jobs=args.jobs, progress=not args.quiet)
+    for part, summary in summaries.items():
+        print(f"{part}: {summary}")
+    failed = sum(summary.n_failed for summary in summaries.values())
+    return 0 if failed == 0 or args.allow_failures else 1
 
+
+def _cmd_study_plan(args: argparse.Namespace) -> int:
+    study = load_study(args.config, out_dir=args.out)
+    plans = plan_study(study, parts=args.parts, jobs=args.jobs)
+    for part, plan in plans.items():
+        print(f"== {part}\n{plan}\n")
+    hours = sum(float(plan.table["est_hours"].sum(min_count=1) or 0.0) for plan in plans.values())
+    to_run = sum(int(plan.table["to_run"].sum()) for plan in plans.values())
+    print(f"study {study.name!r}: {to_run} runs to do in {', '.join(plans)}; about {hours:.2f} h of compute "
+          f"({hours / args.jobs:.2f} h with --jobs {args.jobs})")
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
     folder = publish(args.config, out_dir=args.out)
     prov = read_provenance(args.config)
     runs = ", ".join(f"{part} {n['ok']} ok / {n['failed']} failed" for part, n in prov["runs"].items())
@@ -250,8 +264,6 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from causalmix.verify import verification_path, verify
-
     result = verify(args.config, n_runs=args.runs, seed=args.seed, jobs=args.jobs, all_runs=args.all,
                     budget_s=None if args.budget <= 0 else args.budget, progress=not args.quiet)
     print(result.summary())
@@ -260,14 +272,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_pretrain(argv: list[str]) -> int:
-    from causalmix import pretraining
-
     return int(pretraining.main(argv) or 0)
 
 
 def _cmd_add_dataset(args: argparse.Namespace) -> int:
-    from causalmix.data import add_dataset
-
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:  # one "warning:" line each, no source lines
@@ -294,8 +302,6 @@ def _split_gen(items: list[str] | None) -> dict[str, dict[str, Any]]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from causalmix.compare import answers_json, compare
-
     finetune = _key_values(args.set, "--set")
     if args.max_steps is not None:
         finetune["max_steps"] = args.max_steps
@@ -316,8 +322,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from causalmix.sampling import sample_rows, write_rows
-
     rows = sample_rows(args.dataset, method=args.method, n_train=args.n_train, seed=args.seed, n=args.n,
                        generator=_key_values(args.gen, "--gen"), target=args.target, n_val=args.n_val,
                        progress=not args.quiet, with_real=args.with_real)
@@ -333,8 +337,6 @@ def _with_keys(parser: argparse.ArgumentParser, *, finetune: bool = True, genera
     plain = parser.format_help
 
     def format_help() -> str:
-        from causalmix.clidoc import finetune_keys_help, generator_keys_help
-
         extra = [finetune_keys_help()] if finetune else []
         extra += [generator_keys_help()] if generator else []
         return plain() + "\n" + "\n\n".join(extra) + "\n"
@@ -343,12 +345,6 @@ def _with_keys(parser: argparse.ArgumentParser, *, finetune: bool = True, genera
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from causalmix.claims import STALE_AFTER_S
-    from causalmix.data import DEFAULT_TEST_CAP
-    from causalmix.model import DEFAULT_MODEL
-    from causalmix.runs import METHODS
-    from causalmix.verify import DEFAULT_BUDGET_S
-
     parser = argparse.ArgumentParser(prog="causalmix", description="CausalMixFT: causal data augmentation for "
                                      "fine-tuning tabular foundation models. Errors print one short message "
                                      "(exit code 2); add --debug anywhere for the traceback. Published tables and "
@@ -384,8 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
     _with_keys(run)
 
-    sweep = sub.add_parser("sweep", help="run a YAML sweep (resumable)", allow_abbrev=False)
-    sweep.add_argument("config", help="YAML configuration, e.g. configs/quick.yaml")
+    sweep = sub.add_parser("sweep", help="run a YAML configuration's grid alone (resumable; `study run` runs all its "
+                           "parts)", allow_abbrev=False)
+    sweep.add_argument("config", help="YAML configuration, e.g. causalmix/configs/quick.yaml")
     sweep.add_argument("--jobs", type=int, default=1, help="parallel processes (default %(default)s)")
     sweep.add_argument("--out", default=None, help="results folder (default: the config's out_dir)")
     sweep.add_argument("--model", default=None, help="override the config's model (results go to OUT_DIR-<model>)")
@@ -494,15 +491,47 @@ def build_parser() -> argparse.ArgumentParser:
     smp.set_defaults(func=_cmd_sample)
     _with_keys(smp, finetune=False)
 
-    pub = sub.add_parser("publish", help="write a finished sweep's records as the published study (published/<name>/)",
-                         allow_abbrev=False)
+    study = sub.add_parser("study", help="a study, declared in one YAML (grid, extension, ablations): run, plan, "
+                           "publish or verify it", allow_abbrev=False)
+    actions = study.add_subparsers(dest="action", required=True)
+    for action, what in (("run", "run every part of the study in order (resumable: recorded runs are reused)"),
+                         ("plan", "per part: runs in total, recorded, failed and to run, and an estimate of the hours")):
+        act = actions.add_parser(action, help=what, allow_abbrev=False)
+        act.add_argument("config", help="configuration name or YAML path, e.g. standard")
+        act.add_argument("--parts", nargs="+", choices=list(PARTS), default=None, help="only these parts (default: all "
+                         "the YAML declares)")
+        act.add_argument("--jobs", type=int, default=1, help="parallel processes (default %(default)s)")
+        act.add_argument("--out", default=None, help="results folder (default: the configuration's out_dir)")
+        if action == "run":
+            act.add_argument("--quiet", action="store_true", help="no progress bar")
+            act.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
+        act.set_defaults(func=_cmd_study_run if action == "run" else _cmd_study_plan)
+    _publish_arguments(actions.add_parser("publish", help=PUBLISH_HELP, allow_abbrev=False))
+    _verify_arguments(actions.add_parser("verify", help=VERIFY_HELP, allow_abbrev=False))
+    # the commands that came before `study`, kept for users who have them in scripts
+    _publish_arguments(sub.add_parser("publish", help=PUBLISH_HELP + " (= study publish)", allow_abbrev=False))
+    _verify_arguments(sub.add_parser("verify", help=VERIFY_HELP + " (= study verify)", allow_abbrev=False))
+
+    pre = sub.add_parser("pretrain", help="pretrain a small TabPFN-v2 model on the SCM prior", allow_abbrev=False)
+    try:
+        pretraining.add_arguments(pre)
+    except (ImportError, AttributeError) as err:  # never let pretraining break the other commands
+        pre.description = f"(unavailable: {err})"
+    return parser
+
+
+PUBLISH_HELP = "write a finished study's records as the published study (published/<name>/)"
+VERIFY_HELP = ("check every published record against its curve, recompute a sample of the runs and compare their "
+               "curves (exit 1 if any metric differs by more than 1e-6)")
+
+
+def _publish_arguments(pub: argparse.ArgumentParser) -> None:
     pub.add_argument("config", help="configuration name or YAML path, e.g. standard")
     pub.add_argument("--out", default=None, help="its results folder (default: the configuration's out_dir)")
     pub.set_defaults(func=_cmd_publish)
 
-    ver = sub.add_parser("verify", help="check every published record against its curve, recompute a sample of the "
-                         "runs and compare their curves (exit 1 if any metric differs by more than 1e-6)",
-                         allow_abbrev=False)
+
+def _verify_arguments(ver: argparse.ArgumentParser) -> None:
     ver.add_argument("config", help="configuration name or YAML path, e.g. standard")
     ver.add_argument("--runs", type=int, default=32, help="runs to recompute (default %(default)s; every part, method, "
                      "ablation variant, dataset, training size and domain is in the sample when the budget allows)")
@@ -515,15 +544,6 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--quiet", action="store_true", help="no progress bar")
     ver.set_defaults(func=_cmd_verify)
 
-    pre = sub.add_parser("pretrain", help="pretrain a small TabPFN-v2 model on the SCM prior", allow_abbrev=False)
-    try:
-        from causalmix import pretraining
-
-        pretraining.add_arguments(pre)
-    except (ImportError, AttributeError) as err:  # never let pretraining break the other commands
-        pre.description = f"(unavailable: {err})"
-    return parser
-
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``causalmix`` / ``python -m causalmix``; returns the exit status."""
@@ -532,8 +552,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     if "--no-verify-checksums" in argv:  # for a published table or dataset file changed on purpose
         import os
-
-        from causalmix.io import CHECKSUMS_ENV
 
         os.environ[CHECKSUMS_ENV] = "0"
         argv = [a for a in argv if a != "--no-verify-checksums"]

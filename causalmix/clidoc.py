@@ -20,6 +20,11 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from causalmix.finetuning import FinetuneConfig
+from causalmix.generators import GENERATORS
+from causalmix.runs import METHODS
+from causalmix.sweep_config import check_generator_params
+
 __all__ = ["check_finetune", "check_generator", "finetune_keys_help", "generator_keys",
            "generator_keys_help", "settings_line"]
 
@@ -53,8 +58,6 @@ def _type_name(annotation: Any) -> str:
 
 def finetune_fields() -> list[tuple[str, str, Any, str]]:
     """``(key, type, default, meaning)`` of every :class:`FinetuneConfig` field."""
-    from causalmix.finetuning import FinetuneConfig
-
     docs = _arg_docs(FinetuneConfig.__doc__)
     return [(f.name, _type_name(f.type), f.default, docs.get(f.name, "")) for f in dataclasses.fields(FinetuneConfig)]
 
@@ -62,9 +65,6 @@ def finetune_fields() -> list[tuple[str, str, Any, str]]:
 def generator_keys() -> dict[str, list[tuple[str, str, Any, str]]]:
     """method -> ``(key, type, default, meaning)`` of its generator's keyword parameters (from the
     class's ``__init__`` signature; meanings from its ``Args:`` section where it has one)."""
-    from causalmix.generators import GENERATORS
-    from causalmix.runs import METHODS
-
     out = {}
     for method, name in METHODS.items():
         if name is None or name not in GENERATORS:
@@ -156,16 +156,12 @@ def check_finetune(settings: Mapping[str, Any]) -> None:
 def check_generator(method: str, params: Mapping[str, Any]) -> None:
     """Check a method's generator parameters (``ValueError`` naming the key; see
     :func:`causalmix.sweep_config.check_generator_params`)."""
-    from causalmix.sweep_config import check_generator_params
-
     check_generator_params(method, params, f"generators.{method}")
 
 
 
 def settings_line(record) -> str:
     """The settings a run used, one line (for ``causalmix run``'s text output)."""
-    from causalmix.finetuning import FinetuneConfig
-
     spec = record.spec if isinstance(record.spec, Mapping) else {}
     ft = FinetuneConfig.from_dict(dict(spec.get("finetune") or {}))
     gen = spec.get("generator") or {}

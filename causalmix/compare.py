@@ -38,8 +38,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from causalmix.report.stats import Interval
+from causalmix.data import DATA_DIR_ENV, add_dataset, load_dataset, sanitize_name
+from causalmix.experiment import plan_sweep, run_sweep
+from causalmix.model import DEFAULT_MODEL
+from causalmix.records import load_records
+from causalmix.report.paper import _method_sort_key, method_label
+from causalmix.report.stats import Interval, improvement_frame
 from causalmix.report.verdicts import VERDICTS, direction_verdict
+from causalmix.study import in_sweep
+from causalmix.sweep_config import load_config
 
 __all__ = ["DEFAULTS", "CompareResult", "answers", "compare", "compare_config", "comparison_table", "default_sizes",
            "seed_interval", "write_html"]
@@ -73,8 +80,6 @@ def compare_config(dataset: str, *, out_dir: str | Path, n_train: Sequence[int],
     """The sweep configuration :func:`compare` runs (a mapping :class:`~causalmix.sweep_config.SweepConfig`
     validates): :data:`DEFAULTS` where an argument is None; ``finetune`` and ``generators`` update
     the defaults key by key."""
-    from causalmix.model import DEFAULT_MODEL
-
     gens = {k: dict(v) for k, v in DEFAULTS["generators"].items()}
     for k, v in (generators or {}).items():
         gens[k] = {**gens.get(k, {}), **dict(v)}
@@ -133,8 +138,6 @@ def seed_interval(values: Sequence[float], level: float = 0.95) -> Interval:
 def _paired(records: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
     """One row per fine-tuning run (ok, in-domain): ``improvement`` over the pre-trained model on its
     split (percent) and ``vs_finetune``: that minus default fine-tuning's on the same split."""
-    from causalmix.report.stats import improvement_frame
-
     ok = records[(records["status"] == "ok") & records["domain"].isna()] if "domain" in records else \
         records[records["status"] == "ok"]
     runs = improvement_frame(ok, f"test_{metric}")
@@ -146,8 +149,6 @@ def _paired(records: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
 
 
 def _method_order(methods) -> list[str]:
-    from causalmix.report.paper import _method_sort_key
-
     return sorted(set(methods), key=_method_sort_key)
 
 
@@ -155,8 +156,6 @@ def comparison_table(records: pd.DataFrame, *, metric: str = "roc_auc") -> pd.Da
     """Per (method, n_train): seeds, mean test ROC-AUC / accuracy / log-loss, and the paired
     differences with 95 % intervals over seeds (strings ``+1.23 [+0.40, +2.10]``) plus their numbers
     (``*_mean``, ``*_low``, ``*_high``)."""
-    from causalmix.report.paper import method_label
-
     ok = records[records["status"] == "ok"]
     if "domain" in ok:
         ok = ok[ok["domain"].isna()]
@@ -186,8 +185,6 @@ def answers(records: pd.DataFrame, *, metric: str = "roc_auc", dataset: str | No
     sizes of the paired difference, then the interval over seeds; a verdict for "improves on the
     pre-trained model" and, except for default fine-tuning itself, for "improves more than default
     fine-tuning" (:func:`~causalmix.report.verdicts.direction_verdict`, the book's vocabulary)."""
-    from causalmix.report.paper import method_label
-
     paired = _paired(records, metric)
     name = dataset or (", ".join(sorted(records["dataset"].unique())) if len(records) else "?")
     out = []
@@ -346,9 +343,6 @@ class CompareResult:
 def results_of(config: Mapping[str, Any], *, metric: str = "roc_auc") -> tuple[pd.DataFrame, list[dict[str, Any]], int]:
     """``(table, answers, ignored)`` from the records under the configuration's ``out_dir``: only the
     configuration's own runs (:func:`causalmix.report.in_sweep`); ``ignored`` counts the others."""
-    from causalmix.experiment import load_records
-    from causalmix.report.records import in_sweep
-
     records = load_records(config["out_dir"])
     if records.empty:
         return pd.DataFrame(), [], 0
@@ -370,9 +364,6 @@ def compare(data: str | Path, *, target: str | None = None, name: str | None = N
     ``data_dir`` = ``<out_dir>/data``; sizes :func:`default_sizes`; the rest :data:`DEFAULTS`.
     Nothing outside ``out_dir`` and ``data_dir`` is written. ``plan_only`` stops after the plan.
     """
-    from causalmix.data import DATA_DIR_ENV, add_dataset, load_dataset, sanitize_name
-    from causalmix.experiment import plan_sweep, run_sweep
-
     is_file = Path(str(data)).suffix.lower() in {".csv", ".gz", ".parquet", ".pq"} or Path(str(data)).is_file()
     previous_env = os.environ.get(DATA_DIR_ENV)
     if is_file:
@@ -395,7 +386,6 @@ def compare(data: str | Path, *, target: str | None = None, name: str | None = N
         sizes = list(n_train) if n_train else default_sizes(len(ds.X))
         cfg = compare_config(name, out_dir=out, n_train=sizes, methods=methods, seeds=seeds, finetune=finetune,
                              generators=generators, test_cap=test_cap, model=model, device=device)
-        from causalmix.sweep_config import load_config
 
         load_config(cfg)  # validate (keys, types, generator parameters) before writing more
         config_path = write_config(cfg, out / f"{cfg['name']}.yaml", data_dir=folder if is_file else None)

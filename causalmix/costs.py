@@ -45,6 +45,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causalmix.data import _local_manifest_entries, default_n_val, load_dataset, resolve_name
+from causalmix.finetuning import FinetuneConfig
+from causalmix.records import load_records
+from causalmix.runs import METHODS
+
 __all__ = ["COST_MODEL", "CostModel", "calibration", "fit", "run_shape", "spec_seconds"]
 
 COST_MODEL = Path(__file__).with_name("cost_model.json")
@@ -100,8 +105,6 @@ class CostModel:
               synthetic_ratio: float = 1.0, max_rows_per_step: int | None = 1024,
               generator: bool | None = None) -> dict[str, float]:
         """Seconds per part of one run (see the module docstring)."""
-        from causalmix.runs import METHODS
-
         generator = METHODS.get(method) is not None if generator is None else generator
         features = max(1, int(n_features))
         logs = {"log_features": math.log(features), "log_train": math.log(max(2, n_train)),
@@ -131,8 +134,6 @@ class CostModel:
 def _dataset_shape(name: str) -> tuple[int, int, int] | None:
     """(rows, features, classes) of a dataset from its manifest entry (no loading), else by loading
     it; None when it cannot be read here."""
-    from causalmix.data import _local_manifest_entries, load_dataset, resolve_name
-
     try:
         entry = _local_manifest_entries().get(resolve_name(name))
         if entry and {"n_rows", "n_features", "n_classes"} <= set(entry):
@@ -146,9 +147,6 @@ def _dataset_shape(name: str) -> tuple[int, int, int] | None:
 def run_shape(spec, shapes: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The :meth:`CostModel.parts` arguments of a :class:`~causalmix.runs.RunSpec` (None: its dataset
     cannot be read here). ``shapes`` caches datasets' shapes across calls."""
-    from causalmix.data import default_n_val
-    from causalmix.finetuning import FinetuneConfig
-
     shapes = {} if shapes is None else shapes
     if spec.dataset not in shapes:
         shapes[spec.dataset] = _dataset_shape(spec.dataset)
@@ -234,7 +232,6 @@ def fit(runs: pd.DataFrame, *, fitted_to: str = "") -> CostModel:
     r["log_train"] = np.log(r["n_train"])
     n_test = r["n_test"].fillna(0) + r.get("n_test_ood", pd.Series(0, index=r.index)).fillna(0)
     r["log_scored"] = np.log(r["n_val"] + n_test)
-    from causalmix.runs import METHODS
 
     has_gen = r["method"].map(lambda m: METHODS.get(m) is not None)
     ratio = r.get("ft_synthetic_ratio", pd.Series(1.0, index=r.index)).fillna(1.0)
@@ -277,8 +274,6 @@ def fit(runs: pd.DataFrame, *, fitted_to: str = "") -> CostModel:
 
 def _shapes_of(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """:meth:`CostModel.parts` arguments of recorded runs (their ``ft_*`` columns; FinetuneConfig defaults)."""
-    from causalmix.finetuning import FinetuneConfig
-
     d = FinetuneConfig()
 
     def get(row, key, default):
@@ -306,7 +301,6 @@ def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - refit
     parser.add_argument("runs", nargs="+", help="published runs.csv.gz files or results folders (records/)")
     parser.add_argument("--out", default=str(COST_MODEL))
     args = parser.parse_args(argv)
-    from causalmix.experiment import load_records
 
     frames = []
     for source in args.runs:

@@ -1,7 +1,7 @@
 """Sweeps on Ray: each run a Ray task, on one machine or a cluster, with the local backend's records,
 resume and run-claim semantics (the results folder must be on storage every node sees).
 
-    causalmix sweep configs/full.yaml --backend ray --address auto --gpus-per-run 0.5
+    causalmix sweep causalmix/configs/full.yaml --backend ray --address auto --gpus-per-run 0.5
 
 Each task claims its run, computes it and writes its record exactly as a local worker does
 (:func:`causalmix.experiment.run_sweep`), so a Ray sweep, a local sweep and several of either can
@@ -11,10 +11,10 @@ share one folder. ``ray`` is an optional extra (``pip install causalmix[ray]``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from causalmix.runs import RunSpec
+from causalmix.claims import claimed_run
+from causalmix.runs import RunSpec
 
 __all__ = ["run_on_ray"]
 
@@ -22,10 +22,8 @@ __all__ = ["run_on_ray"]
 def _task(spec_dict: dict[str, Any], out_dir: str, stale_after_s: float, threads: int):
     import torch
 
-    from causalmix.experiment import _claimed_run
-
     torch.set_num_threads(threads)
-    return _claimed_run(spec_dict, out_dir, stale_after_s)
+    return claimed_run(spec_dict, out_dir, stale_after_s)
 
 
 def run_on_ray(specs: Sequence[RunSpec], out_dir: str, *, address: str | None, gpus_per_run: float,

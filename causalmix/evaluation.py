@@ -36,6 +36,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from causalmix.model import load_classifier
+
 __all__ = ["ContextEvaluator", "ensemble_size", "feature_cap", "make_classifier", "max_model_features"]
 
 
@@ -46,8 +48,6 @@ def make_classifier(model: Any, *, n_estimators: int, seed: int, device: str, fi
     A given classifier is copied, never changed in place. ``mixed_precision``: tabpfn's autocast
     (``inference_precision="autocast"``) instead of float32.
     """
-    from causalmix.model import load_classifier
-
     precision = "autocast" if mixed_precision else torch.float32
     if hasattr(model, "predict_proba") and hasattr(model, "fit_from_preprocessed"):
         clf = copy.deepcopy(model)

@@ -13,7 +13,7 @@ its runs are :mod:`causalmix.sweep_config`; this module executes the runs that n
   and, on a machine with several GPUs, its own GPU (round robin, :func:`worker_devices`);
 - warnings raised in runs are stored in their records; the sweep prints one line per category.
 
->>> summary = run_sweep("configs/smoke.yaml", jobs=1)        # doctest: +SKIP
+>>> summary = run_sweep("causalmix/configs/smoke.yaml", jobs=1)        # doctest: +SKIP
 >>> records = load_records(summary.out_dir)                   # doctest: +SKIP
 >>> curves = load_curves(summary.out_dir)                     # doctest: +SKIP
 """
@@ -34,13 +34,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from causalmix.claims import STALE_AFTER_S, holder, release, try_claim
-from causalmix.io import atomic_write
-from causalmix.runs import (_METRIC_FIELDS, METHODS, RunRecord, RunSpec, check_writable, execute_run,
-                            write_record)
+from causalmix.claims import STALE_AFTER_S, _stale, claimed_run, holder, process_start
+from causalmix.costs import plan_estimate
+from causalmix.data import _local_manifest_entries, resolve_name
+from causalmix.distributed import run_on_ray
+from causalmix.io import atomic_write, check_sha256
+from causalmix.model import ModelNotAvailableError, check_checkpoint, resolve_device, resolve_model_path
+from causalmix.provenance import hardware
+from causalmix.records import load_curves, load_records, read_json, warning_summary
+from causalmix.runs import METHODS, RunRecord, RunSpec, check_writable, execute_run, write_record
 from causalmix.sweep_config import SweepConfig, expand_config, load_config
 
 __all__ = [
@@ -132,27 +136,11 @@ def _visible_gpus() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def _claimed_run(spec_dict: dict[str, Any], out_dir: str, stale_after_s: float) -> RunRecord | None:
-    """Claim, compute and record one run; ``None`` when another sweep holds it or has finished it."""
-    spec = RunSpec(**spec_dict)
-    if not try_claim(out_dir, spec.run_id, stale_after_s=stale_after_s):
-        return None
-    try:
-        previous = _read_json(Path(out_dir) / "records" / f"{spec.run_id}.json")
-        if previous is not None and previous.get("status") == "ok":
-            return None  # finished by another sweep between our listing and our claim
-        attempts = int(previous.get("attempts") or 1) + 1 if previous is not None else 1
-        record = execute_run(spec, out_dir=out_dir, attempts=attempts)
-    finally:
-        release(out_dir, spec.run_id)
-    return dataclasses.replace(record, curve=None)
-
-
 def _recorded_status(out: Path) -> dict[str, str]:
     """run_id -> status of the records already under ``out``."""
     done = {}
     for path in (out / "records").glob("*.json"):
-        d = _read_json(path)
+        d = read_json(path)
         if d is not None:
             done[path.name[: -len(".json")]] = d.get("status", "failed")
     return done
@@ -193,8 +181,6 @@ def run_sweep(
         ModelNotAvailableError: the model's weights are not on this machine (checked before
             any run: a run id needs the weights' sha256).
     """
-    from causalmix.model import resolve_model_path
-
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be an int >= 1, got {jobs!r}.")
     t0 = time.perf_counter()
@@ -261,8 +247,6 @@ def run_sweep(
 
     def execute(specs: list[RunSpec], tick: bool, on_skip) -> None:
         if backend == "ray":
-            from causalmix.distributed import run_on_ray
-
             run_on_ray(specs, str(out), address=address, gpus_per_run=gpus_per_run, cpus_per_run=cpus_per_run,
                        stale_after_s=claim_timeout_s,
                        on_done=lambda spec, record, error: (lost(spec, error, tick) if error is not None else
@@ -294,10 +278,6 @@ def check_inputs(cfg: SweepConfig, *, need_weights: bool = True) -> None:
     """What every run of a sweep needs, checked once before any run starts (and by ``--plan``): the
     model file is a checkpoint, the device exists, and each named dataset's file is the one its
     manifest describes (sha256). ValueError naming the problem."""
-    from causalmix.data import _local_manifest_entries, resolve_name
-    from causalmix.io import check_sha256
-    from causalmix.model import ModelNotAvailableError, check_checkpoint, resolve_device
-
     try:
         check_checkpoint(cfg.model)
     except ModelNotAvailableError:  # a plan needs no weights ("tabpfn-v2" before its download); a sweep does
@@ -328,7 +308,7 @@ def _recheck(skipped: list[RunSpec], out: Path, *, execute, account, failures: d
     while pending:
         again: list[RunSpec] = []
         for spec in pending:
-            record = _read_json(out / "records" / f"{spec.run_id}.json")
+            record = read_json(out / "records" / f"{spec.run_id}.json")
             if record is not None and holder(out, spec.run_id) is None:
                 account(None, False)
                 if record.get("status") != "ok":
@@ -349,8 +329,6 @@ def _recheck(skipped: list[RunSpec], out: Path, *, execute, account, failures: d
 
 
 def _log_entry(*, jobs: int, backend: str, recorded: int, wall_time_s: float, device: str | None) -> dict[str, Any]:
-    from causalmix.provenance import hardware
-
     return {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "jobs": jobs, "backend": backend,
             "runs_recorded": recorded, "wall_time_s": round(wall_time_s, 1), "hardware": hardware(device or "cpu")}
 
@@ -373,8 +351,6 @@ def _heartbeat_path(out: Path) -> Path:
 def _heartbeat(out: Path, **entry: Any) -> None:
     """This sweep's log entry so far, rewritten (atomically) after every run it records, with what
     identifies its process: if the sweep is killed, the next sweep on the folder logs it."""
-    from causalmix.claims import process_start
-
     beat = {**_log_entry(**entry), "host": socket.gethostname(), "pid": os.getpid(),
             "pid_started": process_start(os.getpid()), "started": time.time()}
     atomic_write(_heartbeat_path(out), lambda p: p.write_text(json.dumps(beat)))
@@ -384,10 +360,8 @@ def _recover_killed_sweeps(out: Path, stale_after_s: float) -> None:
     """Log the sweeps on this folder that were killed (their heartbeat is stale, by the rules of
     :mod:`causalmix.claims`) with the time they had run, so ``sweep-log.jsonl`` (a published
     study's wall time) counts them too; each is logged once, by whichever sweep moves it first."""
-    from causalmix.claims import _stale
-
     for path in sorted((out / "running-sweeps").glob("*.json")):
-        beat = _read_json(path)
+        beat = read_json(path)
         stamp = path.stat().st_mtime if path.exists() else 0.0
         if beat is not None and not _stale({**beat, "mtime": stamp}, stale_after_s):
             continue
@@ -424,7 +398,7 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
         try:
             for spec in specs:
                 describe(f"{spec.dataset} {spec.method} n{spec.n_train} s{spec.seed}")
-                done(spec, _claimed_run(spec.to_dict(), str(out), claim_timeout_s))
+                done(spec, claimed_run(spec.to_dict(), str(out), claim_timeout_s))
         finally:
             torch.set_num_threads(before)
         return
@@ -432,7 +406,7 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
     n_gpus = _visible_gpus() if device in ("auto", "cuda") else 0
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                                 initargs=(threads, ctx.Value("i", 0), worker_devices(jobs, n_gpus))) as pool:
-        futures = {pool.submit(_claimed_run, s.to_dict(), str(out), claim_timeout_s): s for s in specs}
+        futures = {pool.submit(claimed_run, s.to_dict(), str(out), claim_timeout_s): s for s in specs}
         try:
             for fut in cf.as_completed(futures):
                 spec = futures[fut]
@@ -449,7 +423,7 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
 
 #: Measured seconds per run (median wall time by device, method and n_train), written by
 #: ``benchmarks/run_times.py`` from a sweep's records; a GPU machine adds its own rows.
-RUN_TIMES = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "run_times.csv"
+RUN_TIMES = Path(__file__).resolve().with_name("run_times.csv")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -477,7 +451,8 @@ class SweepPlan:
 
 
 def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir: str | Path | None = None,
-               jobs: int = 1, retry_failed: bool = True, timings: str | Path | None = None) -> SweepPlan:
+               jobs: int = 1, retry_failed: bool = True, timings: str | Path | None = None,
+               done_before: frozenset[str] = frozenset()) -> SweepPlan:
     """The plan of :func:`run_sweep` for ``config`` (nothing is run or written).
 
     On a CPU the estimate prices each run from its own settings (steps, evaluation cadence, test cap,
@@ -487,13 +462,11 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
     folder's own records when it has some, else the measured timings file (:data:`RUN_TIMES`; rows
     for the configuration's device), scaled linearly from the nearest measured n_train.
     """
-    from causalmix.model import resolve_device
-
     cfg = load_config(config)
     check_inputs(cfg, need_weights=False)
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
-    previous = _recorded_status(out)
+    previous = {**_recorded_status(out), **dict.fromkeys(done_before, "ok")}  # runs an earlier sweep will record
     device = "cuda" if resolve_device(cfg.device).startswith("cuda") else "cpu"
     measured, source = pd.DataFrame(columns=["method", "n_train", "seconds"]), "no timings"
     path = Path(timings) if timings else RUN_TIMES
@@ -514,8 +487,6 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
         nearest = rows.iloc[(rows["n_train"] - n_train).abs().argsort().iloc[0]]
         return float(nearest["seconds"]) * n_train / float(nearest["n_train"])
 
-    from causalmix.costs import plan_estimate
-
     priced, how = plan_estimate(specs, own, device=device, jobs=jobs)  # the runs' own settings (steps, cadence, test cap)
     if any(math.isfinite(v) for v in priced):
         source = how
@@ -529,90 +500,3 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
                      "est_hours": est / 3600 if to_run else 0.0})
     table = pd.DataFrame(rows).groupby(["method", "dataset"]).sum(min_count=1)
     return SweepPlan(cfg.name, str(out), table, device, jobs, source)
-
-
-# --- loading results --------------------------------------------------------------------------
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    """A record file's mapping; None for one that is unreadable, not JSON or not a mapping (a
-    foreign or damaged file in a shared folder is not a record)."""
-    try:
-        d = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return None
-    return d if isinstance(d, dict) else None
-
-
-def load_records(out_dir: str | Path) -> pd.DataFrame:
-    """One row per run: the record's scalar fields, ``time_<phase>`` per timing, ``ft_<key>`` and
-    ``gen_<key>`` per fine-tuning/generator parameter set in the spec, ``versions``, ``warnings``
-    and the whole ``spec`` as JSON text.
-
-    Metric columns are NaN where not measured. Empty frame (with the core columns) when nothing
-    was recorded yet.
-    """
-    rows = []
-    for path in sorted((Path(out_dir) / "records").glob("*.json")):
-        d = _read_json(path)
-        if d is None:
-            continue
-        spec = d.pop("spec", {}) or {}
-        row = {k: v for k, v in d.items() if not isinstance(v, (dict, list)) and k != "traceback"}
-        row.update({f"time_{k}": v for k, v in (d.get("timings") or {}).items()})
-        row.update({f"ft_{k}": v for k, v in (spec.get("finetune") or {}).items()})
-        row.update({f"gen_{k}": v for k, v in (spec.get("generator") or {}).items()})
-        row["versions"] = json.dumps(d.get("versions") or {}, sort_keys=True)
-        row["warnings"] = json.dumps(d.get("warnings") or [], sort_keys=True)
-        row["spec"] = json.dumps(spec, sort_keys=True)  # the run's spec, to recompute it (causalmix.verify)
-        rows.append(row)
-    cols = [f.name for f in dataclasses.fields(RunRecord) if f.name not in ("curve", "versions", "timings", "spec", "traceback")]
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return pd.DataFrame(columns=cols)
-    for c in _METRIC_FIELDS + ["wall_time_s"]:
-        frame[c] = pd.to_numeric(frame.get(c, np.nan), errors="coerce").astype(float)
-    first = [c for c in cols if c in frame.columns]
-    return frame[first + [c for c in frame.columns if c not in first]]
-
-
-def load_curves(out_dir: str | Path, records: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Tidy curves of every successful run: ``run_id, dataset, method, n_train, seed, domain`` plus
-    the curve columns (``step``, ``train_loss``, ``val_*``, ``test_*``, ...). ``records``: the
-    folder's :func:`load_records`, when the caller has it already."""
-    records = load_records(out_dir) if records is None else records
-    frames = []
-    root = Path(out_dir) / "records"
-    for rec in records.itertuples(index=False):
-        path = root / f"{rec.run_id}.curve.csv"
-        if rec.status != "ok" or not path.is_file():
-            continue
-        curve = pd.read_csv(path)
-        for i, key in enumerate(("run_id", "dataset", "method", "n_train", "seed", "domain")):
-            curve.insert(i, key, getattr(rec, key))
-        frames.append(curve)
-    if not frames:
-        return pd.DataFrame(columns=["run_id", "dataset", "method", "n_train", "seed", "domain", "step"])
-    return pd.concat(frames, ignore_index=True)
-
-
-def warning_summary(records: pd.DataFrame) -> pd.DataFrame:
-    """Per warning category and message: the runs that raised it and how often, most frequent first."""
-    rows = []
-    for rec in records.itertuples(index=False):
-        for w in json.loads(getattr(rec, "warnings", None) or "[]"):
-            rows.append({"category": w["category"], "message": w["message"], "run_id": rec.run_id, "count": w["count"]})
-    if not rows:
-        return pd.DataFrame(columns=["category", "message", "runs", "count"])
-    frame = pd.DataFrame(rows).groupby(["category", "message"]).agg(runs=("run_id", "nunique"), count=("count", "sum"))
-    return frame.reset_index().sort_values(["count", "category"], ascending=[False, True], ignore_index=True)
-
-
-def main_entry() -> None:  # pragma: no cover - convenience for `python -m causalmix.experiment CONFIG`
-    from causalmix.cli import main
-
-    sys.exit(main(["sweep", *sys.argv[1:]]))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main_entry()

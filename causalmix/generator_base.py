@@ -35,6 +35,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from causalmix.params import Interval, validate_params
+from causalmix.seeds import stream_seed
 
 __all__ = ["ColumnSpec", "Generator", "GeneratorFallbackWarning", "TableCodec", "as_rng"]
 
@@ -343,8 +344,6 @@ class Generator(BaseEstimator):
         >>> len(X_res) == 2 * len(X)                                   # doctest: +SKIP
         True
         """
-        from causalmix.seeds import stream_seed
-
         self.fit(X, y)
         params = self.get_params(deep=False)
         seed = params.get("random_state", 0)

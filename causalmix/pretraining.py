@@ -13,7 +13,7 @@ sidecar ``PATH.json`` with the full recipe.
 
 Command line (``python -m causalmix.pretraining --help``)::
 
-    python -m causalmix.pretraining --config configs/pretrain.yaml --out-dir runs/pretrain \\
+    python -m causalmix.pretraining --config causalmix/configs/pretrain.yaml --out-dir runs/pretrain \\
         --export causalmix/weights/causalmix-tiny.ckpt
 
 >>> main(["--out-dir", "/tmp/cm-doc", "--steps", "2", "--emsize", "16", "--nlayers", "1",

@@ -262,10 +262,11 @@ def sample_batch(
     if config.mix_share > 0 and _uniform(g, 0.0, 1.0, ()).item() < config.mix_share:
         source = config.mix_source
     if source != "causalmix":
-        from causalmix.tabicl_prior import sample_tabicl_batch
+        from causalmix.tabicl_prior import sample_tabicl_tables  # TabICL's priors: the optional causalmix[tabicl-prior]
 
-        return sample_tabicl_batch(source.removeprefix("tabicl_"), batch_size=B, n_rows=R, n_train=n_train,
-                                   n_features=F, max_classes=config.max_classes, seed=int(_randint(g, 0, 2**62)))
+        x_BRF, y_BR = sample_tabicl_tables(source.removeprefix("tabicl_"), batch_size=B, n_rows=R, n_train=n_train,
+                                           n_features=F, max_classes=config.max_classes, seed=int(_randint(g, 0, 2**62)))
+        return to_prior_batch(x_BRF, y_BR, n_train, config.max_classes)
     n_layers = int(_randint(g, config.min_layers, config.max_layers))
     # Enough nodes that the features and the label are distinct variables.
     min_nodes = max(config.min_nodes, math.ceil((F + 2) / n_layers))

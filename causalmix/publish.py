@@ -4,7 +4,7 @@ An expensive configuration (``standard``) is run once and published under ``publ
 
 - ``runs.csv.gz`` — one row per run (every record field, the run's spec as JSON, ``part``:
   ``"main"`` for the configuration's grid, ``"extra"`` for other runs of its folder such as the
-  low-resource extension of notebook 02, ``"ablation"`` for notebook 07's sweep);
+  study's extension, ``"ablation"`` for its ablation sweep: :mod:`causalmix.study`);
 - ``curves.csv.gz`` — the fine-tuning curve of every successful run (``run_id``, ``part``, ``step``, ...);
 - ``provenance.json`` — configuration, result version (and the result modules' source hash), git commit, model and dataset sha256,
   package versions, hardware, compute and wall time, and the sha256 of both tables.
@@ -12,7 +12,7 @@ An expensive configuration (``standard``) is run once and published under ``publ
 The book reads these tables (:func:`load_published`) instead of recomputing them, and
 :mod:`causalmix.verify` recomputes a sample of the runs to show they still come out the same.
 
-    causalmix publish standard          # after `causalmix sweep standard` and notebooks 02 and 07
+    causalmix study publish standard    # after `causalmix study run standard`
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ import pandas as pd
 
 from causalmix.io import check_sha256
 from causalmix.provenance import REPO_ROOT, file_sha256, git_commit
+from causalmix.records import load_curves, load_records
+from causalmix.runs import RESULT_VERSION, result_code_hash
+from causalmix.study import current_records, in_sweep, load_study, settings
 
 __all__ = ["PUBLISHED_DIR", "is_published", "load_published", "publish", "published_dir", "published_table",
            "read_provenance", "uses_published"]
@@ -38,9 +41,7 @@ PARTS = ("main", "extra", "ablation")
 
 def published_dir(config: str | Path) -> Path:
     """``published/<configuration name>/`` (whether or not it exists)."""
-    from causalmix.report import load_config
-
-    return PUBLISHED_DIR / load_config(config)["name"]
+    return PUBLISHED_DIR / settings(config)["name"]
 
 
 def is_published(config: str | Path) -> bool:
@@ -58,7 +59,7 @@ def read_provenance(config: str | Path) -> dict[str, Any]:
     """The published study's ``provenance.json``."""
     path = published_dir(config) / "provenance.json"
     if not path.is_file():
-        raise FileNotFoundError(f"No published study for {config!r} ({path} is missing); run `causalmix publish {config}`.")
+        raise FileNotFoundError(f"No published study for {config!r} ({path} is missing); run `causalmix study publish {config}`.")
     return json.loads(path.read_text())
 
 
@@ -67,7 +68,7 @@ def load_published(config: str | Path, part: str | tuple[str, ...] = ("main", "e
     gives for a records folder (plus ``spec`` and ``part``); ``part``: which runs (see the module)."""
     folder = published_dir(config)
     if not (folder / "runs.csv.gz").is_file():
-        raise FileNotFoundError(f"No published study for {config!r} under {folder}; run `causalmix publish {config}`.")
+        raise FileNotFoundError(f"No published study for {config!r} under {folder}; run `causalmix study publish {config}`.")
     parts = (part,) if isinstance(part, str) else tuple(part)
     unknown = set(parts) - set(PARTS)
     if unknown:
@@ -89,32 +90,27 @@ def published_table(config: str | Path, name: str) -> Path:
     recorded = (read_provenance(config).get("files") or {}).get(name)
     if not recorded:
         raise ValueError(f"{folder / 'provenance.json'} records no sha256 for {name}, so {folder / name} cannot be "
-                         f"checked; re-publish the study (`causalmix publish {config}`).")
+                         f"checked; re-publish the study (`causalmix study publish {config}`).")
     check_sha256(folder / name, recorded, what="published table",
-                 fix=f"Restore it (e.g. `git checkout -- {folder / name}`) or re-publish (`causalmix publish {config}`).")
+                 fix=f"Restore it (e.g. `git checkout -- {folder / name}`) or re-publish (`causalmix study publish {config}`).")
     return folder / name
 
 
 def _check_settings(config: str | Path) -> None:
     """Raise ValueError when the configuration no longer has the settings it was published with: its
     published records are then not the runs it describes."""
-    from causalmix.report import load_config
-
-    current = json.loads(json.dumps(load_config(config), default=str))
+    current = json.loads(json.dumps(settings(config), default=str))
     published = read_provenance(config).get("settings", current)
     changed = sorted(k for k in set(published) | set(current) if published.get(k) != current.get(k))
     if changed:
         name = current["name"]
         raise ValueError(f"The configuration {name!r} changed since its study was published ({', '.join(changed)}), so "
                          f"the published records are not its runs. Re-publish it (`make reproduce CONFIG={name} FRESH=1`, "
-                         f"then `causalmix publish {name}`) or restore the published settings.")
+                         f"then `causalmix study publish {name}`) or restore the published settings.")
 
 
 def _folder_records(folder: Path, grid: dict[str, Any] | str | Path, model: str, *, grid_part: str,
                     other_part: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from causalmix.experiment import load_curves, load_records
-    from causalmix.report import current_records, in_sweep
-
     if not (folder / "records").is_dir():
         return pd.DataFrame(), pd.DataFrame()
     everything = load_records(folder)
@@ -134,27 +130,23 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
     Raises ValueError when a run of the main grid has no record (a published study holds every run
     of its configuration, a failed one with its reason), or some of the ablation sweep's runs.
     """
-    from causalmix.experiment import expand_config
-    from causalmix.report import ablation_config, load_config, resolve_config, results_dir
-    from causalmix.reproduce import notebook_parameters
-    from causalmix.runs import RESULT_VERSION, result_code_hash
-
-    cfg = load_config(config)
-    where = results_dir(config, out_dir)
-    main, main_curves = _folder_records(where, resolve_config(config), cfg["model"], grid_part="main", other_part="extra")
-    expected = {s.run_id for s in expand_config(resolve_config(config))}
+    cfg = settings(config)
+    study = load_study(config, out_dir=out_dir)
+    where = Path(study.grid["out_dir"])
+    main, main_curves = _folder_records(where, study.grid, cfg["model"], grid_part="main", other_part="extra")
+    expected = {s.run_id for s in study.specs("grid")}
     recorded = set(main.loc[main["part"] == "main", "run_id"]) if len(main) else set()
     if expected - recorded:  # failed runs are published with their reason (e.g. a dataset too small for n_train)
         raise ValueError(f"{len(expected - recorded)} of the {len(expected)} runs of {cfg['name']!r} have no record "
-                         f"under {where} (of the current code); run `causalmix sweep {config}` until it finishes first.")
-    ablation_seeds = notebook_parameters(config, "07_ablations").get("seeds")
-    sweep, _ = ablation_config(config, out_dir=where, seeds=ablation_seeds,
-                               n_train=notebook_parameters(config, "07_ablations").get("n_train"))
-    abl, abl_curves = _folder_records(Path(sweep["out_dir"]), sweep, cfg["model"], grid_part="ablation", other_part=None)
-    planned = {s.run_id for s in expand_config(sweep)}
-    if len(abl) and planned - set(abl["run_id"]):  # none at all: a study published without its ablations
-        raise ValueError(f"{len(planned - set(abl['run_id']))} of the {len(planned)} ablation runs have no record under "
-                         f"{sweep['out_dir']}; finish notebook 07's sweep first (`make reproduce CONFIG={config} FRESH=1`).")
+                         f"under {where} (of the current code); run `causalmix study run {config}` until it finishes first.")
+    abl, abl_curves = pd.DataFrame(), pd.DataFrame()
+    if study.ablation is not None:
+        sweep = study.ablation
+        abl, abl_curves = _folder_records(Path(sweep["out_dir"]), sweep, cfg["model"], grid_part="ablation", other_part=None)
+        planned = {s.run_id for s in study.specs("ablation")}
+        if len(abl) and planned - set(abl["run_id"]):  # none at all: a study published without its ablations
+            raise ValueError(f"{len(planned - set(abl['run_id']))} of the {len(planned)} ablation runs have no record "
+                             f"under {sweep['out_dir']}; run `causalmix study run {config}` until it finishes first.")
     records = pd.concat([main, abl], ignore_index=True)
     curves = pd.concat([main_curves, abl_curves], ignore_index=True)
 
@@ -196,7 +188,7 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
                         "failed": int(((records["part"] == part) & (records["status"] != "ok")).sum())}
                  for part in PARTS},
         "compute_seconds": round(float(records["wall_time_s"].sum()), 1),  # the runs' own wall times
-        "wall_seconds": _wall_seconds(where, Path(sweep["out_dir"])),  # elapsed, as the sweeps logged it
+        "wall_seconds": _wall_seconds(where, *([Path(study.ablation["out_dir"])] if study.ablation else [])),  # elapsed, as the sweeps logged it
         "files": {name: file_sha256(staged[name]) for name in ("runs.csv.gz", "curves.csv.gz")},
     }
     try:

@@ -31,7 +31,9 @@ import numpy as np
 import pandas as pd
 
 from causalmix.finetuning import FinetuneConfig
-from causalmix.provenance import git_commit
+from causalmix.io import atomic_write
+from causalmix.provenance import file_sha256, git_commit, machine, result_versions
+from causalmix.runs import RESULT_VERSION, RunSpec
 from causalmix.selection import EPSILON, selected_step, stopping_index
 
 __all__ = ["CURVE_METRICS", "from_curve", "inconsistent_records", "rederive_published"]
@@ -104,10 +106,6 @@ def rederive_published(folder: str | Path, *, reason: str) -> dict[str, Any]:
     Refuses when a run's recorded inputs (dataset and weights sha256, package versions) are not
     this environment's: its new run id would then describe another run.
     """
-    from causalmix.provenance import file_sha256, machine, result_versions
-    from causalmix.io import atomic_write
-    from causalmix.runs import RESULT_VERSION, RunSpec
-
     folder = Path(folder)
     records = pd.read_csv(folder / "runs.csv.gz", low_memory=False, keep_default_na=False, na_values=[""])
     curves = pd.read_csv(folder / "curves.csv.gz", low_memory=False)

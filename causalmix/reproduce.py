@@ -1,9 +1,12 @@
-"""Execute the report notebooks with papermill for one configuration, into the book's folder.
+"""Build the report for one study: its records first, then the notebooks with papermill, which only read.
 
-Every ``notebooks/0*.ipynb`` runs, in order, with the parameters ``config`` (the configuration's
-name or path), ``jobs``, ``out_dir`` when given, and the per-configuration notebook parameters of
-:data:`NOTEBOOK_PARAMETERS` (each notebook's ``parameters`` cell holds the quick defaults). The executed copies land in ``book/results/``, where ``_toc.yml`` takes them. The
-first failing notebook stops the run with its name, the failing cell's error and the path of
+First the records (:func:`prepare_records`): a published study is checked (every record against its
+curve, a sample recomputed); any other study, or a published one with ``--fresh``, is run
+(:func:`causalmix.study.run_study`, resumable). Then every ``notebooks/0*.ipynb`` runs, in order,
+with the parameters ``config`` (the configuration's name or path), ``jobs``, ``out_dir`` when given,
+and those its YAML decides (:mod:`causalmix.book_params`; each notebook's ``parameters`` cell holds
+the quick defaults). The executed copies land in ``book/results/``, where ``_toc.yml`` takes them.
+The first failing notebook stops the run with its name, the failing cell's error and the path of
 the executed copy that shows it.
 
     python -m causalmix.reproduce --config quick
@@ -23,28 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from causalmix.book_params import configuration_parameters, declared_parameters
-from causalmix.report import REPO_ROOT, load_config
+from causalmix.provenance import REPO_ROOT
+from causalmix.publish import published_dir, uses_published
+from causalmix.report.page import relative_to_repo
+from causalmix.report.verification import current_check
+from causalmix.study import settings, load_study, results_dir, run_study
+from causalmix.verify import verification_path, verify
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 OUTPUT_DIR = REPO_ROOT / "book" / "results"
-
-
-# Notebook parameters that are not sweep settings (the sweep's are in configs/<name>.yaml), per
-# configuration name; anything not listed keeps the notebook's quick default.
-NOTEBOOK_PARAMETERS: dict[str, dict[str, dict[str, Any]]] = {
-    "smoke": {
-        "01_scm_anatomy": {"n_train": 64, "n_synthetic": 300},
-        "02_benchmark": {"low_resource_n_train": [32], "low_resource_seeds": [0],
-                         "low_resource_methods": ["pretrained", "finetune", "smote", "mixup"]},
-    },
-    "standard": {
-        "07_ablations": {"n_train": [128]},  # every dataset, seed 0: 17 x 13 runs instead of 17 x 4 x 13
-    },
-    "full": {
-        "01_scm_anatomy": {"n_train": 512, "n_synthetic": 5000},
-        "02_benchmark": {"low_resource_n_train": [32, 1024]},
-    },
-}
 
 
 class NotebookFailed(RuntimeError):
@@ -65,16 +55,6 @@ def notebooks(directory: Path = NOTEBOOK_DIR, only: Sequence[str] | None = None)
     return picked
 
 
-def notebook_parameters(config: str | Path, stem: str) -> dict[str, Any]:
-    """The parameters :data:`NOTEBOOK_PARAMETERS` sets for one notebook under one configuration
-    (those it does not set keep the notebook's quick defaults).
-
-    >>> notebook_parameters("smoke", "01_scm_anatomy")
-    {'n_train': 64, 'n_synthetic': 300}
-    """
-    return dict(NOTEBOOK_PARAMETERS.get(Path(str(config)).stem, {}).get(stem, {}))
-
-
 def parameters_for(notebook: Path, config: str | Path, out_dir: str | Path | None = None, jobs: int = 1,
                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The papermill parameters of one notebook under one configuration.
@@ -85,8 +65,7 @@ def parameters_for(notebook: Path, config: str | Path, out_dir: str | Path | Non
     params: dict[str, Any] = {"config": str(config), "jobs": jobs}
     if out_dir is not None:
         params["out_dir"] = str(Path(out_dir).resolve())
-    params.update(configuration_parameters(load_config(config)).get(notebook.stem, {}))
-    params.update(notebook_parameters(config, notebook.stem))
+    params.update(configuration_parameters(settings(config)).get(notebook.stem, {}))
     params.update(extra or {})
     if notebook.is_file():  # only what the notebook declares (papermill warns about the rest)
         declared = declared_parameters(notebook)
@@ -112,22 +91,13 @@ def _kernel_env() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-def _log_sweep_status(config: str | Path, out_dir: str | Path | None, log) -> None:
-    """One line before the notebooks start: how many runs the sweep has and how many are cached."""
-    from causalmix.experiment import expand_config
-    from causalmix.publish import published_dir, uses_published
-    from causalmix.report import relative_to_repo, resolve_config, results_dir
-
+def _log_study_status(config: str | Path, out_dir: str | Path | None, log) -> None:
+    """One line before the notebooks start: which records they read."""
     if uses_published(config, out_dir):
         log(f"{Path(str(config)).stem}: the notebooks read the published records in "
             f"{relative_to_repo(published_dir(config))} (nothing is recomputed).", flush=True)
-        return
-    runs = expand_config(resolve_config(config))
-    where = results_dir(config, out_dir)
-    cached = {p.name.removesuffix(".json") for p in (where / "records").glob("*.json")}
-    todo = sum(r.run_id not in cached for r in runs)
-    log(f"Sweep {Path(str(config)).stem}: {len(runs)} runs, {len(runs) - todo} already recorded under {where}, "
-        f"{todo} to run in notebook 02_benchmark (plus its low-resource extension).", flush=True)
+    else:
+        log(f"{Path(str(config)).stem}: the notebooks read the records under {results_dir(config, out_dir)}.", flush=True)
 
 
 def _tidy(executed: Path) -> list[int]:
@@ -172,11 +142,11 @@ def run_notebooks(
     """
     import papermill as pm
 
-    load_config(config)  # fail before starting kernels when the configuration is missing or invalid
+    settings(config)  # fail before starting kernels when the configuration is missing or invalid
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     todo = notebooks(notebook_dir, only)
-    _log_sweep_status(config, out_dir, log)
+    _log_study_status(config, out_dir, log)
     _kernel_env()
     seconds: dict[str, float] = {}
     start = time.perf_counter()
@@ -189,7 +159,7 @@ def run_notebooks(
             pm.execute_notebook(
                 str(nb), str(target), parameters=params, kernel_name=kernel, cwd=str(REPO_ROOT),
                 progress_bar=False, execution_timeout=timeout,
-                stderr_file=sys.stderr,  # a cell's progress bars (the sweep's) show while the notebook computes
+                stderr_file=sys.stderr,  # a cell's progress bars show while the notebook computes
                 # the kernel's own start-up notices (e.g. "running over TCP") are not the study's output
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
@@ -219,31 +189,25 @@ EXIT_CHECK_FAILED = 3
 
 def failed_check(config: str | Path) -> str | None:
     """The summary of this build's failed check of the published records (None: passed or not run)."""
-    from causalmix.publish import uses_published
-    from causalmix.report.records import current_check
-
     check = current_check(config) if uses_published(config) else None
     return None if check is None or check["ok"] else check["summary"]
 
 
-def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh: bool, jobs: int,
-                        verify_runs: int, log=print) -> tuple[str | Path | None, str | None]:
-    """Before the notebooks: for a published configuration, check its records (every record against
-    its curve, and ``verify_runs`` runs recomputed; or, with ``fresh``, recompute its main grid into
-    the results folder, with a progress bar, and use that folder: the notebooks then add their extra
-    runs there and read it). Returns ``(records folder for the notebooks, failure message or None)``:
-    a failed check still gets its book, which shows the failure."""
-    from causalmix.experiment import run_sweep
-    from causalmix.publish import uses_published
-    from causalmix.report import results_dir
-    from causalmix.verify import verification_path, verify
-
-    if not uses_published(config, out_dir):
-        return out_dir, None
-    if fresh:
-        folder = results_dir(config)
-        log(f"{config}: recomputing the whole published study into {folder} (resumable).", flush=True)
-        run_sweep(config, out_dir=folder, jobs=jobs)
+def prepare_records(config: str | Path, *, out_dir: str | Path | None, fresh: bool, jobs: int,
+                    verify_runs: int, log=print) -> tuple[str | Path | None, str | None]:
+    """Before the notebooks, which only read: for a published configuration, check its records
+    (every record against its curve, and ``verify_runs`` runs recomputed); otherwise, or with
+    ``fresh``, run the whole study (:func:`causalmix.study.run_study`: grid, extension, ablations;
+    resumable, with a progress bar) into its results folder, which the notebooks then read. Returns
+    ``(records folder for the notebooks, failure message or None)``: a failed check still gets its
+    book, which shows the failure."""
+    if fresh or not uses_published(config, out_dir):
+        folder = out_dir if out_dir is not None else results_dir(config) if fresh else None
+        study = load_study(config, out_dir=folder)
+        log(f"{study.name}: running the study ({', '.join(study.parts)}) into {study.grid['out_dir']} (resumable: "
+            "recorded runs are reused).", flush=True)
+        for part, summary in run_study(study, jobs=jobs).items():
+            log(f"{study.name} {part}: {summary}", flush=True)
         return folder, None
     if not verify_runs:  # the book says this build did not re-verify, not what an earlier build's check found
         verification_path(config).unlink(missing_ok=True)
@@ -255,7 +219,8 @@ def _published_or_fresh(config: str | Path, *, out_dir: str | Path | None, fresh
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m causalmix.reproduce", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default="quick", help="configuration name in configs/ or a YAML path (default quick)")
+    parser.add_argument("--config", default="quick",
+                        help="configuration name in causalmix/configs/ or a YAML path (default quick)")
     parser.add_argument("--output-dir", default=str(OUTPUT_DIR), help="where the executed notebooks go (default book/results)")
     parser.add_argument("--out-dir", default=None, help="run records folder (default: the configuration's out_dir)")
     parser.add_argument("--only", nargs="*", help="run only these notebooks (stem or prefix, e.g. 01 03_median)")
@@ -274,8 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.check_only:
             failure = failed_check(args.config)
         else:
-            args.out_dir, failure = _published_or_fresh(args.config, out_dir=args.out_dir, fresh=args.fresh,
-                                                        jobs=args.jobs, verify_runs=args.verify_runs)
+            args.out_dir, failure = prepare_records(args.config, out_dir=args.out_dir, fresh=args.fresh,
+                                                    jobs=args.jobs, verify_runs=args.verify_runs)
             run_notebooks(args.config, output_dir=args.output_dir, out_dir=args.out_dir, only=args.only,
                           jobs=args.jobs, timeout=args.timeout, extra=dict(args.param))
         if failure:

@@ -45,11 +45,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalmix.data import DEFAULT_TEST_CAP
+from causalmix.data import (
+    DEFAULT_TEST_CAP,
+    REGISTRY,
+    _local_manifest_entries,
+    check_name,
+    domain_shift_split,
+    load_dataset,
+    low_data_split,
+    resolve_name,
+    safe_path,
+    sanitize_name,
+)
+from causalmix.finetuning import FinetuneConfig, finetune
+from causalmix.generators import make_generator
 from causalmix.io import atomic_write
-from causalmix.model import DEFAULT_MODEL
-from causalmix.provenance import file_sha256, git_commit, hardware, package_versions, result_versions
 from causalmix.metrics import majority_accuracy
+from causalmix.model import (
+    DEFAULT_MODEL,
+    check_checkpoint,
+    model_fingerprint,
+    recommended_learning_rate,
+    resolve_device,
+)
+from causalmix.provenance import file_sha256, git_commit, hardware, package_versions, result_versions
+from causalmix.seeds import stream_seed
 
 __all__ = [
     "METHODS", "RESULT_MODULES", "RESULT_VERSION", "RunRecord", "RunSpec", "capture_warnings", "execute_run",
@@ -124,8 +144,6 @@ def result_code_hash() -> str:
 def dataset_fingerprint(name: str) -> str:
     """The sha256 of a dataset's local file (``CAUSALMIX_DATA_DIR``), without loading it; for a
     dataset read from OpenML or scikit-learn, its registry route (those sources are versioned)."""
-    from causalmix.data import REGISTRY, _local_manifest_entries, resolve_name
-
     if Path(name).suffix in {".csv", ".gz", ".parquet", ".pq"} and Path(name).is_file():
         return file_sha256(name)
     resolved = resolve_name(name)
@@ -159,8 +177,6 @@ class RunSpec:
     variant: str | None = None
 
     def __post_init__(self) -> None:
-        from causalmix.data import check_name
-
         if self.variant is not None:
             check_name(self.variant, "variant name")
         if self.method not in METHODS:
@@ -185,7 +201,6 @@ class RunSpec:
                     f"domain must be {{'column': ..., 'values': [...]}} or {{'column': ..., 'between': [lo, hi]}}, "
                     f"got {dict(self.domain)!r}."
                 )
-        from causalmix.finetuning import FinetuneConfig
 
         FinetuneConfig.from_dict(self.finetune)  # bad fine-tuning keys fail at expansion, not mid-sweep
         tag = "" if self.domain is None else str(self.domain.get("column"))
@@ -203,8 +218,6 @@ class RunSpec:
     @property
     def name(self) -> str:
         """The dataset's name in run ids and records: a file's sanitized stem."""
-        from causalmix.data import sanitize_name
-
         if not self.is_file:
             return self.dataset
         return sanitize_name(Path(self.dataset).name.split(".")[0])
@@ -217,8 +230,6 @@ class RunSpec:
 
     def identity(self) -> dict[str, Any]:
         """Everything that determines the run's numbers (see the module docstring)."""
-        from causalmix.model import model_fingerprint, recommended_learning_rate
-
         d = self.to_dict()
         d.pop("device")
         d["dataset_sha256"] = dataset_fingerprint(self.dataset)
@@ -400,14 +411,11 @@ def summarize_warnings(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 @functools.lru_cache(maxsize=4)
 def _dataset(name: str, target: str | None, sha256: str | None):  # noqa: ARG001 - sha256: a changed file is reloaded
-    from causalmix.data import load_dataset
 
     return load_dataset(name, target=target)
 
 
 def _split(spec: RunSpec, ds):
-    from causalmix.data import domain_shift_split, low_data_split
-
     if spec.domain is None:
         return low_data_split(ds, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed, test_cap=spec.test_cap)
     return domain_shift_split(ds, **dict(spec.domain), n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
@@ -438,9 +446,6 @@ def _generator(spec: RunSpec, split):
     folder, since a cache would have to be unpickled from a shared folder (code execution) and saved
     about 1 % of the published study's compute (every TabEBM fit was a miss).
     """
-    from causalmix.generators import make_generator
-    from causalmix.seeds import stream_seed
-
     name = METHODS[spec.method]
     params = dict(spec.generator)
     probe = make_generator(name, **params)
@@ -462,9 +467,6 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
     With ``out_dir``, the record and its curve are written (atomically) under ``out_dir/records/``. ``attempts``: this execution's
     number (a sweep retrying a failed run passes the previous count + 1).
     """
-    from causalmix.finetuning import FinetuneConfig, finetune
-    from causalmix.model import check_checkpoint, resolve_device
-
     t0 = time.perf_counter()
     out = None if out_dir is None else check_writable(out_dir)
     identity = spec.identity()  # once: it hashes the data file and reads the model's sidecar
@@ -555,8 +557,6 @@ def write_record(record: RunRecord, out_dir: str | Path) -> Path:
 
     The JSON is written last: its existence marks a finished run.
     """
-    from causalmix.data import safe_path
-
     records = Path(out_dir) / "records"
     if record.curve is not None:
         atomic_write(safe_path(records, f"{record.run_id}.curve.csv"), lambda p: record.curve.to_csv(p, index=False))

@@ -16,6 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from causalmix.clidoc import check_generator
+from causalmix.generators import make_generator
+from causalmix.runs import METHODS, RunSpec, _dataset, _split, dataset_fingerprint
+from causalmix.seeds import stream_seed
+
 __all__ = ["sample_rows", "write_rows"]
 
 
@@ -25,11 +30,6 @@ def sample_rows(dataset: str, *, method: str = "causalmix", n_train: int = 256, 
     """``n`` synthetic rows (default ``n_train``) of ``method``'s generator fitted on the training rows
     of the run's split; the label is the last column (named as the dataset's label). ``with_real``
     appends the real training rows too, with a ``source`` column (``real``/``synthetic``)."""
-    from causalmix.clidoc import check_generator
-    from causalmix.generators import make_generator
-    from causalmix.runs import METHODS, RunSpec, _dataset, _split, dataset_fingerprint
-    from causalmix.seeds import stream_seed
-
     if METHODS.get(method) is None:
         raise ValueError(f"{method!r} makes no synthetic rows; choose one of "
                          f"{', '.join(m for m, g in METHODS.items() if g)}.")

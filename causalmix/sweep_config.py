@@ -1,4 +1,4 @@
-"""Sweep configurations: a flat YAML (``configs/<name>.yaml``) validated in one place, expanded into runs.
+"""Sweep configurations: a flat YAML (``causalmix/configs/<name>.yaml``) validated in one place, expanded into runs.
 
 Keys (unknown keys are an error; :class:`SweepConfig` validates them): ``name``, ``model``,
 ``device``, ``datasets``, ``n_train`` (list), ``n_val`` (null = SPEC default), ``seeds`` (list),
@@ -8,6 +8,13 @@ seeds, methods}``), ``out_dir`` (default ``results/<name>``), ``threads`` (null 
 ``variants`` (name -> ``{method, generator, finetune}``: a method with other settings, listed in
 ``methods`` by its name — ablations), ``seeds_by_method`` (method -> a subset of ``seeds``: an
 expensive method on fewer seeds of the grid).
+
+A configuration is a study's one file (:mod:`causalmix.study`): beside the grid it declares the
+study's other parts, each optional — ``extension`` (``{dataset, n_train, seeds, methods}``: more
+training sizes on one dataset, the low-resource page's; seeds and methods default to the grid's),
+``ablations`` (``{n_train, seeds}``: one factor at a time around CausalMixFT, on the grid's datasets;
+n_train defaults to the grid's, seeds to its first) and ``anatomy`` (``{dataset, n_train,
+n_synthetic}``: the SCM anatomy page's split).
 
 >>> specs = expand_config("smoke")
 >>> len(specs) == len({s.run_id for s in specs}) and specs[0].dataset in load_config("smoke").datasets
@@ -21,16 +28,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from causalmix.data import DEFAULT_TEST_CAP
+from causalmix.data import DEFAULT_TEST_CAP, check_name
+from causalmix.finetuning import FinetuneConfig
+from causalmix.generators import make_generator
+from causalmix.io import load_yaml
 from causalmix.model import DEFAULT_MODEL
 from causalmix.runs import METHODS, RunSpec
 
 __all__ = ["CONFIG_DIR", "SweepConfig", "expand_config", "load_config", "resolve_config"]
 
 #: The repository's configurations, found by name (``"quick"``) by :func:`resolve_config`.
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+CONFIG_DIR = Path(__file__).resolve().with_name("configs")
 
 DOMAIN_KEYS = {"dataset", "column", "values", "between", "n_train", "n_val", "seeds", "methods"}
+PART_KEYS = {"extension": {"dataset", "n_train", "seeds", "methods"}, "ablations": {"n_train", "seeds"},
+             "anatomy": {"dataset", "n_train", "n_synthetic"}}
 
 
 def _as_list(v):
@@ -60,8 +72,6 @@ def check_generator_params(method: str, params: Mapping[str, Any], where: str) -
     ranges, options), each error naming ``where`` and the parameter."""
     import difflib
 
-    from causalmix.generators import make_generator
-
     name = METHODS.get(method)
     if not params:
         return
@@ -82,8 +92,6 @@ def check_generator_params(method: str, params: Mapping[str, Any], where: str) -
 def _check_types(cfg: SweepConfig) -> None:
     """Types and ranges of every key, before anything is built from them; the message names the key."""
     import math
-
-    from causalmix.data import check_name
 
     check_name(cfg.name, "configuration name")  # it names the results folder: no '/', no '..'
     for key in ("model", "device"):
@@ -166,6 +174,9 @@ class SweepConfig:
     threads: int | None = None
     variants: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     seeds_by_method: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    extension: Mapping[str, Any] | None = None
+    ablations: Mapping[str, Any] | None = None
+    anatomy: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen: normalise once here
@@ -198,9 +209,21 @@ class SweepConfig:
             if bad or "dataset" not in block or "column" not in block:
                 raise ValueError(f"domain_shift[{i}]: needs dataset and column; unknown keys {bad}; "
                                  f"valid {sorted(DOMAIN_KEYS)}.")
+        for part, keys in PART_KEYS.items():
+            block = getattr(self, part)
+            if block is None:
+                continue
+            if not isinstance(block, Mapping) or set(block) - keys or (part == "extension" and "dataset" not in block):
+                raise ValueError(f"{part}: a mapping with keys {sorted(keys)}" + (" (dataset required)" if part == "extension"
+                                 else "") + f", or null; got {block!r}.")
+            set_(part, dict(block))
+            for key in ("n_train", "seeds"):
+                if block.get(key) is not None:
+                    _check_ints(f"{part}.{key}", _as_list(block[key]), 1 if key == "n_train" else 0)
+            if block.get("methods") is not None:
+                _check_strings(f"{part}.methods", _as_list(block["methods"]))
         if self.threads is not None and (not _is_int(self.threads) or self.threads < 1):
             raise ValueError(f"threads must be an int >= 1 or null, got {self.threads!r}.")
-        from causalmix.finetuning import FinetuneConfig
 
         FinetuneConfig.from_dict(self.finetune)
 
@@ -221,7 +244,7 @@ class SweepConfig:
 
 
 def resolve_config(config: str | Path) -> Path:
-    """A configuration's name (``"quick"``: ``configs/quick.yaml``) or a YAML file's path -> the file's path.
+    """A configuration's name (``"quick"``: ``causalmix/configs/quick.yaml``) or a YAML file's path -> the file's path.
 
     >>> resolve_config("quick").name
     'quick.yaml'
@@ -237,13 +260,11 @@ def resolve_config(config: str | Path) -> Path:
 
 
 def load_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> SweepConfig:
-    """A sweep configuration from a YAML path, a configuration's name in ``configs/``, a mapping or a
+    """A sweep configuration from a YAML path, a configuration's name in ``causalmix/configs/``, a mapping or a
     :class:`SweepConfig`, validated."""
     if isinstance(config, SweepConfig):
         return config
     if isinstance(config, (str, Path)):
-        from causalmix.io import load_yaml
-
         path = resolve_config(config)
         raw = load_yaml(path) or {}
         if not isinstance(raw, dict):

@@ -23,14 +23,13 @@ from typing import Literal
 import numpy as np
 import torch
 
-from causalmix.prior import PriorBatch, to_prior_batch
 
 TabICLPrior = Literal["mlp_scm", "tree_scm", "mix_scm", "graph_scm"]
 
-__all__ = ["TabICLPrior", "sample_tabicl_batch"]
+__all__ = ["TabICLPrior", "sample_tabicl_tables"]
 
 
-def sample_tabicl_batch(
+def sample_tabicl_tables(
     prior_type: TabICLPrior,
     *,
     batch_size: int,
@@ -39,8 +38,9 @@ def sample_tabicl_batch(
     n_features: int,
     max_classes: int,
     seed: int,
-) -> PriorBatch:
-    """``batch_size`` classification datasets of ``n_rows`` x ``n_features`` from a TabICL prior."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``batch_size`` classification datasets of ``n_rows`` x ``n_features`` from a TabICL prior, as
+    features ``x_BRF`` and class codes ``y_BR`` (:func:`causalmix.prior.to_prior_batch` lays them out)."""
     try:
         from tabicl.prior._dataset import PriorDataset
     except ImportError as e:
@@ -67,4 +67,4 @@ def sample_tabicl_batch(
     # Each dataset's varying columns first (stable order), then its first k.
     order_BF = torch.argsort((~varies_BF).int(), dim=1, stable=True)[:, :k]
     x_BRF = torch.gather(x_BRF, 2, order_BF[:, None, :].expand(-1, x_BRF.shape[1], -1))
-    return to_prior_batch(x_BRF, y_BR, n_train, max_classes)
+    return x_BRF, y_BR

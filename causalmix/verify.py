@@ -45,10 +45,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalmix.provenance import REPO_ROOT
+from causalmix.experiment import run_local
+from causalmix.provenance import REPO_ROOT, file_sha256, hardware, machine
+from causalmix.publish import load_published, published_dir
+from causalmix.records import read_json
 from causalmix.rederive import CURVE_METRICS, inconsistent_records
-from causalmix.runs import _METRIC_FIELDS, RunSpec, dataset_fingerprint
+from causalmix.runs import _METRIC_FIELDS, METHODS, RESULT_VERSION, RunSpec, dataset_fingerprint
 from causalmix.selection import EPSILON
+from causalmix.study import settings
 
 __all__ = ["DEFAULT_BUDGET_S", "Verification", "compare_curves", "draw_probabilities", "sample_runs",
            "verification_path", "verify"]
@@ -208,9 +212,7 @@ class Verification:
 
 def verification_path(config: str | Path) -> Path:
     """``results/<name>-verify/verification.json``: where the last check of this machine is."""
-    from causalmix.report import load_config
-
-    return VERIFY_ROOT / f"{load_config(config)['name']}-verify" / "verification.json"
+    return VERIFY_ROOT / f"{settings(config)['name']}-verify" / "verification.json"
 
 
 def _number(v: Any) -> float:
@@ -309,8 +311,6 @@ def _may_diverge(published: pd.Series, comparison: CurveComparison, here: str) -
     split, weights and evaluation), its generator is float-sensitive
     (:data:`FLOAT_SENSITIVE_GENERATORS`), and this CPU is not the one that computed it — on the same
     CPU model every run must agree to float noise."""
-    from causalmix.runs import METHODS
-
     return (comparison.first_step is not None and comparison.first_step > 0
             and METHODS.get(str(published.get("method"))) in FLOAT_SENSITIVE_GENERATORS
             and _cpu(published.get("hardware", "")) != _cpu(here))
@@ -359,8 +359,6 @@ def _recompute(sample: pd.DataFrame, out: Path, *, jobs: int, progress: bool, la
     published run id -> (record dict, curve) of what is recorded there now."""
     from tqdm.auto import tqdm
 
-    from causalmix.experiment import run_local
-
     specs = {row.run_id: RunSpec(**{**json.loads(row.spec), "device": "cpu"}) for row in sample.itertuples()}
     records = out / "records"
     todo = [s for s in specs.values() if not _ok_record(records / f"{s.run_id}.json")]
@@ -380,9 +378,7 @@ def _recompute(sample: pd.DataFrame, out: Path, *, jobs: int, progress: bool, la
 
 
 def _ok_record(path: Path, status: str | None = "ok") -> dict[str, Any] | None:
-    from causalmix.experiment import _read_json
-
-    rec = _read_json(path)
+    rec = read_json(path)
     return None if rec is None or (status is not None and rec.get("status") != status) else rec
 
 
@@ -398,12 +394,7 @@ def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2
     first); ``all_runs`` keeps what an interrupted full check already recomputed
     (``results/<name>-verify-all/``), so it resumes.
     """
-    from causalmix.provenance import file_sha256, hardware, machine
-    from causalmix.publish import load_published, published_dir
-    from causalmix.report import load_config
-    from causalmix.runs import RESULT_VERSION
-
-    cfg = load_config(config)
+    cfg = settings(config)
     out = Path(out_dir) if out_dir is not None else verification_path(config).parent
     if all_runs and out_dir is None:
         out = out.with_name(out.name + "-all")

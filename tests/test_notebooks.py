@@ -8,13 +8,10 @@ import nbformat
 import pytest
 from _smoke_book import CONFIG, CONFIG_NAME, STEMS, execute
 
-from causalmix.reproduce import (
-    NOTEBOOK_DIR,
-    NOTEBOOK_PARAMETERS,
-    main,
-    notebooks,
-    parameters_for,
-)
+from causalmix.book_params import configuration_parameters, declared_parameters
+from causalmix.reproduce import NOTEBOOK_DIR, main, notebooks, parameters_for
+from causalmix.study import settings
+from causalmix.sweep_config import CONFIG_DIR
 
 EXPECTED = ["01_scm_anatomy", "02_benchmark", "03_median_improvement", "04_ranks",
             "05_validation_reliability", "06_adult_low_resource", "07_ablations", "08_overview"]
@@ -39,13 +36,13 @@ def test_parameters_passed_per_configuration(tmp_path):
     params = parameters_for(nb, "full", tmp_path, 2)
     assert params["config"] == "full" and params["jobs"] == 2 and params["out_dir"] == str(tmp_path.resolve())
     assert params["n_train"] == 512
-    assert parameters_for(NOTEBOOK_DIR / "04_ranks.ipynb", "configs/full.yaml") == {"config": "configs/full.yaml", "jobs": 1}
-    # every overridden name is a parameter the notebook declares
-    for per_config in NOTEBOOK_PARAMETERS.values():
-        for stem, overrides in per_config.items():
-            source = [c for c in nbformat.read(NOTEBOOK_DIR / f"{stem}.ipynb", as_version=4).cells
-                      if "parameters" in c.metadata.get("tags", [])][0].source
-            assert all(f"{name} = " in source for name in overrides)
+    assert parameters_for(NOTEBOOK_DIR / "04_ranks.ipynb", "causalmix/configs/full.yaml") == {"config": "causalmix/configs/full.yaml", "jobs": 1}
+    # every name a study's YAML decides is a parameter the notebook declares (none is dropped unseen)
+    for path in sorted(CONFIG_DIR.glob("*.yaml")):
+        if path.stem.startswith("pretrain"):
+            continue
+        for stem, decided in configuration_parameters(settings(path)).items():
+            assert set(decided) <= declared_parameters(NOTEBOOK_DIR / f"{stem}.ipynb"), (path.stem, stem)
 
 
 def test_reproduce_fails_loudly_on_an_unknown_configuration(capsys):
@@ -108,3 +105,19 @@ def test_notebook_executes_in_the_smoke_configuration(stem, tmp_path_factory):
             assert width_pt <= 564, f"figure {width_pt:.0f} pt wide would be shrunk below 9-pt text"
             assert sizes and min(sizes) >= 9, f"font sizes {sorted(sizes)}"
     assert "<table" in html, "a table"
+
+
+@pytest.mark.slow
+def test_the_study_runs_before_the_notebooks_and_its_parts_share_runs(tmp_path_factory):
+    """The notebooks only read: the records exist before the first one runs, and the ablation's
+    CausalMixFT as configured is the grid's run, copied byte for byte instead of recomputed."""
+    executed = execute("01_scm_anatomy", tmp_path_factory)
+    runs = executed.parents[2] / "runs"
+    grid = {p.name for p in (runs / "records").glob("*.json")}
+    ablation = {p.name for p in (runs / "ablation" / "records").glob("*.json")}
+    shared = grid & ablation
+    assert shared and all((runs / "records" / n).read_bytes() == (runs / "ablation" / "records" / n).read_bytes()
+                          for n in shared)
+    sources = "".join(nbformat.read(p, as_version=4).cells[i].source for p in notebooks()
+                      for i in range(len(nbformat.read(p, as_version=4).cells)))
+    assert "run_sweep" not in sources and "run_study" not in sources, "a notebook computes runs"

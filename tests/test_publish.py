@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -137,7 +138,7 @@ def test_verify_recomputes_identical_numbers_and_names_a_tampered_run(published,
     table.loc[table["run_id"] == victim, "test_roc_auc"] += 1e-3
     table.to_csv(runs_file, index=False, compression="gzip")
     _rerecord(runs_file)  # a tamperer who also updates the recorded sha256
-    monkeypatch.setattr("causalmix.runs.RESULT_VERSION", RESULT_VERSION + 1)  # and the version changed since
+    monkeypatch.setattr(verify_mod, "RESULT_VERSION", RESULT_VERSION + 1)  # and the version changed since
     tampered = verify_mod.verify(config, n_runs=4, seed=0, jobs=1, progress=False)
     assert not tampered.ok and tampered.n_inconsistent == 1 and tampered.version_changed
     assert victim in tampered.summary() and "does not follow from its curve" in tampered.summary()
@@ -169,28 +170,31 @@ def test_the_book_reads_a_published_study_without_recomputing_it(tmp_path_factor
     assert {p.name for p in (root / "runs" / "records").iterdir()} == before  # nothing recomputed or added
 
 
-def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_recomputes_it(published, monkeypatch):
+def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_or_a_folder_runs_the_study(published, monkeypatch):
     import causalmix.reproduce as reproduce
 
     root, config = published
     logged: list[str] = []
     kw = {"jobs": 1, "log": lambda text, **_: logged.append(text)}
-    assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw) == (None, None)
+    assert reproduce.prepare_records(config, out_dir=None, fresh=False, verify_runs=3, **kw) == (None, None)
     assert logged[-1].startswith("Checked all 12") and "0 within" in logged[-1] and "0 different" in logged[-1]
     assert verify_mod.verification_path(config).is_file() and reproduce.failed_check(config) is None
-    assert reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=0, **kw) == (None, None)
+    assert reproduce.prepare_records(config, out_dir=None, fresh=False, verify_runs=0, **kw) == (None, None)
     assert not verify_mod.verification_path(config).is_file()  # no earlier check shown as this build's
     records = sorted((root / "runs" / "records").glob("*.json"))
     records[0].unlink()  # FRESH=1 recomputes the missing run and keeps the others
     before = {p: p.stat().st_mtime_ns for p in records[1:]}
-    assert reproduce._published_or_fresh(config, out_dir=None, fresh=True, verify_runs=3, **kw) == (root / "runs", None)
+    assert reproduce.prepare_records(config, out_dir=None, fresh=True, verify_runs=3, **kw) == (root / "runs", None)
     assert records[0].is_file() and {p: p.stat().st_mtime_ns for p in records[1:]} == before
-    assert reproduce._published_or_fresh(config, out_dir="elsewhere", fresh=False, verify_runs=3, **kw) == ("elsewhere", None)
+    elsewhere = root / "elsewhere"  # a named records folder: the study runs there (its recorded runs are reused)
+    shutil.copytree(root / "runs", elsewhere)
+    assert reproduce.prepare_records(config, out_dir=elsewhere, fresh=False, verify_runs=3, **kw) == (elsewhere, None)
+    assert "running the study (grid)" in logged[-2] and "12 skipped (already done)" in logged[-1]
     table = pd.read_csv(root / "published" / "pubtest" / "runs.csv.gz")
     table["val_roc_auc"] += 0.01  # no record follows from its curve any more
     table.to_csv(root / "published" / "pubtest" / "runs.csv.gz", index=False, compression="gzip")
     _rerecord(root / "published" / "pubtest" / "runs.csv.gz")  # (else refused unread by its checksum)
-    folder, failure = reproduce._published_or_fresh(config, out_dir=None, fresh=False, verify_runs=3, **kw)
+    folder, failure = reproduce.prepare_records(config, out_dir=None, fresh=False, verify_runs=3, **kw)
     assert folder is None and re.search(r"against their curves: 12 inconsistent", failure)
     assert reproduce.failed_check(config) == failure  # the book shows it; make reproduce then exits 1
     assert "FAILED" in report.verification_notice(config)

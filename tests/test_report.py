@@ -11,7 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from causalmix import report  # noqa: E402
+from causalmix import report, study  # noqa: E402
 from causalmix.metrics import normalized_improvement  # noqa: E402
 
 
@@ -267,28 +267,33 @@ def test_in_sweep_keeps_the_configuration_grid_and_the_extension_shares_its_sett
     specs = expand_config(report.resolve_config("smoke"))
     records = pd.DataFrame({"run_id": [specs[0].run_id, "adult-finetune-n32-s0-extra"]})
     assert list(report.in_sweep(records, "smoke")["run_id"]) == [specs[0].run_id]
-    ext = report.low_resource_config("smoke", dataset="adult", n_train=[32], seeds=[0], methods=["finetune"])
-    cfg = report.load_config("smoke")
-    assert ext["datasets"] == ["adult"] and ext["n_train"] == [32] and ext["domain_shift"] == []
-    assert ext["finetune"] == cfg["finetune"] and ext["model"] == cfg["model"] and ext["out_dir"] == cfg["out_dir"]
+    ext = study.extension_config("smoke")  # smoke's extension: diabetes at n_train 32
+    cfg = report.settings("smoke")
+    assert ext["datasets"] == ["diabetes"] and ext["n_train"] == [32] and ext["domain_shift"] == []
+    assert ext["finetune"] == cfg["finetune"] and ext["model"] == cfg["model"]
+    assert ext["out_dir"] == str(report.results_dir("smoke"))
     # a size of the main grid gives the same run id, so the run is recorded once
-    same = report.low_resource_config("smoke", dataset=cfg["datasets"][0], n_train=cfg["n_train"], seeds=cfg["seeds"],
-                                      methods=cfg["methods"][:1])
+    same = {**ext, "n_train": cfg["n_train"], "datasets": cfg["datasets"][:1], "methods": cfg["methods"][:1]}
     assert expand_config(same)[0].run_id == specs[0].run_id
 
 
 def test_derived_sweeps_keep_a_method_on_fewer_seeds_only_where_it_runs(tmp_path):
     from causalmix.experiment import expand_config
 
-    cfg = {**report.load_config("smoke"), "seeds": [0, 1], "seeds_by_method": {"smote": [0]}, "domain_shift": []}
+    cfg = {**report.settings("smoke"), "seeds": [0, 1], "seeds_by_method": {"smote": [0]}, "domain_shift": [],
+           "ablations": {"n_train": [64], "seeds": [0, 1]},
+           "extension": {"dataset": "adult", "n_train": [32], "seeds": [0, 1], "methods": ["finetune", "smote"]}}
     path = tmp_path / "fewer.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    ablation, _ = report.ablation_config(path, seeds=[0, 1], n_train=[64])  # smote is no ablation method
+    ablation, _ = report.ablation_config(path)  # smote is no ablation method
     assert ablation["seeds_by_method"] == {} and {s.method for s in expand_config(ablation)} >= {"causalmix"}
-    ext = report.low_resource_config(path, dataset="adult", n_train=[32], seeds=[0, 1], methods=["finetune", "smote"])
+    ext = study.extension_config(path)
     assert sorted((s.method, s.seed) for s in expand_config(ext)) == [("finetune", 0), ("finetune", 1), ("smote", 0)]
-    ext = report.low_resource_config(path, dataset="adult", n_train=[32], seeds=[1], methods=["finetune", "smote"])
-    assert ext["methods"] == ["finetune"]  # none of smote's seeds left
+    path.write_text(yaml.safe_dump({**cfg, "extension": {**cfg["extension"], "seeds": [1]}}))
+    assert study.extension_config(path)["methods"] == ["finetune"]  # none of smote's seeds left
+    path.write_text(yaml.safe_dump({**cfg, "extension": None, "ablations": None}))
+    assert study.extension_config(path) is None and report.ablation_config(path)[0] is None
+    assert sorted(study.load_study(path).parts) == ["grid"]
 
 
 def test_current_records_leave_out_other_models_and_result_versions():

@@ -20,6 +20,7 @@ SPEC.md's and live in :mod:`causalmix.metrics`; this package only applies them.
 'CausalMixFT'
 """
 
+from causalmix.publish import is_published, load_published, uses_published  # noqa: F401
 from causalmix.report.anatomy import (  # noqa: F401
     dag_summary,
     fidelity_table,
@@ -32,13 +33,23 @@ from causalmix.report.anatomy import (  # noqa: F401
     published_fidelity,
     write_published_fidelity,
 )
+from causalmix.report.evidence import (  # noqa: F401
+    POWER_NOTE,
+    by_n_train,
+    by_n_train_table,
+    forest_frame,
+    power_table,
+    seed_restricted_table,
+    summary_paragraph,
+    variability_table,
+)
 from causalmix.report.figures import (  # noqa: F401
     EXAMPLE_RULE,
     domain_shift_finding,
+    example_runs,
     improvement_finding,
     low_resource_finding,
     median_finding,
-    example_runs,
     plot_cd_diagram,
     plot_correlations,
     plot_domain_shift,
@@ -48,8 +59,25 @@ from causalmix.report.figures import (  # noqa: F401
     plot_low_resource,
     plot_regret,
 )
+from causalmix.report.frontmatter import (  # noqa: F401
+    LICENCES,
+    bibtex,
+    changelog_table,
+    configurations_table,
+    contact_text,
+    deviations_table,
+    method_settings_table,
+    plain_language_summary,
+)
+from causalmix.report.hierarchical import (  # noqa: F401
+    Grid,
+    dataset_values,
+    grid,
+    hierarchical_bootstrap,
+)
 from causalmix.report.page import (  # noqa: F401
     Page,
+    open_page,
     relative_to_repo,
     repository_url,
     setup_notebook,
@@ -69,10 +97,8 @@ from causalmix.report.paper import (  # noqa: F401
 from causalmix.report.records import (  # noqa: F401
     ABLATION_FACTORS,
     BASELINE_VARIANT,
-    DIRTY_NOTE,
-    failures_table,
-    run_commits_table,
     CONFIG_DIR,
+    DIRTY_NOTE,
     KEY_PACKAGES,
     REPO_ROOT,
     Provenance,
@@ -80,43 +106,22 @@ from causalmix.report.records import (  # noqa: F401
     ablation_records,
     caption,
     current_records,
-    ignored_text,
     environment_table,
+    failures_table,
+    ignored_text,
     in_sweep,
-    load_config,
+    settings,
     load_results,
-    low_resource_config,
     ok_runs,
     provenance,
-    published_text,
-    result_version_counts,
     resolve_config,
+    result_version_counts,
     results_dir,
-    sample_reach_text,
+    run_commits_table,
     sweep_overview,
     sweep_summary_text,
-    verification_notice,
-    verification_table,
-    machines_table,
     with_current_settings,
     with_pretrained,
-)
-from causalmix.publish import is_published, load_published, uses_published  # noqa: F401
-from causalmix.report.evidence import (  # noqa: F401
-    POWER_NOTE,
-    by_n_train,
-    by_n_train_table,
-    forest_frame,
-    power_table,
-    seed_restricted_table,
-    summary_paragraph,
-    variability_table,
-)
-from causalmix.report.hierarchical import (  # noqa: F401
-    Grid,
-    dataset_values,
-    grid,
-    hierarchical_bootstrap,
 )
 from causalmix.report.scoreboard import (  # noqa: F401
     CLAIMS,
@@ -130,15 +135,6 @@ from causalmix.report.scoreboard import (  # noqa: F401
     scoreboard_table,
     selection_frame,
     verdict_counts,
-)
-from causalmix.report.verdicts import (  # noqa: F401
-    VERDICTS,
-    datasets_needed,
-    direction_verdict,
-    effect_verdict,
-    equivalence_verdict,
-    signed_rank,
-    tost,
 )
 from causalmix.report.stats import (  # noqa: F401
     Interval,
@@ -162,24 +158,6 @@ from causalmix.report.stats import (  # noqa: F401
     rank_test,
     reliability_frame,
 )
-from causalmix.report.vocabulary import (  # noqa: F401
-    COUNT_TERMS,
-    StudyCounts,
-    glue_counts,
-    glue_html,
-    glue_study_texts,
-    study_counts,
-)
-from causalmix.report.frontmatter import (  # noqa: F401
-    LICENCES,
-    bibtex,
-    changelog_table,
-    contact_text,
-    configurations_table,
-    deviations_table,
-    method_settings_table,
-    plain_language_summary,
-)
 from causalmix.report.tables import (  # noqa: F401
     BASELINE_LABELS,
     ablation_conclusion,
@@ -187,6 +165,7 @@ from causalmix.report.tables import (  # noqa: F401
     domain_shift_description,
     domain_shift_table,
     domain_shift_verdict,
+    format_number,
     improvement_by_n_train,
     low_resource_table,
     median_improvement_table,
@@ -195,7 +174,31 @@ from causalmix.report.tables import (  # noqa: F401
     reliability_table,
     separated_comparison,
     shared_split_ranking,
-    format_number,
     styled,
     zero_shot_table,
+)
+from causalmix.report.verdicts import (  # noqa: F401
+    VERDICTS,
+    datasets_needed,
+    direction_verdict,
+    effect_verdict,
+    equivalence_verdict,
+    signed_rank,
+    tost,
+)
+from causalmix.report.verification import (  # noqa: F401
+    current_check,
+    machines_table,
+    published_text,
+    sample_reach_text,
+    verification_notice,
+    verification_table,
+)
+from causalmix.report.vocabulary import (  # noqa: F401
+    COUNT_TERMS,
+    StudyCounts,
+    glue_counts,
+    glue_html,
+    glue_study_texts,
+    study_counts,
 )

@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from causalmix import fidelity
+from causalmix.data import load_dataset, low_data_split
+from causalmix.generators import make_generator
+from causalmix.io import atomic_write
+from causalmix.provenance import file_sha256, git_commit, machine
+from causalmix.publish import published_dir, published_table
 from causalmix.report.paper import method_label
+from causalmix.runs import METHODS
 
 
 def held_out(split, n: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -24,8 +31,6 @@ def held_out(split, n: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
 
 def fit_causalmix(split, params: dict[str, Any] | None = None):
     """A :class:`causalmix.scm.CausalMixGenerator` fitted on a split's training rows."""
-    from causalmix.generators import make_generator
-
     return make_generator("causalmix", **(params or {})).fit(split.X_train, split.y_train)
 
 
@@ -205,10 +210,6 @@ def fidelity_table(split, real: tuple[pd.DataFrame, pd.Series], cfg: dict[str, A
     """
     import time
 
-    from causalmix import fidelity
-    from causalmix.generators import make_generator
-    from causalmix.runs import METHODS
-
     names = list(generators) if generators else list(dict.fromkeys(
         METHODS[m] for m in cfg.get("methods", METHODS) if METHODS.get(m)))
     params = cfg.get("generators") or {}
@@ -261,10 +262,6 @@ def write_published_fidelity(folder: str | Path, cfg: dict[str, Any], *, dataset
     import datetime as dt
     import json
 
-    from causalmix.data import load_dataset, low_data_split
-    from causalmix.provenance import file_sha256, git_commit, machine
-    from causalmix.io import atomic_write
-
     folder = Path(folder)
     split = low_data_split(load_dataset(dataset), n_train=n_train, seed=seed)
     table, note = fidelity_table(split, held_out(split, n_synthetic, seed=seed), cfg, n=n_synthetic, seed=seed)
@@ -286,8 +283,6 @@ def published_fidelity(config: str | Path, *, dataset: str, n_train: int, seed: 
     these parameters (``None`` otherwise: the page then computes it). Like every published file it is
     read only after its sha256 matches the one ``provenance.json`` records."""
     import json
-
-    from causalmix.publish import published_dir, published_table
 
     if not (published_dir(config) / FIDELITY_FILE).is_file():
         return None

@@ -11,8 +11,12 @@ from typing import Any
 
 import pandas as pd
 
+from causalmix.finetuning import FinetuneConfig
+from causalmix.generators import make_generator
+from causalmix.provenance import REPO_ROOT
+from causalmix.publish import read_provenance
 from causalmix.report.paper import PAPER_PROTOCOL, method_label
-from causalmix.report.records import REPO_ROOT
+from causalmix.study import settings
 
 CITATION_FILE = REPO_ROOT / "CITATION.cff"
 
@@ -98,8 +102,6 @@ def bibtex() -> str:
 
 def changelog_table(config: str | Path) -> pd.DataFrame:
     """The published study's changes (``provenance.json``: ``changes``), oldest first, with its publication."""
-    from causalmix.publish import read_provenance
-
     prov = read_provenance(config)
     rows = [{"when": prov.get("published_at", "–"), "result version": "–",
              "commit": str(prov.get("published_from_commit", ""))[:12], "what": "published"}]
@@ -156,9 +158,6 @@ METHOD_SETTINGS = (
 def method_settings_table(cfg: dict[str, Any]) -> pd.DataFrame:
     """The method's settings: the package default beside this configuration's value, flagged where
     they differ (the method page quotes no default by hand)."""
-    from causalmix.finetuning import FinetuneConfig
-    from causalmix.generators import make_generator
-
     defaults = {"generator": make_generator("causalmix").get_params(), "finetune": FinetuneConfig().to_dict()}
     used = {"generator": make_generator("causalmix", **((cfg.get("generators") or {}).get("causalmix") or {})).get_params(),
             "finetune": FinetuneConfig.from_dict(cfg.get("finetune") or {}).to_dict()}
@@ -175,14 +174,12 @@ def method_settings_table(cfg: dict[str, Any]) -> pd.DataFrame:
 
 
 def configurations_table(names: Sequence[str] = ("smoke", "quick", "standard", "full")) -> pd.DataFrame:
-    """The shipped configurations, read from configs/: model, datasets, training sizes, seeds, methods,
+    """The shipped configurations, read from causalmix/configs/: model, datasets, training sizes, seeds, methods,
     fine-tuning steps, domain shifts."""
-    from causalmix.report.records import load_config
-
     rows = {}
     for name in names:
         try:
-            cfg = load_config(name)
+            cfg = settings(name)
         except Exception:  # noqa: BLE001 — a configuration missing from the checkout is left out
             continue
         by_method = cfg.get("seeds_by_method") or {}

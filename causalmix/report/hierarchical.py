@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from causalmix.report.stats import Interval
+from causalmix.report.interval import Interval
 
 N_RESAMPLES = 2000  # SPEC: at least 2,000 replicates
 

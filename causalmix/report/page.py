@@ -13,11 +13,14 @@ import html
 import io
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from causalmix.provenance import git_commit
-from causalmix.report.records import REPO_ROOT, Provenance, _caption_of
+from causalmix import study
+from causalmix.provenance import REPO_ROOT, git_commit
+from causalmix.report.records import Provenance, _caption_of
+from causalmix.report.tables import styled
 
 #: Record columns a figure's CSV keeps (the others are provenance blobs: versions, timings, spec).
 CSV_COLUMNS = ("run_id", "dataset", "n_train", "seed", "method", "variant", "domain", "status", "best_step",
@@ -121,9 +124,10 @@ class Page:
     ``notebook`` is the notebook's stem (``"03_median_improvement"``); the chapter number is its prefix.
     """
 
-    def __init__(self, notebook: str, *, config: str):
+    def __init__(self, notebook: str, *, config: str, settings: dict[str, Any] | None = None):
         self.notebook = notebook
         self.config = config
+        self.settings = settings or {}
         self.chapter = int(notebook.split("_", 1)[0]) if notebook[:2].isdigit() else 0
         self._figures = 0
         self._tables = 0
@@ -162,8 +166,6 @@ class Page:
         :data:`COLLAPSE_ROWS` rows); ``note`` is a sentence under the title (what the table shows)."""
         from IPython.display import HTML
 
-        from causalmix.report.tables import styled
-
         self._tables += 1
         number = f"{self.chapter}.{self._tables}"
         collapsed = len(table) > COLLAPSE_ROWS if collapsed is None else collapsed
@@ -177,6 +179,19 @@ class Page:
             body = (f"<details><summary><b>Table {number}.</b> {html.escape(title)} ({len(table)} rows; click to open)"
                     f"</summary>{body}</details>")
         return HTML(body)
+
+
+def open_page(notebook: str, config: str | Path) -> Page:
+    """A notebook's opening: readable output (:func:`setup_notebook`), the study's validated settings
+    (``page.settings``) and its name (``page.config``, as captions state it).
+
+    >>> page = open_page("03_median_improvement", "smoke")
+    >>> page.config, page.chapter, page.settings["n_train"]
+    ('smoke', 3, [64])
+    """
+    setup_notebook()
+    settings = study.settings(config)
+    return Page(notebook, config=settings["name"], settings=settings)
 
 
 def relative_to_repo(path: str | Path) -> str:

@@ -5,38 +5,26 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import math
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from causalmix.provenance import git_commit
+from causalmix.provenance import REPO_ROOT, git_commit  # noqa: F401 - REPO_ROOT: part of this module's API
+from causalmix.publish import load_published, uses_published
+from causalmix.records import load_curves, load_records
 from causalmix.report.paper import _method_sort_key, method_label
-from causalmix.sweep_config import CONFIG_DIR, expand_config, resolve_config  # noqa: F401 - CONFIG_DIR: part of this module's API
-from causalmix.sweep_config import load_config as load_sweep_config
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_config(config: str | Path) -> dict[str, Any]:
-    """The sweep configuration as :class:`causalmix.sweep_config.SweepConfig` validates and completes
-    it (``out_dir`` defaults to ``results/<name>``), as a dict."""
-    return load_sweep_config(resolve_config(config)).to_dict()
-
-
-def results_dir(config: str | Path, out_dir: str | Path | None = None) -> Path:
-    """Where a configuration's run records live: ``out_dir``, else the config's, else ``results/<name>``.
-
-    Relative paths are taken from the working folder, as on the command line (``causalmix sweep``,
-    ``causalmix results``); the book's notebooks run in the repository root (:mod:`causalmix.reproduce`).
-    """
-    if out_dir is None:
-        cfg = load_config(config)
-        out_dir = cfg.get("out_dir") or f"results/{cfg['name']}"
-    path = Path(out_dir).expanduser()
-    return path if path.is_absolute() else Path.cwd() / path
+from causalmix.study import (  # noqa: F401 - the study's names the notebooks use through `report`
+    ABLATION_FACTORS,
+    BASELINE_VARIANT,
+    ablation_config,
+    current_records,
+    in_sweep,
+    results_dir,
+    settings,
+    with_current_settings,
+)
+from causalmix.sweep_config import CONFIG_DIR, resolve_config  # noqa: F401 - part of this module's API
 
 
 def load_results(config: str | Path, out_dir: str | Path | None = None, *,
@@ -50,112 +38,28 @@ def load_results(config: str | Path, out_dir: str | Path | None = None, *,
 
     Raises FileNotFoundError, naming the command to run, when the sweep has no records yet.
     """
-    from causalmix.experiment import load_curves, load_records
-    from causalmix.publish import load_published, uses_published
-
     if uses_published(config, out_dir):
         return load_published(config)
     where = results_dir(config, out_dir)
     if not (where / "records").is_dir() or not any((where / "records").iterdir()):
         raise FileNotFoundError(
-            f"No run records under {where}/records. Run the sweep first: notebook 02_benchmark, "
-            f"`make notebooks CONFIG={config}` or `causalmix sweep {config}`."
+            f"No run records under {where}/records. Run the study first: `causalmix study run {config}` "
+            f"(or `make reproduce CONFIG={config}`)."
         )
     records = load_records(where)
     curves = load_curves(where, records)
     if current:
         n_all = len(records)
-        records = with_current_settings(current_records(records, load_config(config)["model"]), config)
+        records = with_current_settings(current_records(records, settings(config)["model"]), config)
         records.attrs["ignored"] = n_all - len(records)
         curves = curves[curves["run_id"].isin(records["run_id"])] if "run_id" in curves else curves
     return records, curves
-
-
-def with_current_settings(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
-    """The records made with the configuration's current settings (model, fine-tuning, generator,
-    test cap, variants), data, weights and result version: a record is kept when the run of its own
-    dataset, training size, seed, validation size and domain under the configuration's settings has
-    its run id. Records of an earlier sweep with other settings in the same folder are left out; runs
-    outside the grid made with the same settings (the low-resource extension) are kept
-    (:func:`in_sweep` keeps the grid only). ``attrs["ignored"]`` counts those left out.
-
-    Published records (with a ``part``) are returned as they are: their settings are checked at load."""
-    if records.empty or "part" in records or "spec" not in records:
-        return records
-    from causalmix.runs import RunSpec
-    from causalmix.sweep_config import load_config as sweep_config
-
-    cfg = sweep_config(config if isinstance(config, Mapping) else resolve_config(config))
-    common = dict(model=cfg.model, device=cfg.device, test_cap=cfg.test_cap)
-    keep = []
-    for rec in records.itertuples(index=False):
-        try:
-            spec = json.loads(rec.spec) if isinstance(rec.spec, str) else dict(rec.spec or {})
-            name = spec.get("variant") or spec["method"]
-            variant = cfg.variants.get(name)
-            method = variant["method"] if variant else name
-            generator = {**(cfg.generators.get(method) or {}), **((variant or {}).get("generator") or {})}
-            finetune = {**cfg.finetune, **((variant or {}).get("finetune") or {})}
-            mine = RunSpec(dataset=spec["dataset"], n_train=spec["n_train"], seed=spec["seed"], n_val=spec.get("n_val"),
-                           domain=spec.get("domain"), target=spec.get("target"), method=method,
-                           variant=name if variant else None, generator=generator, finetune=finetune, **common)
-            keep.append(mine.run_id == rec.run_id)
-        except Exception:  # noqa: BLE001 - a record this configuration cannot describe is not one of its runs
-            keep.append(False)
-    kept = records[keep]
-    kept.attrs["ignored"] = len(records) - len(kept)
-    return kept
 
 
 def ignored_text(records: pd.DataFrame) -> str:
     """``"(N other records in the folder ignored: other settings, code or weights)"``, or ``""``."""
     n = int(records.attrs.get("ignored", 0) or 0)
     return f"({n} other records in the folder ignored: other settings, model weights or result version)" if n else ""
-
-
-def current_records(records: pd.DataFrame, model: str) -> pd.DataFrame:
-    """The records made by ``model``'s current weights (sha256) and the current result version
-    (:data:`causalmix.runs.RESULT_VERSION`): the only ones a page may mix (run ids cover the rest of
-    what determines a run)."""
-    from causalmix.model import model_fingerprint
-    from causalmix.runs import RESULT_VERSION
-
-    version = records["result_version"] if "result_version" in records else pd.Series(math.nan, index=records.index)
-    keep = (records["model"] == str(model)) & (version == RESULT_VERSION)
-    if "model_sha256" in records:
-        sha = model_fingerprint(model)
-        keep &= records["model_sha256"].fillna(sha) == sha
-    return records[keep]
-
-
-def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
-    """The records of the configuration's own grid (datasets × n_train × seeds × methods and its
-    domain-shift blocks) made by the current code, data and weights (run ids cover them), leaving
-    out extra runs that share the folder, such as the low-resource extension of notebook 02.
-    Published records say which grid they belong to (their ``part``, fixed at publication)."""
-    if "part" in records:
-        return records[records["part"] != "extra"]
-    ids = {spec.run_id for spec in expand_config(config if isinstance(config, Mapping) else resolve_config(config))}
-    return records[records["run_id"].isin(ids)]
-
-
-def _with_methods_and_seeds(cfg: dict[str, Any], methods: Sequence[str], seeds: Sequence[int]) -> dict[str, Any]:
-    """``cfg`` on other methods and seeds, its ``seeds_by_method`` kept for the methods that remain,
-    on the seeds that remain (a method left with none of its seeds is dropped)."""
-    seeds = [int(s) for s in seeds]
-    by_method = {m: [s for s in v if s in seeds] for m, v in (cfg.get("seeds_by_method") or {}).items() if m in methods}
-    return {**cfg, "methods": [m for m in methods if by_method.get(m, True)], "seeds": seeds,
-            "seeds_by_method": {m: v for m, v in by_method.items() if v}}
-
-
-def low_resource_config(config: str | Path, *, dataset: str, n_train: Sequence[int], seeds: Sequence[int],
-                        methods: Sequence[str]) -> dict[str, Any]:
-    """The configuration restricted to one dataset at extra training sizes (no domain shift): the
-    low-resource study of notebook 06. Same model, fine-tuning and generator settings, same
-    ``out_dir``, so runs it shares with the main grid are recorded once; a method the configuration
-    runs on fewer seeds (``seeds_by_method``) keeps them."""
-    cfg = _with_methods_and_seeds(load_config(config), list(methods), seeds)
-    return {**cfg, "datasets": [dataset], "n_train": [int(n) for n in n_train], "domain_shift": []}
 
 
 def ok_runs(records: pd.DataFrame, *, domain: bool | None = False) -> pd.DataFrame:
@@ -344,48 +248,6 @@ def environment_table(records: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"value": rows}).rename_axis("recorded")
 
 
-#: One factor at a time around the configuration's CausalMixFT settings: (section, key, values).
-ABLATION_FACTORS: dict[str, tuple[str, str, tuple[Any, ...]]] = {
-    "synthetic ratio": ("finetune", "synthetic_ratio", (0.0, 0.5, 2.0)),
-    "synthetic rows in the query": ("finetune", "synthetic_query", (True,)),
-    "DAGs": ("generator", "n_dags", (1, 5)),
-    "bootstraps per algorithm": ("generator", "n_bootstrap", (1, 5)),
-    "SCM feature cap (rest: side columns)": ("generator", "max_features", (5, None)),
-    "mechanism quality": ("generator", "quality", ("better",)),
-    "nominal variables in discovery": ("generator", "nominal_coding", ("ordinal",)),
-}
-
-
-BASELINE_VARIANT = "CausalMixFT as configured"
-
-
-def ablation_config(config: str | Path, *, out_dir: str | Path | None = None, seeds: Sequence[int] | None = None,
-                    n_train: Sequence[int] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
-    """The ablation sweep of a configuration: its datasets and training sizes (``n_train`` picks
-    some; no domain shift), its first seed unless ``seeds`` say otherwise, CausalMixFT as configured plus one variant per value
-    of :data:`ABLATION_FACTORS` that differs from the configured one. Records go to
-    ``<results folder>/ablation``. Returns the sweep configuration and variant -> label."""
-    from causalmix.finetuning import FinetuneConfig
-    from causalmix.generators import make_generator
-
-    cfg = load_config(config)
-    current = {"generator": make_generator("causalmix", **(cfg["generators"].get("causalmix") or {})).get_params(),
-               "finetune": FinetuneConfig.from_dict(cfg["finetune"]).to_dict()}
-    variants, labels = {}, {"causalmix": BASELINE_VARIANT}
-    for factor, (section, key, values) in ABLATION_FACTORS.items():
-        for value in values:
-            if current[section].get(key) == value:
-                continue
-            name = f"cm-{key}-{value}".replace("_", "-")
-            variants[name] = {"method": "causalmix", section: {key: value}}
-            labels[name] = f"{factor}: {value}"
-    folder = results_dir(config, out_dir) / "ablation"
-    sweep = {**_with_methods_and_seeds(cfg, ["causalmix", *variants], list(seeds) if seeds else cfg["seeds"][:1]),
-             "variants": variants, "domain_shift": [], "out_dir": str(folder),
-             "n_train": [int(n) for n in n_train] if n_train else cfg["n_train"]}
-    return sweep, labels
-
-
 def ablation_records(records: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The ablation runs with ``method`` set to their variant's label (so every table of the main
     results applies unchanged)."""
@@ -393,109 +255,3 @@ def ablation_records(records: pd.DataFrame, labels: dict[str, str]) -> pd.DataFr
     key = out["variant"].fillna(out["method"]) if "variant" in out else out["method"]
     out["method"] = key.map(labels).fillna(key)
     return out
-
-
-def published_text(config: str | Path) -> str:
-    """Markdown: where the published records of a configuration come from, and this build's
-    re-verification of them (or that there was none, e.g. on GitHub Pages without the datasets)."""
-    from causalmix.publish import published_dir, read_provenance
-    from causalmix.report.page import relative_to_repo
-
-    from causalmix.report.page import source_url
-    from causalmix.report.vocabulary import study_counts
-
-    prov = read_provenance(config)
-    folder = relative_to_repo(published_dir(config))
-    files = " · ".join(f"[{name}]({source_url(f'{folder}/{name}')})" for name in (*prov.get("files", {}), "provenance.json"))
-    text = (f"These are the **published records** of the `{prov['configuration']}` configuration "
-            f"(`{folder}`: {files}): {study_counts(config).sentence()} Computed on {', '.join(prov['hardware'])}, "
-            f"model `{prov['model']}` (sha256 {', '.join(s[:12] for s in prov['model_sha256'])}…), result version "
-            f"{', '.join(map(str, prov.get('result_version', ['unknown'])))}, published {prov['published_at']} from "
-            f"commit {prov['published_from_commit'][:12]}.\n\n")
-    return text + verification_notice(config)
-
-
-def verification_notice(config: str | Path) -> str:
-    """Markdown for the landing and benchmark pages: this build's check of the published records as a
-    coloured box — passed (green), FAILED with the runs' names (red), or not run (grey)."""
-    import html as _html
-
-    def box(kind: str, title: str, body: str) -> str:
-        # HTML, not a MyST directive: notebook outputs are rendered as CommonMark, where a directive is a code block.
-        return (f'\n<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p></div>\n')
-
-    check = current_check(config)
-    if check is None:
-        return box("note", "Not re-verified in this build",
-                   "It had no shared datasets to recompute runs from (the GitHub Pages build) or skipped the check "
-                   "(<code>VERIFY_RUNS=0</code>). <code>make reproduce</code> checks every published record against its "
-                   "curve and recomputes a stratified sample of the runs from scratch before it builds the book.")
-    if check["ok"] and check["counts"].get("diverged"):
-        return box("warning", f"This build's check passed; {check['counts']['diverged']} recomputed run(s) diverged",
-                   _html.escape(str(check["summary"])) + " A diverged run agrees at step 0 (same split, weights and "
-                   "evaluation), but its generator (CausalMix or TabEBM) turned this CPU's float rounding into other "
-                   "synthetic rows, so its curve leaves the published one; on the publishing CPU model it must agree.")
-    if check["ok"]:
-        return box("tip", "This build's check passed", _html.escape(str(check["summary"])))
-    failed = ", ".join(f"<code>{_html.escape(str(run))}</code>" for run in check.get("failed_runs", []))
-    return box("error", "This build's check FAILED",
-               f"{failed}. {_html.escape(str(check['summary']))} <code>make reproduce</code> exits with an error after "
-               "building this book.")
-
-
-def sample_reach_text(config: str | Path, *, seeds: int = 100) -> str:
-    """Markdown: how likely the default check recomputes one given published run (by simulation over
-    ``seeds`` sample seeds), and which runs it cannot reach (their recorded time exceeds the budget)."""
-    from causalmix.publish import load_published
-    from causalmix.verify import DEFAULT_BUDGET_S, draw_probabilities
-
-    records, _ = load_published(config, ("main", "extra", "ablation"))
-    ok = records[records["status"] == "ok"].drop_duplicates("run_id")
-    p = draw_probabilities(ok, budget_s=DEFAULT_BUDGET_S, seeds=range(seeds))
-    out = int((ok["wall_time_s"] > DEFAULT_BUDGET_S).sum())
-    return (f"**Reach of the check.** Every one of the {len(ok)} successful records is checked against its curve in "
-            f"every build. Of the runs, a default sample (32 runs, {DEFAULT_BUDGET_S:.0f} recorded seconds) recomputes a "
-            f"given one with probability {p.mean():.2%} on average (median {p.median():.2%}, at most {p.max():.0%}; "
-            f"estimated over {seeds} sample seeds); {out} run(s) whose recorded time exceeds the budget are reached "
-            "only by `causalmix verify --all` or a larger `--budget`.")
-
-
-def machines_table(config: str | Path) -> pd.DataFrame | None:
-    """The publishing machines (from the records) beside this build's verifying machine (None
-    without a check): CPU, vendor, cores, instruction sets, torch's kernel choice, oneDNN, threads."""
-    from causalmix.publish import read_provenance
-
-    check = current_check(config)
-    if check is None:
-        return None
-    prov = read_provenance(config)
-    published = prov.get("machine") or {"cpu": ", ".join(prov.get("hardware", [])) or "unknown"}
-    here = check.get("machine_details") or {"cpu": check.get("machine", "unknown")}
-    rows = {"published runs": published, "this build's check": here}
-    keys = ["cpu", "vendor", "cores", "cpu_flags", "torch_cpu_capability", "onednn", "torch_threads", "torch"]
-    table = pd.DataFrame({who: {k: (", ".join(v) if isinstance(v, list) else v) for k, v in m.items() if k in keys}
-                          for who, m in rows.items()})
-    return table.reindex([k for k in keys if k in table.index]).fillna("not recorded").rename_axis("machine")
-
-
-def current_check(config: str | Path) -> dict[str, Any] | None:
-    """This machine's last re-verification of the published records as they are now (None when there
-    was none, or it checked an earlier publication)."""
-    from causalmix.provenance import file_sha256
-    from causalmix.publish import published_dir
-    from causalmix.verify import verification_path
-
-    path = verification_path(config)
-    check = json.loads(path.read_text()) if path.is_file() else None
-    if check is None or check.get("published_sha256") != file_sha256(published_dir(config) / "runs.csv.gz"):
-        return None
-    return check
-
-
-def verification_table(config: str | Path) -> pd.DataFrame | None:
-    """The runs the last re-verification recomputed (None when there was none for these records)."""
-    check = current_check(config)
-    if check is None:
-        return None
-    table = pd.DataFrame(check["runs"]).rename(columns={"max_abs_diff": "largest |difference|"})
-    return table.drop(columns=["detail"]).set_index("run_id")

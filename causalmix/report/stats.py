@@ -21,6 +21,8 @@ from causalmix.metrics import (
     rank_table,
     validation_test_correlation,
 )
+from causalmix.report.hierarchical import grid, hierarchical_bootstrap, median_of
+from causalmix.report.interval import Interval  # noqa: F401 - part of this module's API
 from causalmix.report.paper import method_label
 
 
@@ -66,8 +68,6 @@ def median_improvement_interval(records: pd.DataFrame, method: str, metric: str 
     """SPEC's pooled median improvement of ``method`` (per dataset the mean over its seeds and training
     sizes, then the median across datasets) with a 95 % hierarchical bootstrap interval (datasets, then
     seeds within each drawn dataset); None when the method has no runs."""
-    from causalmix.report.hierarchical import grid, hierarchical_bootstrap, median_of
-
     frame = improvement_frame(records, metric)
     frame = frame[frame["method"] == method]
     if frame.empty:
@@ -232,37 +232,6 @@ def domain_shift_frame(records: pd.DataFrame) -> pd.DataFrame:
 
 
 # --- intervals and paired tests ------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Interval:
-    """A statistic with its percentile bootstrap interval."""
-
-    estimate: float
-    low: float
-    high: float
-    level: float = 0.95
-    n_clusters: int = 0  # what was resampled: datasets (or seeds, on one dataset)
-
-    def __str__(self) -> str:
-        return self.format()
-
-    def format(self, digits: int = 2, unit: str = "") -> str:
-        """``+1.23% [+0.40, +2.10]``; the estimate alone, marked, when there is no interval."""
-        if math.isnan(self.estimate):
-            return "–"
-        # an interval entirely below the last digit keeps two significant digits; a value that rounds to zero
-        # reads "+0.000", never "-0.000"
-        scale = max(abs(v) for v in (self.estimate, self.low, self.high) if not math.isnan(v))
-        if 0 < scale < 10 ** -digits:
-            digits = min(8, -math.floor(math.log10(scale)) + 1)
-
-        def fmt(v: float) -> str:
-            return f"{0.0 if round(v, digits) == 0 else v:+.{digits}f}"
-
-        if math.isnan(self.low) or math.isnan(self.high):
-            return f"{fmt(self.estimate)}{unit} (no interval: only {self.n_clusters} to resample)"
-        return f"{fmt(self.estimate)}{unit} [{fmt(self.low)}, {fmt(self.high)}]"
 
 
 def mean_interval(values: pd.Series) -> tuple[float, float]:

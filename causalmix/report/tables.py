@@ -25,8 +25,10 @@ from causalmix.report.stats import (
     median_improvement_interval,
     median_interval,
     on_shared_splits,
+    paired_tests,
     rank_test,
 )
+from causalmix.study import BASELINE_VARIANT
 
 
 def format_number(value: Any, *, precision: int = 3, p_value: bool = False) -> str:
@@ -379,9 +381,6 @@ def ablation_pairs(records: pd.DataFrame, value: str = "test_roc_auc", *, refere
     mean over the splits both ran of variant − configured ``value``; the median across datasets, the
     datasets where the variant is ahead / behind, a two-sided Wilcoxon signed-rank test over datasets
     and Holm's correction over the variants (:func:`causalmix.report.stats.paired_tests`)."""
-    from causalmix.report.records import BASELINE_VARIANT
-    from causalmix.report.stats import paired_tests
-
     reference = reference or BASELINE_VARIANT
     tests = paired_tests(records[records["method"] != "pretrained"], value, reference=reference, alpha=alpha)
     if tests.empty:

@@ -15,6 +15,13 @@ from typing import Any
 
 import pandas as pd
 
+from causalmix.publish import load_published, read_provenance, uses_published
+from causalmix.records import load_records
+from causalmix.report.frontmatter import configurations_table, method_settings_table
+from causalmix.report.records import load_results
+from causalmix.report.tables import styled
+from causalmix.study import ablation_config, in_sweep, settings
+
 #: The terms a page may use for a count, and what each one counts. Every page says "grid runs",
 #: "ok", "failed by design", "extension", "ablations", "compute hours" and "wall hours" in this sense.
 COUNT_TERMS: dict[str, str] = {
@@ -99,10 +106,6 @@ def by_design_detail(records: pd.DataFrame) -> str:
 
 def study_counts(config: str | Path, out_dir: str | Path | None = None) -> StudyCounts:
     """The counts of a configuration's records as they are on disk (published or computed)."""
-    from causalmix.experiment import load_records
-    from causalmix.publish import load_published, read_provenance, uses_published
-    from causalmix.report.records import ablation_config, in_sweep, load_config, load_results
-
     records_all, _ = load_results(config, out_dir)
     grid = in_sweep(records_all, config)
     extension = len(records_all) - len(grid)
@@ -113,12 +116,13 @@ def study_counts(config: str | Path, out_dir: str | Path | None = None) -> Study
         prov = read_provenance(config)
         wall_hours = prov["wall_seconds"] / 3600 if prov.get("wall_seconds") else None
     else:
-        folder = Path(ablation_config(config, out_dir=out_dir)[0]["out_dir"])
-        ablation = load_records(folder) if folder.is_dir() else pd.DataFrame()
+        sweep, _ = ablation_config(config, out_dir=out_dir)
+        folder = Path(sweep["out_dir"]) if sweep else None
+        ablation = load_records(folder) if folder is not None and folder.is_dir() else pd.DataFrame()
     by_design = _failed_by_design(grid)
     seconds = sum(float(f["wall_time_s"].sum()) for f in (records_all, ablation) if len(f) and "wall_time_s" in f)
     return StudyCounts(
-        config=str(load_config(config)["name"]), grid_runs=len(grid), ok=int((grid["status"] == "ok").sum()),
+        config=str(settings(config)["name"]), grid_runs=len(grid), ok=int((grid["status"] == "ok").sum()),
         failed_by_design=int(by_design.sum()), failed=int(((grid["status"] != "ok") & ~by_design).sum()),
         extension=int(extension), ablations=len(ablation), compute_hours=seconds / 3600, wall_hours=wall_hours,
         published=published, by_design_detail=by_design_detail(grid))
@@ -137,8 +141,6 @@ def glue_table(key: str, table: pd.DataFrame, title: str, what: str) -> None:
     """Glue a captioned table (HTML) under ``key`` for a markdown page (``{glue} key`` with ``:doc:``)."""
     from IPython.display import HTML
     from myst_nb import glue
-
-    from causalmix.report.tables import styled
 
     body = styled(table, html.escape(title), what).to_html()
     glue(key, HTML(f'<div class="causalmix-table" style="overflow-x: auto; max-width: 100%;">{body}</div>'), display=False)
@@ -170,12 +172,11 @@ def glue_study_texts(cfg: dict[str, Any], counts: StudyCounts) -> None:
     rerun = (f"Reruns reuse the cached records: only the notebooks execute again (the sweep itself took "
              f"{hours:.1f} compute hours for this build's records and is not repeated).")
     glue_html("rerun_cost", rerun)
-    from causalmix.report.frontmatter import configurations_table, method_settings_table
 
     glue_table("method_settings", method_settings_table(cfg),
                f"CausalMixFT's settings: the package defaults and the {cfg['name']} configuration's",
                f"configuration {cfg['name']} · causalmix.generators, causalmix.finetuning")
-    glue_table("configurations", configurations_table(), "The shipped configurations (configs/*.yaml)", "configs/")
+    glue_table("configurations", configurations_table(), "The shipped configurations (causalmix/configs/*.yaml)", "causalmix/configs/")
 
 
 __all__ = ["COUNT_TERMS", "StudyCounts", "by_design_detail", "glue_counts", "glue_html", "glue_study_texts", "glue_table",
