@@ -4,6 +4,7 @@ configurations, model weights and cost tables, and plans the standard study from
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -21,8 +22,13 @@ def installed(tmp_path_factory) -> Path:
     """The wheel built from this checkout, unpacked alone into an empty folder (dependencies come from
     the current environment, so no network is needed)."""
     root = tmp_path_factory.mktemp("install")
+    source = root / "source"  # a copy: building writes build/ and *.egg-info beside the sources
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", "NOTICE"):
+        shutil.copy(REPO_ROOT / name, source / name)
+    shutil.copytree(REPO_ROOT / "causalmix", source / "causalmix", ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(root),
-                    str(REPO_ROOT)], check=True, capture_output=True, timeout=600)
+                    str(source)], check=True, capture_output=True, timeout=600)
     (wheel,) = root.glob("causalmix-*.whl")
     site = root / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
