@@ -25,7 +25,8 @@ import torch
 
 from causalmix.data import load_dataset, low_data_split
 from causalmix.evaluation import ContextEvaluator
-from causalmix.finetuning import FinetuneConfig, _Encoder, finetune
+from causalmix.encoding import Encoder
+from causalmix.finetuning import FinetuneConfig, finetune
 from causalmix.metrics import roc_auc
 from causalmix.model import DEFAULT_MODEL, load_classifier
 from causalmix.provenance import git_commit, hardware
@@ -37,7 +38,7 @@ SHARED = ["adult", "anneal", "bank-customer-churn", "bank-marketing", "blood-tra
 
 def measure(name: str, *, model: str, n_train: int, seed: int, test_cap: int) -> dict:
     split = low_data_split(load_dataset(name), n_train=n_train, seed=seed, test_cap=test_cap)
-    enc = _Encoder.fit(split.X_train, split.y_train)
+    enc = Encoder.fit(split.X_train, split.y_train)
     X_tr, y_tr, X_te = enc.X(split.X_train, "train"), enc.y(split.y_train, "train"), enc.X(split.X_test, "test")
     y_te, classes = enc.y(split.y_test, "test"), range(len(enc.classes))
     row = {"dataset": name, "features": X_tr.shape[1], "test rows": len(X_te)}

@@ -39,7 +39,8 @@ import torch  # noqa: E402
 
 from causalmix.data import load_dataset, low_data_split  # noqa: E402
 from causalmix.provenance import hardware, package_versions  # noqa: E402
-from causalmix.finetuning import FinetuneConfig, _Encoder, finetune  # noqa: E402
+from causalmix.encoding import Encoder  # noqa: E402
+from causalmix.finetuning import FinetuneConfig, finetune  # noqa: E402
 from causalmix.generators import make_generator  # noqa: E402
 from causalmix.model import ModelNotAvailableError, build_architecture, resolve_model_path, save_checkpoint  # noqa: E402
 
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     from tabpfn.constants import ModelVersion
     from tabpfn.finetuning import FinetunedTabPFNClassifier
 
-    enc = _Encoder.fit(split.X_train, split.y_train)
+    enc = Encoder.fit(split.X_train, split.y_train)
     X, y = enc.X(split.X_train, "X"), enc.y(split.y_train, "y")
 
     def ours(steps: int) -> float:

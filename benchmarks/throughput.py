@@ -28,9 +28,9 @@ import pandas as pd
 import torch
 
 from causalmix.data import load_dataset, low_data_split
+from causalmix.encoding import Encoder
 from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier
 from causalmix.experiment import load_records, plan_sweep
-from causalmix.finetuning import _Encoder
 from causalmix.model import DEFAULT_MODEL
 from causalmix.provenance import git_commit, hardware
 
@@ -43,7 +43,7 @@ def evaluation_side_by_side(datasets: list[str], sizes: list[int], *, model: str
     for name in datasets:
         for n_train in sizes:
             split = low_data_split(load_dataset(name), n_train=n_train, seed=0, test_cap=test_cap)
-            enc = _Encoder.fit(split.X_train, split.y_train)
+            enc = Encoder.fit(split.X_train, split.y_train)
             X_tr, y_tr = enc.X(split.X_train, "train"), enc.y(split.y_train, "train")
             X_val, X_te = enc.X(split.X_val, "val"), enc.X(split.X_test, "test")
             before = make_classifier(model, n_estimators=4, seed=0, device="cpu", fit_mode="fit_preprocessors",

@@ -24,8 +24,9 @@ _EXPORTS = {
     ),
     "causalmix.metrics": (
         "roc_auc", "accuracy", "log_loss", "classification_metrics", "normalized_improvement",
-        "aggregate", "average_ranks", "rank_table", "validation_test_correlation", "early_stopping_regret",
+        "validation_test_correlation", "early_stopping_regret",
     ),
+    "causalmix.report.aggregation": ("aggregate", "average_ranks", "rank_table"),
     "causalmix.generators": (
         "Generator", "GENERATORS", "make_generator", "NoneGenerator", "SMOTEGenerator",
         "MixupGenerator", "TableAugmentGenerator", "GaussianCopulaGenerator", "CTGANGenerator", "TableCodec",

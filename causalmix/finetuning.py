@@ -47,6 +47,7 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from causalmix.encoding import Encoder
 from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier, max_model_features
 from causalmix.metrics import classification_metrics
 from causalmix.model import DEFAULT_MODEL
@@ -217,70 +218,6 @@ class FinetuneResult:
     n_features_used: int = 0
 
 
-# --- encoding: DataFrames -> float arrays tabpfn takes, identically for real and synthetic rows ---
-
-
-@dataclasses.dataclass(frozen=True)
-class _Encoder:
-    """Column order, categorical levels (from the training frame) and classes, fixed once.
-
-    Categorical columns become float codes into the training frame's levels (unseen or missing
-    values: NaN), so real, synthetic, validation and test rows are encoded identically.
-    """
-
-    columns: tuple[str, ...]
-    levels: dict[str, tuple]  # categorical column -> levels, in code order
-    classes: np.ndarray
-
-    @classmethod
-    def fit(cls, X: pd.DataFrame, y: pd.Series) -> _Encoder:
-        levels = {}
-        for c in X.columns:
-            s = X[c]
-            if isinstance(s.dtype, pd.CategoricalDtype):
-                levels[c] = tuple(s.cat.categories)
-            elif not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-                levels[c] = tuple(sorted(pd.unique(s.dropna()), key=lambda v: (type(v).__name__, str(v))))
-        return cls(tuple(X.columns), levels, np.unique(np.asarray(y)))
-
-    @property
-    def categorical_indices(self) -> list[int]:
-        return [i for i, c in enumerate(self.columns) if c in self.levels]
-
-    def X(self, X: pd.DataFrame, what: str) -> np.ndarray:
-        if list(X.columns) != list(self.columns):
-            missing = sorted(set(self.columns) - set(X.columns))
-            extra = sorted(set(X.columns) - set(self.columns))
-            raise ValueError(
-                f"{what} must have the training columns in the training order; "
-                f"missing {missing}, unexpected {extra}. Select them with X[train_columns]."
-            )
-        out = np.empty((len(X), len(self.columns)), dtype=np.float32)
-        for j, c in enumerate(self.columns):
-            s = X[c]
-            if c in self.levels:
-                codes = pd.Categorical(s.astype(object), categories=list(self.levels[c])).codes
-                out[:, j] = np.where(codes >= 0, codes, np.nan)
-            else:
-                try:
-                    out[:, j] = pd.to_numeric(s, errors="raise").astype("float64").to_numpy()
-                except (TypeError, ValueError) as err:
-                    raise ValueError(f"{what}: column {c!r} is numeric in training but holds non-numbers ({err}).") from None
-        return out
-
-    def y(self, y: Any, what: str) -> np.ndarray:
-        y = np.asarray(y)
-        codes = np.searchsorted(self.classes, y)
-        codes = np.clip(codes, 0, len(self.classes) - 1)
-        unknown = self.classes[codes] != y
-        if unknown.any():
-            raise ValueError(
-                f"{what} holds labels {sorted(map(str, set(y[unknown])))} that are not among the "
-                f"training classes {list(self.classes)}."
-            )
-        return codes.astype(np.int64)
-
-
 def _as_frame(X: Any, what: str) -> pd.DataFrame:
     if isinstance(X, pd.DataFrame):
         return X.reset_index(drop=True)
@@ -416,7 +353,7 @@ def _run(
     clf = make_classifier(model, n_estimators=config.n_estimators, seed=seed, device=device, fit_mode="batched",
                           mixed_precision=config.mixed_precision)
     columns = _usable_columns(train_columns, max_model_features(clf), seed)
-    enc = _Encoder.fit(X_train[columns], y_train)
+    enc = Encoder.fit(X_train[columns], y_train)
     Xtr, ytr = enc.X(X_train[columns], "X_train"), enc.y(y_train, "y_train")
 
     def used(X: pd.DataFrame) -> pd.DataFrame:  # other columns reach enc.X, whose error names them

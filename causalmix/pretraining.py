@@ -31,7 +31,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import shlex
 import sys
 import time
@@ -47,7 +46,7 @@ import torch.nn.functional as F
 
 from causalmix.model import build_architecture, resolve_device, save_checkpoint
 from causalmix.prior import PriorBatch, PriorConfig, PriorSource, draw_n_features, sample_batch
-from causalmix.provenance import file_sha256, git_commit
+from causalmix.provenance import file_sha256, git_commit, machine
 
 __all__ = ["PretrainConfig", "add_arguments", "batch_loss", "export_run", "main", "pretrain"]
 
@@ -244,21 +243,6 @@ def batch_loss(model: torch.nn.Module, batch: PriorBatch) -> torch.Tensor:
 def _training_code_commit() -> str:
     """The commit, dirty only when the prior or the training code itself has uncommitted edits."""
     return git_commit(paths=("causalmix/prior.py", "causalmix/pretraining.py"))
-
-
-def _hardware(device: str) -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "device": device,
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-    }
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
 
 
 def inference_config(max_features: int | None) -> dict[str, Any] | None:
@@ -494,6 +478,7 @@ def export_run(
     model, arch_config = build_architecture(config.architecture())
     model.load_state_dict(state["model"])
     run_command = state.get("command") or command
+    device = resolve_device(config.device)
     recipe = {
         "name": Path(path).stem,
         "recipe": config.to_dict(),
@@ -505,7 +490,7 @@ def export_run(
         "seed": config.seed,
         "n_parameters": sum(p.numel() for p in model.parameters()),
         "wall_time_s": round(state["wall_s"], 1),
-        "hardware": {**_hardware(resolve_device(config.device)), "torch_threads": config.threads},
+        "hardware": {"device": device, **machine(device), "torch_threads": config.threads},  # the exporting machine
         "git_commit": state.get("git_commit") or _training_code_commit(),
         "command": run_command,
         "reproduce": run_command and _from_scratch(run_command, path),

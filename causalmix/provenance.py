@@ -125,15 +125,9 @@ def machine(device: str = "cpu") -> dict[str, object]:
 
 @functools.cache
 def hardware(device: str = "cpu") -> str:
-    """``"<CPU model>, <n> cores[, GPU <name>]"``."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """``"<CPU model>, <n> cores[, GPU <name>]"``: :func:`machine` in one line, without importing torch
+    on a CPU."""
+    cpu = _cpuinfo().get("model name") or platform.processor() or platform.machine()
     text = f"{cpu}, {os.cpu_count()} cores"
     if device.startswith("cuda"):
         import torch

@@ -97,9 +97,10 @@ METHODS: dict[str, str | None] = {
 #: code-hash identity of the first published study.
 RESULT_VERSION = 1
 
-#: Modules whose source determines a run's numbers (their hash is recorded as provenance).
-RESULT_MODULES = ("data", "model", "evaluation", "seeds", "generator_base", "generators", "discovery", "scm_steps",
-                  "scm", "tabebm", "finetuning", "metrics", "runs")
+#: Modules whose source determines a run's numbers (their hash is recorded as provenance); dotted
+#: names are modules of a subpackage (``data.splits`` is ``causalmix/data/splits.py``).
+RESULT_MODULES = ("data.tables", "data.registry", "data.splits", "model", "evaluation", "seeds", "generator_base",
+                  "generators", "discovery", "scm_steps", "scm", "tabebm", "encoding", "finetuning", "metrics", "runs")
 
 #: Smallest training set a method supports (rows; also at least 2 per class, checked at the split):
 #: tabpfn needs a few distinct context rows, causal discovery a few dozen for its bootstraps.
@@ -137,7 +138,8 @@ def result_code_hash() -> str:
     digest = hashlib.sha256()
     here = Path(__file__).parent
     for name in RESULT_MODULES:
-        digest.update(name.encode() + b"\0" + code_text((here / f"{name}.py").read_text()).encode() + b"\0")
+        source = (here / f"{name.replace('.', '/')}.py").read_text()
+        digest.update(name.encode() + b"\0" + code_text(source).encode() + b"\0")
     return digest.hexdigest()[:16]
 
 

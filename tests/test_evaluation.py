@@ -14,7 +14,8 @@ import pytest
 
 from causalmix.data import load_dataset, low_data_split
 from causalmix.evaluation import ContextEvaluator
-from causalmix.finetuning import FinetuneConfig, _Encoder, finetune
+from causalmix.encoding import Encoder
+from causalmix.finetuning import FinetuneConfig, finetune
 from causalmix.metrics import roc_auc
 from causalmix.model import load_classifier
 from causalmix.runs import RunSpec, execute_run
@@ -25,7 +26,7 @@ MODEL = "causalmix-tiny"
 
 def _encoded(name: str, n_train: int = 96, test_cap: int = 2000, seed: int = 0):
     split = low_data_split(load_dataset(name), n_train=n_train, seed=seed, test_cap=test_cap)
-    enc = _Encoder.fit(split.X_train, split.y_train)
+    enc = Encoder.fit(split.X_train, split.y_train)
     return split, enc, enc.X(split.X_train, "train"), enc.y(split.y_train, "train"), enc.X(split.X_test, "test")
 
 

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from causalmix.data import load_dataset, low_data_split
+from causalmix.encoding import Encoder
 from causalmix.finetuning import (
     CausalMixFinetunedClassifier,
     FinetuneConfig,
-    _Encoder,
     _split_rows,
     finetune,
 )
@@ -131,7 +131,7 @@ def test_split_rows_is_stratified_and_keeps_every_class_in_the_context():
 
 def test_encoder_codes_real_and_synthetic_rows_identically():
     X = pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": pd.Categorical(["x", "y", "x"], categories=["y", "x", "z"])})
-    enc = _Encoder.fit(X, ["p", "q", "p"])
+    enc = Encoder.fit(X, ["p", "q", "p"])
     assert enc.categorical_indices == [1]
     other = pd.DataFrame({"a": [5.0, np.nan], "c": pd.Categorical(["z", None], categories=["x", "z"])})
     np.testing.assert_array_equal(enc.X(other, "rows")[:, 1], [2.0, np.nan])  # by level, not by code

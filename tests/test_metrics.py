@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from causalmix import metrics as M
+from causalmix.report import aggregation as A
 
 
 def test_binary_roc_auc_by_hand():
@@ -57,7 +58,7 @@ def test_aggregate_means_over_seeds_then_median_and_std_across_datasets():
         ("m", "d3", 0, 9.0),                         # d3 mean 9
     ]
     df = pd.DataFrame(rows, columns=["method", "dataset", "seed", "imp"])
-    out = M.aggregate(df, "imp").loc["m"]
+    out = A.aggregate(df, "imp").loc["m"]
     assert out["median"] == pytest.approx(4.0)
     assert out["std"] == pytest.approx(np.std([2, 4, 9], ddof=1))
     assert out["q25"] == pytest.approx(3.0) and out["q75"] == pytest.approx(6.5)
@@ -71,7 +72,7 @@ def test_average_ranks_with_ties():
         "test_roc_auc": [0.9, 0.8, 0.8, 0.7, 0.9, 0.6],
     })
     # d1: a=1, b=c=2.5 ; d2: b=1, a=2, c=3
-    ranks = M.average_ranks(df)
+    ranks = A.average_ranks(df)
     assert ranks["a"] == pytest.approx(1.5)
     assert ranks["b"] == pytest.approx(1.75)
     assert ranks["c"] == pytest.approx(2.75)

@@ -12,6 +12,7 @@ import torch
 from causalmix.model import build_architecture
 from causalmix.pretraining import PretrainConfig, batch_loss, lr_at, main, pretrain
 from causalmix.prior import PriorConfig, sample_batch
+from causalmix.provenance import machine
 
 TINY_PRIOR = PriorConfig(min_rows=32, max_rows=64, max_features=4, max_classes=3)
 
@@ -125,6 +126,8 @@ def test_export_writes_the_checkpoint_and_its_recipe(tmp_path):
     assert recipe["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert recipe["steps"] == 2 and recipe["seed"] == 0 and recipe["architecture"]["emsize"] == 16
     assert recipe["prior"]["max_features"] == 4 and "hardware" in recipe and "wall_time_s" in recipe
+    machine_ = json.loads(json.dumps(machine("cpu")))  # provenance's probe, the one implementation
+    assert recipe["hardware"] == {"device": "cpu", **machine_, "torch_threads": tiny_config().threads}
 
 
 def test_existing_runs_are_neither_clobbered_nor_resumed_with_another_recipe(tmp_path):

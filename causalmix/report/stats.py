@@ -16,11 +16,10 @@ from scipy import stats
 from causalmix.metrics import (
     HIGHER_IS_BETTER,
     early_stopping_regret,
-    missing_methods,
     normalized_improvement,
-    rank_table,
     validation_test_correlation,
 )
+from causalmix.report.aggregation import missing_methods, rank_table
 from causalmix.report.hierarchical import grid, hierarchical_bootstrap, median_of
 from causalmix.report.interval import Interval  # noqa: F401 - part of this module's API
 from causalmix.report.paper import method_label

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalmix.metrics import aggregate
+from causalmix.report.aggregation import aggregate
 from causalmix.report.paper import (
     PAPER_RESULTS,
     _method_sort_key,
@@ -120,7 +120,7 @@ def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc"
     """Per method (SPEC aggregation): the median across datasets of the normalized improvement (%) —
     pooled (per dataset the mean over its seeds and training sizes) with its 95 % hierarchical bootstrap
     interval and, with several sizes, per n_train (per (dataset, n_train) the mean over seeds,
-    :func:`causalmix.metrics.aggregate`) — the standard deviation across the per-dataset values (the
+    :func:`causalmix.report.aggregation.aggregate`) — the standard deviation across the per-dataset values (the
     paper's "variability"), their IQR and median absolute deviation, and the numbers of datasets and
     runs; the paper's median and variability beside them (``with_paper``).
     """
