@@ -1,7 +1,8 @@
-"""Command line: ``causalmix run | sweep | compare | sample | results | pretrain`` (also ``python -m causalmix``).
+"""Command line: ``causalmix run | study | sweep | compare | sample | results | add-dataset | pretrain`` (also
+``python -m causalmix``): the parser and the entry point; :mod:`causalmix.commands` does the work.
 
     causalmix run --dataset adult --method causalmix --n-train 256 --seed 0
-    causalmix sweep causalmix/configs/quick.yaml --jobs 2
+    causalmix study plan quick && causalmix study run quick --jobs 2
     causalmix results results/quick
     causalmix compare my.csv --target label
     causalmix pretrain --config causalmix/configs/pretrain.yaml --out-dir runs/pretrain
@@ -10,325 +11,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pandas as pd
 
-from causalmix import pretraining, report
+from causalmix import commands, pretraining
 from causalmix.claims import STALE_AFTER_S
-from causalmix.clidoc import check_finetune, finetune_keys_help, generator_keys_help, settings_line
-from causalmix.compare import answers_json, compare
-from causalmix.data import DEFAULT_TEST_CAP, add_dataset
-from causalmix.experiment import load_config, plan_sweep, run_sweep
+from causalmix.clidoc import finetune_keys_help, generator_keys_help
+from causalmix.data import DEFAULT_TEST_CAP
 from causalmix.io import CHECKSUMS_ENV
-from causalmix.model import DEFAULT_MODEL, check_checkpoint, resolve_device
-from causalmix.publish import PUBLISHED_DIR, is_published, publish, read_provenance
-from causalmix.records import load_curves, load_records, warning_summary
-from causalmix.runs import METHODS, METRIC_NAMES, RecordNotWritten, RunSpec, execute_run
-from causalmix.sampling import sample_rows, write_rows
-from causalmix.study import PARTS, load_study, plan_study, run_study
-from causalmix.sweep_config import check_generator_params
-from causalmix.verify import DEFAULT_BUDGET_S, verification_path, verify
-
-
-def _parse_value(text: str) -> Any:
-    """``--set key=value`` values: YAML scalars (``1e-4``, ``true``, ``null``, ``[1, 2]``)."""
-    import yaml
-
-    return yaml.safe_load(text)
-
-
-def _key_values(items: list[str] | None, what: str) -> dict[str, Any]:
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise SystemExit(f"error: {what} takes key=value, got {item!r}")
-        k, v = item.split("=", 1)
-        out[k.strip().replace("-", "_")] = _parse_value(v)
-    return out
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    domain = None
-    if args.domain_column:
-        if (args.domain_values is None) == (args.domain_between is None):
-            raise SystemExit("error: --domain-column needs exactly one of --domain-values or --domain-between")
-        domain = {"column": args.domain_column}
-        if args.domain_values is not None:
-            domain["values"] = args.domain_values
-        else:
-            domain["between"] = args.domain_between
-    finetune = _key_values(args.set, "--set")
-    for name in ("max_steps", "learning_rate", "eval_every", "patience"):
-        if getattr(args, name) is not None:
-            finetune[name] = getattr(args, name)
-    optional = {"test_cap": args.test_cap} if args.test_cap is not None else {}
-
-    check_finetune(finetune)  # the key named, before any data is read
-    check_generator_params(args.method, _key_values(args.gen, "--gen"), "--gen")
-    spec = RunSpec(
-        dataset=args.dataset, n_train=args.n_train, n_val=args.n_val, seed=args.seed, method=args.method,
-        model=args.model, device=args.device, finetune=finetune, generator=_key_values(args.gen, "--gen"),
-        domain=domain, target=args.target, **optional,
-    )
-
-    if args.test_cap is not None and args.test_cap < 1:
-        raise ValueError(f"--test-cap must be >= 1 (a run is scored on its test rows), got {args.test_cap}.")
-    check_checkpoint(spec.model)  # before any work: a file that is not a checkpoint, a missing GPU
-    resolve_device(spec.device)
-    try:
-        record = execute_run(spec, out_dir=args.out, progress=not args.quiet)
-    except RecordNotWritten as err:  # computed, not written (a full disk): show it rather than lose it
-        print(json.dumps(err.record.to_dict(), indent=1, default=str))
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if record.status != "ok":
-        print(f"run {record.run_id} failed: {record.error}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(json.dumps(record.to_dict(), indent=1, default=str))
-        return 0
-    print(f"run {record.run_id}  ({record.wall_time_s:.1f} s on {record.device}, model {record.model})")
-
-    print(settings_line(record))
-    print(f"best step {record.best_step} of {record.n_steps}" + (" (early stop)" if record.stopped_early else ""))
-    rows = []
-    for s in ("val", "test", "test_ood"):
-        for suffix, label in (("_step0", "pre-trained"), ("", "best step")):
-            values = {m: getattr(record, f"{s}_{m}{suffix}") for m in METRIC_NAMES}
-            if not all(np.isnan(list(values.values()))):
-                rows.append({"set": s, "model": label, **values})
-    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"learning rate {record.learning_rate:g}, ensemble {record.n_estimators} (train) / "
-          f"{record.n_estimators_eval} (evaluation) members, {record.n_features_used} features")
-    for w in record.warnings:
-        print(f"warning ({w['count']}x) {w['category']}: {w['message'][:160]}")
-    if args.out:
-        print(f"record written under {Path(args.out) / 'records'}")
-    return 0
-
-
-def _cmd_sweep(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    config = load_config(args.config)  # checks every key, generator parameters included, before any run
-    if args.model is not None:
-        config = dataclasses.replace(config, model=args.model, out_dir=f"{config.out_dir}-{Path(args.model).stem}")
-    if args.plan:
-        print(plan_sweep(config, out_dir=args.out, jobs=args.jobs, retry_failed=not args.keep_failed))
-        return 0
-    summary = run_sweep(config, out_dir=args.out, jobs=args.jobs, progress=not args.quiet,
-                        retry_failed=not args.keep_failed, claim_timeout_s=args.claim_timeout, backend=args.backend,
-                        address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
-    print(summary)
-    return 0 if summary.n_failed == 0 or args.allow_failures else 1
-
-
-def _print_tables(records: pd.DataFrame, curves: pd.DataFrame, metric: str, label: str, test: str = "test") -> None:
-    """The book's tables for one group of runs, through the report's own functions."""
-    col = f"{test}_{metric}"
-    if test != "test":  # out-of-domain: the same tables on the test_ood columns
-        records = records.assign(**{f"test_{metric}": records[col], f"test_{metric}_step0": records[f"{col}_step0"]})
-    print(f"\n{label}: normalized {col} improvement over the pre-trained model (percent; SPEC aggregation)")
-    print(report.median_improvement_table(records, f"test_{metric}", with_paper=False).to_string(float_format=_fmt))
-    ranked = report.with_pretrained(records)
-    if ranked["method"].nunique() >= 2:
-        value, higher = f"test_{metric}", metric != "log_loss"
-        test_result = report.rank_test(report.fully_seeded(ranked), value, higher_is_better=higher)
-        print(f"\naverage rank by mean {col} (1 = best)")
-        print(report.rank_summary_table(test_result).to_string(float_format=_fmt))
-        print(test_result.summary())
-        shared = report.shared_split_ranking(ranked, value, higher_is_better=higher)  # e.g. TabEBM on seed 0 only
-        if shared:
-            print(f"\n{shared[0]}\n{report.rank_summary_table(shared[1]).to_string(float_format=_fmt)}\n{shared[1].summary()}")
-    if test == "test" and metric != "log_loss" and not curves.empty:
-        frame = report.reliability_frame(records, curves, val=f"val_{metric}", test=f"test_{metric}")
-        if not frame.empty:
-            print("\nvalidation-test correlation, gap and early-stopping regret (medians over runs)")
-            print(report.reliability_table(frame).to_string(float_format=_fmt))
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.3f}"
-
-
-def _cmd_results(args: argparse.Namespace) -> int:
-    folder = Path(args.dir)
-    published = _published_study(args.dir)
-    if published is not None:  # `causalmix results standard` or `causalmix results published/standard`
-        records, curves = report.load_published(published)
-        grid = records if args.all else report.in_sweep(records, published)
-        return _results_of(args, grid, curves, config=report.settings(published), name=published,
-                           where=f"the published study {published!r}", all_records=records)
-    records = load_records(folder)
-    if records.empty:
-        print(f"error: no records under {folder / 'records'}; run `causalmix sweep CONFIG --out {folder}` first",
-              file=sys.stderr)
-        return 2
-    all_records = records
-    config = folder / "config.json"
-    if config.is_file() and not args.all:  # the folder's sweep grid, as the book reads it
-        inside = report.in_sweep(records, json.loads(config.read_text()))
-        if len(inside) < len(records):
-            print(f"{len(records) - len(inside)} records outside the grid of {config} (other code, settings or "
-                  f"extra runs) left out; --all keeps them")
-        records = inside
-    curves = load_curves(folder)
-    return _results_of(args, records, curves, config=json.loads(config.read_text()) if config.is_file() else None,
-                       name=folder.name, where=str(folder), all_records=all_records)
-
-
-def _published_study(text: str) -> str | None:
-    """The published study ``text`` names (``standard``, ``published/standard``), or None when
-    ``text`` is a results folder of records."""
-    path = Path(text)
-    if (path / "records").is_dir():
-        return None
-    if (path / "runs.csv.gz").is_file() and (path / "provenance.json").is_file():
-        text = path.resolve().name
-    try:
-        return text if (PUBLISHED_DIR / text / "runs.csv.gz").is_file() and is_published(text) else None
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _results_of(args: argparse.Namespace, records: pd.DataFrame, curves: pd.DataFrame, *, config: dict | None,
-                name: str, where: str, all_records: pd.DataFrame | None = None) -> int:
-    all_records = records if all_records is None else all_records
-    n_fail = int((records["status"] != "ok").sum())
-    print(f"{len(records)} runs under {where}: {len(records) - n_fail} ok, {n_fail} failed; "
-          f"{records['dataset'].nunique()} datasets, methods {sorted(records['method'].unique())}")
-    versions = report.result_version_counts(records)
-    print(f"result version: {', '.join(f'{v} ({n} records)' for v, n in versions.items())}")
-    if len(versions) > 1:
-        print(f"warning: these {len(records)} records come from {len(versions)} result versions; compare them with "
-              f"care or rerun the sweep in a fresh folder")
-    with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 70):
-        if args.metric == "roc_auc" and not args.all:
-            board = report.scoreboard(all_records, curves, config=config, name=name)
-            print("\nthe paper's claims (95 % hierarchical bootstrap intervals, Holm-adjusted tests; verdict rule: the book's landing page)")
-            print(report.scoreboard_table(board, html=False).drop(columns=["configuration · model"]).to_string(index=False))
-        low = report.ok_runs(records, domain=False)
-        shifted = report.ok_runs(records, domain=True)
-        if not low.empty:
-            _print_tables(low, curves, args.metric, "low-data runs")
-        if not shifted.empty:
-            _print_tables(shifted, curves, args.metric, "domain-shift runs, in-domain test")
-            if shifted[f"test_ood_{args.metric}"].notna().any():
-                _print_tables(shifted, curves, args.metric, "domain-shift runs, out-of-domain test", test="test_ood")
-        warned = warning_summary(records)
-        if not warned.empty:
-            print("\nwarnings raised in the runs (category, runs, occurrences, message):")
-            for w in warned.itertuples(index=False):
-                print(f"  {w.category}: {w.runs} runs, {w.count}x: {w.message[:150]}")
-    if n_fail:
-        print("\nfailures by reason:")
-        reasons = records.loc[records["status"] != "ok", "error"].fillna("unknown").str.split("\n").str[0]
-        for reason, n in reasons.value_counts().items():
-            print(f"  {n} x {reason[:200]}")
-    return 0
-
-
-def _cmd_study_run(args: argparse.Namespace) -> int:
-    study = load_study(args.config, out_dir=args.out)
-    summaries = run_study(study, parts=args.parts, jobs=args.jobs, progress=not args.quiet)
-    for part, summary in summaries.items():
-        print(f"{part}: {summary}")
-    failed = sum(summary.n_failed for summary in summaries.values())
-    return 0 if failed == 0 or args.allow_failures else 1
-
-
-def _cmd_study_plan(args: argparse.Namespace) -> int:
-    study = load_study(args.config, out_dir=args.out)
-    plans = plan_study(study, parts=args.parts, jobs=args.jobs)
-    for part, plan in plans.items():
-        print(f"== {part}\n{plan}\n")
-    hours = sum(float(plan.table["est_hours"].sum(min_count=1) or 0.0) for plan in plans.values())
-    to_run = sum(int(plan.table["to_run"].sum()) for plan in plans.values())
-    print(f"study {study.name!r}: {to_run} runs to do in {', '.join(plans)}; about {hours:.2f} h of compute "
-          f"({hours / args.jobs:.2f} h with --jobs {args.jobs})")
-    return 0
-
-
-def _cmd_publish(args: argparse.Namespace) -> int:
-    folder = publish(args.config, out_dir=args.out)
-    prov = read_provenance(args.config)
-    runs = ", ".join(f"{part} {n['ok']} ok / {n['failed']} failed" for part, n in prov["runs"].items())
-    print(f"published {prov['configuration']!r} -> {folder}: {runs}; {prov['compute_seconds'] / 3600:.2f} compute hours; "
-          f"result version {', '.join(map(str, prov['result_version']))}; commit it with the book.")
-    return 0
-
-
-def _cmd_verify(args: argparse.Namespace) -> int:
-    result = verify(args.config, n_runs=args.runs, seed=args.seed, jobs=args.jobs, all_runs=args.all,
-                    budget_s=None if args.budget <= 0 else args.budget, progress=not args.quiet)
-    print(result.summary())
-    print(f"written to {verification_path(args.config)}")
-    return 0 if result.ok else 1
-
-
-def _cmd_pretrain(argv: list[str]) -> int:
-    return int(pretraining.main(argv) or 0)
-
-
-def _cmd_add_dataset(args: argparse.Namespace) -> int:
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:  # one "warning:" line each, no source lines
-        warnings.simplefilter("always")
-        ds = add_dataset(args.file, target=args.target, data_dir=args.data_dir, name=args.name,
-                         encoding=args.encoding, dates=args.dates, keep_id_columns=args.keep_id_columns,
-                         na_values=args.na_values or (), replace=args.replace)
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
-    for key in ("dropped_columns", "converted_columns", "date_columns_kept_as_categories", "kept_identifier_columns"):
-        if ds.provenance.get(key):
-            print(f"{key.replace('_', ' ')}: {', '.join(ds.provenance[key])}")
-    print(f"{ds}\nWritten to {args.data_dir}; use it with CAUSALMIX_DATA_DIR={Path(args.data_dir).resolve()}")
-    return 0
-
-
-def _split_gen(items: list[str] | None) -> dict[str, dict[str, Any]]:
-    """``--gen key=value`` (CausalMixFT's generator) or ``--gen method.key=value`` -> method -> params."""
-    out: dict[str, dict[str, Any]] = {}
-    for key, value in _key_values(items, "--gen").items():
-        method, _, param = key.rpartition(".")
-        out.setdefault(method or "causalmix", {})[param] = value
-    return out
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    finetune = _key_values(args.set, "--set")
-    if args.max_steps is not None:
-        finetune["max_steps"] = args.max_steps
-    result = compare(args.data, target=args.target, name=args.name, out_dir=args.out, data_dir=args.data_dir,
-                     n_train=args.n_train, methods=args.methods,
-                     seeds=None if args.seeds is None else list(range(args.seeds)), finetune=finetune,
-                     generators=_split_gen(args.gen), test_cap=args.test_cap, model=args.model, device=args.device,
-                     jobs=args.jobs, plan_only=args.plan, progress=not args.quiet, metric=args.metric,
-                     echo=(lambda text: print(text, file=sys.stderr)) if args.json else print)
-    if args.plan:
-        return 0
-    if args.json:
-        print(answers_json(result))
-    else:
-        print()
-        print(result)
-    return 0 if result.summary is None or result.summary.n_failed == 0 else 1
-
-
-def _cmd_sample(args: argparse.Namespace) -> int:
-    rows = sample_rows(args.dataset, method=args.method, n_train=args.n_train, seed=args.seed, n=args.n,
-                       generator=_key_values(args.gen, "--gen"), target=args.target, n_val=args.n_val,
-                       progress=not args.quiet, with_real=args.with_real)
-    path = write_rows(rows, args.out)
-    print(f"{len(rows)} rows ({args.method} generator fitted on the {args.n_train} training rows of seed {args.seed}) "
-          f"written to {path}")
-    return 0
+from causalmix.model import DEFAULT_MODEL
+from causalmix.runs import METHODS
+from causalmix.study import PARTS
+from causalmix.verify import DEFAULT_BUDGET_S
 
 
 def _with_keys(parser: argparse.ArgumentParser, *, finetune: bool = True, generator: bool = True) -> None:
@@ -377,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="also write the record under OUT/records/")
     run.add_argument("--json", action="store_true", help="print the whole record as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.set_defaults(func=_cmd_run)
+    run.set_defaults(func=commands.cmd_run)
     _with_keys(run)
 
     sweep = sub.add_parser("sweep", help="run a YAML configuration's grid alone (resumable; `study run` runs all its "
@@ -403,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="take over a run claimed by a sweep on another host after this long (default a day)")
     sweep.add_argument("--keep-failed", action="store_true",
                        help="do not retry runs whose record says failed (default: retry them)")
-    sweep.set_defaults(func=_cmd_sweep)
+    sweep.set_defaults(func=commands.cmd_sweep)
     _with_keys(sweep)
 
     results = sub.add_parser("results", help="summary table of a results folder", allow_abbrev=False)
@@ -412,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--metric", default="roc_auc", choices=["roc_auc", "accuracy", "log_loss"])
     results.add_argument("--all", action="store_true",
                          help="keep records outside the folder's sweep grid (config.json), e.g. of older code")
-    results.set_defaults(func=_cmd_results)
+    results.set_defaults(func=commands.cmd_results)
 
     add = sub.add_parser("add-dataset", help="make a CSV/parquet file a named dataset of a data folder",
                          allow_abbrev=False)
@@ -429,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--na-values", nargs="+", metavar="TEXT", help="values that mean missing, e.g. '?' (a numeric "
                      "column holding an undeclared marker such as '?' is refused)")
     add.add_argument("--replace", action="store_true", help="replace a dataset of the same name in --data-dir")
-    add.set_defaults(func=_cmd_add_dataset)
+    add.set_defaults(func=commands.cmd_add_dataset)
 
     cmp_ = sub.add_parser(
         "compare", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -471,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--plan", action="store_true", help="write the configuration and print the plan, run nothing")
     cmp_.add_argument("--json", action="store_true", help="print the answers as JSON (the rest goes to stderr)")
     cmp_.add_argument("--quiet", action="store_true", help="no progress bar")
-    cmp_.set_defaults(func=_cmd_compare)
+    cmp_.set_defaults(func=commands.cmd_compare)
     _with_keys(cmp_)
 
     smp = sub.add_parser("sample", help="write a generator's synthetic rows to CSV/parquet (fitted on a run's "
@@ -488,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--with-real", action="store_true", help="also write the real training rows (column source)")
     smp.add_argument("--out", required=True, help="file to write: .csv, .csv.gz, .parquet or .pq")
     smp.add_argument("--quiet", action="store_true", help="no progress bar during the generator's fit")
-    smp.set_defaults(func=_cmd_sample)
+    smp.set_defaults(func=commands.cmd_sample)
     _with_keys(smp, finetune=False)
 
     study = sub.add_parser("study", help="a study, declared in one YAML (grid, extension, ablations): run, plan, "
@@ -505,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "run":
             act.add_argument("--quiet", action="store_true", help="no progress bar")
             act.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
-        act.set_defaults(func=_cmd_study_run if action == "run" else _cmd_study_plan)
+        act.set_defaults(func=commands.cmd_study_run if action == "run" else commands.cmd_study_plan)
     _publish_arguments(actions.add_parser("publish", help=PUBLISH_HELP, allow_abbrev=False))
     _verify_arguments(actions.add_parser("verify", help=VERIFY_HELP, allow_abbrev=False))
     # the commands that came before `study`, kept for users who have them in scripts
@@ -528,7 +222,7 @@ VERIFY_HELP = ("check every published record against its curve, recompute a samp
 def _publish_arguments(pub: argparse.ArgumentParser) -> None:
     pub.add_argument("config", help="configuration name or YAML path, e.g. standard")
     pub.add_argument("--out", default=None, help="its results folder (default: the configuration's out_dir)")
-    pub.set_defaults(func=_cmd_publish)
+    pub.set_defaults(func=commands.cmd_publish)
 
 
 def _verify_arguments(ver: argparse.ArgumentParser) -> None:
@@ -542,7 +236,7 @@ def _verify_arguments(ver: argparse.ArgumentParser) -> None:
     ver.add_argument("--seed", type=int, default=0, help="seed of the sample (default %(default)s)")
     ver.add_argument("--jobs", type=int, default=2, help="parallel processes (default %(default)s)")
     ver.add_argument("--quiet", action="store_true", help="no progress bar")
-    ver.set_defaults(func=_cmd_verify)
+    ver.set_defaults(func=commands.cmd_verify)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -558,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "pretrain":
         if any(a in ("-h", "--help") for a in argv[1:]):
             build_parser().parse_args(argv)  # prints the mounted pretraining help and exits
-        return _guarded(lambda: _cmd_pretrain(argv[1:]), debug)
+        return _guarded(lambda: commands.cmd_pretrain(argv[1:]), debug)
     args = build_parser().parse_args(argv)
     return _guarded(lambda: args.func(args), debug)
 

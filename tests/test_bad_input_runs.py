@@ -85,12 +85,12 @@ def test_more_classes_than_the_model_head(box, capsys, untrained_checkpoint):
 
 
 def test_unexpected_errors_are_one_message_and_debug_shows_the_traceback(box, capsys, monkeypatch):
-    import causalmix.cli as cli_module
+    import causalmix.commands as commands
 
     def boom(args):
         raise RuntimeError("something odd")
 
-    monkeypatch.setattr(cli_module, "_cmd_results", boom)
+    monkeypatch.setattr(commands, "cmd_results", boom)
     assert main(["results", str(box)]) == 2
     err = capsys.readouterr().err
     assert "RuntimeError: something odd" in err and "--debug" in err and "Traceback" not in err

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("runs", ["runs", "records", "claims", "sweep_config", "costs", "experiment", "distributed"]),
     ("study", ["study", "publish", "rederive", "verify"]),
     ("report", ["report", "book_params"]),
-    ("app", ["cli", "clidoc", "compare", "sampling", "reproduce", "__main__", "__init__"]),
+    ("app", ["cli", "commands", "clidoc", "compare", "sampling", "reproduce", "__main__", "__init__"]),
 ]
 
 #: (importer, imported): the function-local imports allowed, each an optional heavy extra.
