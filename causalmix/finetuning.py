@@ -555,11 +555,11 @@ def _run(
         params = [p for p in net.parameters() if p.requires_grad]
 
     if generator is not None and config.max_steps > 0:
-        with timer("generator_fit"):
-            if not hasattr(generator, "classes_"):
+        if not hasattr(generator, "classes_"):  # a fitted generator (execute_run's) has no fit phase here
+            with timer("generator_fit"):
                 generator.fit(X_train, y_train)
-            if list(generator.feature_names_in_) != train_columns:
-                raise ValueError("The generator was fitted on other columns than X_train; fit it on X_train.")
+        if list(generator.feature_names_in_) != train_columns:
+            raise ValueError("The generator was fitted on other columns than X_train; fit it on X_train.")
     pool = None
     if generator is not None and config.synthetic_ratio > 0:
         pool = SyntheticPool(generator=generator, encoder=enc, columns=columns, rng=stream(seed, "synthetic"),
