@@ -15,7 +15,9 @@ The cached mode fits those statistics on the context alone. Where no such column
 modes give identical numbers; before any fine-tuning step the numbers are exactly those of a
 plain ``TabPFNClassifier(fit_mode="fit_with_cache")`` with the same checkpoint, ensemble size and
 seed. Fine-tuned weights are copied in before scoring (:meth:`load_weights`); the context's cache
-is rebuilt once for them, then every query set reuses it.
+is rebuilt once for them, then every query set reuses it. The preprocessing does not depend on the
+weights, so a query set scored again and again (``predict_proba(X, cache=True)``: a fine-tuning
+run's validation and test rows at every evaluation) is transformed by each member once.
 
 Every feature reaches the model: :func:`ensemble_size` raises a configured ensemble size to the
 number of members whose per-member feature caps together cover every column.
@@ -28,6 +30,8 @@ number of members whose per-member feature caps together cover every column.
 from __future__ import annotations
 
 import copy
+import functools
+import hashlib
 import math
 import os
 from collections.abc import Sequence
@@ -134,14 +138,28 @@ class ContextEvaluator:
                                     inference_config=clf.inference_config_)
         self.classifier_ = clf
         self._context, self._stale = (X_context, y_context), True
+        # (member, query rows) -> the member's preprocessing of them: the context and seed never
+        # change, so every rebuild fits the same preprocessing and only the network's cache differs.
+        self._transformed: dict[tuple, np.ndarray] = {}
+        self._caching = False
 
     def fit_context(self) -> ContextEvaluator:
         """Build the context's cache with the current weights (:meth:`predict_proba` does this
         when the weights changed since the last build); returns ``self``."""
         if self._stale:
             self.classifier_.fit(*self._context)
+            for i, member in enumerate(self.classifier_.executor_.ensemble_members):
+                member.transform_X_test = functools.partial(self._transform, i, member.transform_X_test)
             self._stale = False
         return self
+
+    def _transform(self, member: int, transform, X):
+        if not self._caching or not isinstance(X, np.ndarray):
+            return transform(X)
+        key = (member, X.shape, X.dtype.str, hashlib.sha256(np.ascontiguousarray(X).tobytes()).digest())
+        if key not in self._transformed:
+            self._transformed[key] = transform(X)
+        return self._transformed[key].copy()  # tabpfn may change what it is handed
 
     @torch.no_grad()
     def load_weights(self, network: torch.nn.Module) -> None:
@@ -150,13 +168,19 @@ class ContextEvaluator:
         self._stale = True
 
     @torch.no_grad()
-    def predict_proba(self, X_query: np.ndarray) -> np.ndarray:
+    def predict_proba(self, X_query: np.ndarray, *, cache: bool = False) -> np.ndarray:
         """Class probabilities of each query row (columns: the context's classes in order), with
-        the checkpoint's weights or those of the last :meth:`load_weights`."""
+        the checkpoint's weights or those of the last :meth:`load_weights`. ``cache``: keep the
+        rows' preprocessing for the next call with the same rows (same numbers, held in memory)."""
         clf = self.fit_context().classifier_
         if len(X_query) == 0:
             return np.zeros((0, clf.n_classes_))
-        parts = [clf.predict_proba(X_query[i : i + self.chunk_rows]) for i in range(0, len(X_query), self.chunk_rows)]
+        self._caching = cache
+        try:
+            parts = [clf.predict_proba(X_query[i : i + self.chunk_rows])
+                     for i in range(0, len(X_query), self.chunk_rows)]
+        finally:
+            self._caching = False
         proba = np.concatenate(parts).astype(np.float64)
         noise = os.environ.get(OUTPUT_NOISE_ENV)
         return proba if not noise else _with_float_noise(proba, X_query, float(noise))

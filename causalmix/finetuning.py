@@ -34,12 +34,13 @@ model's recommended rate (:func:`causalmix.model.recommended_learning_rate`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import math
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -49,10 +50,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from causalmix.encoding import Encoder
 from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier, max_model_features
+from causalmix.generators import make_generator
 from causalmix.metrics import classification_metrics
-from causalmix.model import DEFAULT_MODEL
+from causalmix.model import DEFAULT_MODEL, recommended_learning_rate, resolve_device
 from causalmix.seeds import stream
-from causalmix.selection import EPSILON, selected_step, selection_keys, stopping_index
+from causalmix.selection import selectable_steps, selected_step, stopping_index
 
 __all__ = ["CausalMixFinetunedClassifier", "FinetuneConfig", "FinetuneResult", "finetune"]
 
@@ -191,8 +193,9 @@ class FinetuneResult:
         best_step: the validation-selected step (0 = the pre-trained model).
         metrics_best: the curve's metric columns at ``best_step``.
         metrics_step0: the same at step 0.
-        timings: seconds per phase (``setup``, ``generator_fit``, ``synthetic``, ``preprocess``,
-            ``train``, ``eval``, ``total``).
+        timings: wall seconds per phase (``setup``, ``generator_fit``, ``synthetic``, ``preprocess``,
+            ``train``, ``eval``, ``total``) and process CPU seconds (all threads) as ``cpu_<phase>``
+            for the phases that ran and ``cpu_total`` (:class:`Timer`).
         n_params: trainable parameters of the model.
         device: the device the run used.
         n_steps: optimizer steps taken (fewer than ``max_steps`` after early stopping).
@@ -314,6 +317,143 @@ def _usable_columns(columns: list[str], limit: int, seed: int) -> list[str]:
     return [columns[i] for i in keep]
 
 
+# --- the loop's pieces ---------------------------------------------------------------------------
+
+#: The timed phases of a run (:attr:`FinetuneResult.timings`).
+PHASES = ("setup", "generator_fit", "synthetic", "preprocess", "train", "eval")
+
+
+class Timer:
+    """Wall (``time.perf_counter``) and process CPU (``time.process_time``) seconds per named phase,
+    summed over every ``with timer(phase):``; the total runs from the timer's creation.
+
+    >>> timer = Timer(phases=("train",))
+    >>> with timer("train"):
+    ...     pass
+    >>> sorted(timer.timings())
+    ['cpu_total', 'cpu_train', 'total', 'train']
+    """
+
+    def __init__(self, *, phases: tuple[str, ...] = PHASES):
+        self.wall = dict.fromkeys(phases, 0.0)
+        self.cpu: dict[str, float] = {}
+        self._start = (time.perf_counter(), time.process_time())
+
+    @contextlib.contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.wall[phase] = self.wall.get(phase, 0.0) + time.perf_counter() - wall
+            self.cpu[phase] = self.cpu.get(phase, 0.0) + time.process_time() - cpu
+
+    def timings(self) -> dict[str, float]:
+        """``<phase>``: wall seconds of every phase (0 if it never ran) and ``total``; ``cpu_<phase>``:
+        CPU seconds of the phases that ran and ``cpu_total`` (all threads of the process); 0.1 ms."""
+        wall = {**self.wall, "total": time.perf_counter() - self._start[0]}
+        cpu = {**self.cpu, "total": time.process_time() - self._start[1]}
+        return {**{k: round(v, 4) for k, v in wall.items()}, **{f"cpu_{k}": round(v, 4) for k, v in cpu.items()}}
+
+
+class SyntheticPool:
+    """A fitted generator's synthetic rows, drawn for ``config.synthetic_pool_steps`` steps in one
+    ``sample`` call and handed out step by step, so no two steps share a row.
+
+    Args:
+        generator: a fitted :mod:`causalmix.generators` generator.
+        encoder: the run's encoder (synthetic rows are encoded as the real ones).
+        columns: the columns the model sees.
+        rng: the run's ``"synthetic"`` stream (the draws' seeds; with ``synthetic_query``, which rows
+            join the query).
+        config: the run's :class:`FinetuneConfig`.
+    """
+
+    def __init__(self, *, generator: Any, encoder: Encoder, columns: list[str], rng: np.random.Generator,
+                 config: FinetuneConfig):
+        self.generator, self.encoder, self.columns, self.rng, self.config = generator, encoder, columns, rng, config
+        self.X, self.y, self.at = np.empty((0, len(columns)), np.float32), np.empty(0, np.int64), 0
+
+    def take(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next ``n`` rows (encoded) and labels; a fresh draw when fewer are left."""
+        if len(self.y) - self.at < n:
+            X, y = self.generator.sample(n * self.config.synthetic_pool_steps,
+                                         random_state=int(self.rng.integers(2**31 - 1)))
+            self.X = self.encoder.X(X.reset_index(drop=True)[self.columns], "synthetic rows")
+            self.y, self.at = self.encoder.y(y, "synthetic labels"), 0
+        self.at += n
+        return self.X[self.at - n : self.at], self.y[self.at - n : self.at]
+
+    def mix(self, X_ctx: np.ndarray, y_ctx: np.ndarray, X_qry: np.ndarray, y_qry: np.ndarray):
+        """A step's real (context, query) rows with ``synthetic_ratio`` synthetic rows per real context
+        row appended to the context (with ``synthetic_query``: per real row, a ``query_fraction`` of
+        them appended to the query instead). Returns ``(X_ctx, y_ctx, X_qry, y_qry)``."""
+        cfg = self.config
+        Xs, ys = self.take(int(round(cfg.synthetic_ratio * (len(y_ctx) + (len(y_qry) if cfg.synthetic_query else 0)))))
+        if cfg.synthetic_query and len(ys):
+            to_query = self.rng.random(len(ys)) < cfg.query_fraction
+            X_qry, y_qry = np.concatenate([X_qry, Xs[to_query]]), np.concatenate([y_qry, ys[to_query]])
+            Xs, ys = Xs[~to_query], ys[~to_query]
+        return np.concatenate([X_ctx, Xs]), np.concatenate([y_ctx, ys]), X_qry, y_qry
+
+
+def _checked_inputs(X_train, y_train, X_val, y_val, *, test_sets, config, seed):
+    """The inputs as frames, series, a dict and an int; errors name what is wrong."""
+    if not isinstance(config, FinetuneConfig):
+        raise TypeError(f"config must be a FinetuneConfig, got {type(config).__name__}; use FinetuneConfig(...).")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {seed!r}.")
+    X_train, X_val = _as_frame(X_train, "X_train"), _as_frame(X_val, "X_val")
+    y_train, y_val = pd.Series(np.asarray(y_train)), pd.Series(np.asarray(y_val))
+    if len(X_train) != len(y_train) or len(X_val) != len(y_val):
+        raise ValueError(f"X and y lengths differ: train {len(X_train)} vs {len(y_train)}, val {len(X_val)} vs {len(y_val)}.")
+    if y_train.nunique() < 2:
+        raise ValueError("y_train holds fewer than 2 classes; fine-tuning a classifier needs at least 2.")
+    test_sets = dict(test_sets or {})
+    if "val" in test_sets:
+        raise ValueError("'val' is reserved for the validation set; rename that test set.")
+    return X_train, y_train, X_val, y_val, test_sets, int(seed)
+
+
+def _query_sets(enc: Encoder, *, columns: list[str], train_columns: list[str], X_val: pd.DataFrame,
+                y_val: pd.Series, test_sets: dict[str, tuple[Any, Any]]) -> tuple[dict, dict]:
+    """``(name -> encoded rows, name -> labels)`` of the validation set (``"val"``) and every test set."""
+    def used(X: pd.DataFrame) -> pd.DataFrame:  # other columns reach enc.X, whose error names them
+        return X[columns] if list(X.columns) == train_columns else X
+
+    queries = {"val": enc.X(used(X_val), "X_val")}
+    truths = {"val": y_val.to_numpy()}
+    for name, (X_t, y_t) in test_sets.items():
+        queries[name] = enc.X(used(_as_frame(X_t, f"test set {name!r}")), f"test set {name!r}")
+        truths[name] = np.asarray(y_t)
+        enc.y(truths[name], f"labels of test set {name!r}")
+    enc.y(truths["val"], "y_val")
+    return queries, truths
+
+
+def _optimizer_step(clf, batch, *, optimizer: torch.optim.Optimizer, params: list[torch.Tensor], lr: float,
+                    grad_clip: float | None) -> float:
+    """One optimizer step at ``lr`` on the cross-entropy of every ensemble member's query logits;
+    returns the loss."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    optimizer.zero_grad(set_to_none=True)
+    logits_QBEL = clf.forward(batch.X_query, return_raw_logits=True)
+    Q, B, E, L = logits_QBEL.shape
+    logits_NLQ = logits_QBEL.permute(1, 2, 3, 0).reshape(B * E, L, Q)
+    targets_NQ = batch.y_query.long().to(logits_QBEL.device).repeat(E, 1)
+    loss = torch.nn.functional.cross_entropy(logits_NLQ, targets_NQ)
+    loss.backward()
+    if grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    optimizer.step()
+    return float(loss.detach())
+
+
+def _snapshot(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
+
+
 def _run(
     model,
     X_train,
@@ -327,189 +467,116 @@ def _run(
     seed: int,
     progress: bool,
 ):
-    """The loop; returns ``(FinetuneResult, evaluator at the best step, encoder, columns used)``."""
-    from causalmix.model import recommended_learning_rate, resolve_device
-
-    t_start = time.perf_counter()
-    timings = dict.fromkeys(("setup", "generator_fit", "synthetic", "preprocess", "train", "eval"), 0.0)
-    if not isinstance(config, FinetuneConfig):
-        raise TypeError(f"config must be a FinetuneConfig, got {type(config).__name__}; use FinetuneConfig(...).")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}.")
-    seed = int(seed)
-    X_train, X_val = _as_frame(X_train, "X_train"), _as_frame(X_val, "X_val")
-    y_train, y_val = pd.Series(np.asarray(y_train)), pd.Series(np.asarray(y_val))
-    if len(X_train) != len(y_train) or len(X_val) != len(y_val):
-        raise ValueError(f"X and y lengths differ: train {len(X_train)} vs {len(y_train)}, val {len(X_val)} vs {len(y_val)}.")
-    if y_train.nunique() < 2:
-        raise ValueError("y_train holds fewer than 2 classes; fine-tuning a classifier needs at least 2.")
-    test_sets = dict(test_sets or {})
-    if "val" in test_sets:
-        raise ValueError("'val' is reserved for the validation set; rename that test set.")
-    train_columns = list(X_train.columns)
-
-    device = resolve_device(config.device)
-    torch.manual_seed(seed)
-    clf = make_classifier(model, n_estimators=config.n_estimators, seed=seed, device=device, fit_mode="batched",
-                          mixed_precision=config.mixed_precision)
-    columns = _usable_columns(train_columns, max_model_features(clf), seed)
-    enc = Encoder.fit(X_train[columns], y_train)
-    Xtr, ytr = enc.X(X_train[columns], "X_train"), enc.y(y_train, "y_train")
-
-    def used(X: pd.DataFrame) -> pd.DataFrame:  # other columns reach enc.X, whose error names them
-        return X[columns] if list(X.columns) == train_columns else X
-
-    queries = {"val": enc.X(used(X_val), "X_val")}
-    truths = {"val": y_val.to_numpy()}
-    for name, (X_t, y_t) in test_sets.items():
-        queries[name] = enc.X(used(_as_frame(X_t, f"test set {name!r}")), f"test set {name!r}")
-        truths[name] = np.asarray(y_t)
-        enc.y(truths[name], f"labels of test set {name!r}")
-    enc.y(truths["val"], "y_val")
-
-    # Every feature reaches the model: configured ensemble sizes are minimums (SPEC).
-    n_members = ensemble_size(clf, len(columns), config.n_estimators)
-    n_members_eval = ensemble_size(clf, len(columns), config.n_estimators_eval or config.n_estimators)
-    clf.n_estimators = n_members
-    clf.categorical_features_indices = enc.categorical_indices or None
-    learning_rate = config.learning_rate or recommended_learning_rate(getattr(clf, "model_path", model))
-    partitions, synthetic = stream(seed, "partitions"), stream(seed, "synthetic")
-    net = clf.models_[0]
-    params = [p for p in net.parameters() if p.requires_grad]
-    n_params = int(sum(p.numel() for p in params))
-    timings["setup"] += time.perf_counter() - t_start
+    """The loop; returns ``(FinetuneResult, evaluator at the best step, encoder, columns used)``; the
+    evaluator's context cache is built on first use (:meth:`ContextEvaluator.fit_context`)."""
+    timer = Timer()
+    with timer("setup"):
+        X_train, y_train, X_val, y_val, test_sets, seed = _checked_inputs(
+            X_train, y_train, X_val, y_val, test_sets=test_sets, config=config, seed=seed)
+        device = resolve_device(config.device)
+        torch.manual_seed(seed)
+        clf = make_classifier(model, n_estimators=config.n_estimators, seed=seed, device=device, fit_mode="batched",
+                              mixed_precision=config.mixed_precision)
+        train_columns = list(X_train.columns)
+        columns = _usable_columns(train_columns, max_model_features(clf), seed)
+        enc = Encoder.fit(X_train[columns], y_train)
+        Xtr, ytr = enc.X(X_train[columns], "X_train"), enc.y(y_train, "y_train")
+        queries, truths = _query_sets(enc, columns=columns, train_columns=train_columns, X_val=X_val, y_val=y_val,
+                                      test_sets=test_sets)
+        # Every feature reaches the model: configured ensemble sizes are minimums (SPEC).
+        clf.n_estimators = n_members = ensemble_size(clf, len(columns), config.n_estimators)
+        n_members_eval = ensemble_size(clf, len(columns), config.n_estimators_eval or config.n_estimators)
+        clf.categorical_features_indices = enc.categorical_indices or None
+        learning_rate = config.learning_rate or recommended_learning_rate(getattr(clf, "model_path", model))
+        net = clf.models_[0]
+        params = [p for p in net.parameters() if p.requires_grad]
 
     if generator is not None and config.max_steps > 0:
-        t = time.perf_counter()
-        if not hasattr(generator, "classes_"):
-            generator.fit(X_train, y_train)
+        if not hasattr(generator, "classes_"):  # a fitted generator (execute_run's) has no fit phase here
+            with timer("generator_fit"):
+                generator.fit(X_train, y_train)
         if list(generator.feature_names_in_) != train_columns:
             raise ValueError("The generator was fitted on other columns than X_train; fit it on X_train.")
-        timings["generator_fit"] += time.perf_counter() - t
+    pool = None
+    if generator is not None and config.synthetic_ratio > 0:
+        pool = SyntheticPool(generator=generator, encoder=enc, columns=columns, rng=stream(seed, "synthetic"),
+                             config=config)
+    with timer("eval"):
+        evaluator = ContextEvaluator(model, Xtr, ytr, categorical_indices=enc.categorical_indices,
+                                     n_estimators=n_members_eval, seed=seed, device=device,
+                                     chunk_rows=config.eval_chunk_rows, mixed_precision=config.mixed_precision)
 
-    t = time.perf_counter()
-    evaluator = ContextEvaluator(model, Xtr, ytr, categorical_indices=enc.categorical_indices,
-                                 n_estimators=n_members_eval, seed=seed, device=device,
-                                 chunk_rows=config.eval_chunk_rows, mixed_precision=config.mixed_precision)
-    timings["eval"] += time.perf_counter() - t
+    def evaluate(step: int, train_loss: float, lr: float) -> None:
+        """Append the current weights' scores to the curve; keep the weights while they may be selected."""
+        with timer("eval"):
+            evaluator.load_weights(net)
+            row = {"step": step, "train_loss": train_loss, "lr": lr}
+            for name, X_q in queries.items():
+                proba = evaluator.predict_proba(X_q, cache=True)
+                row.update({f"{name}_{k}": v for k, v in classification_metrics(truths[name], proba, enc.classes).items()})
+            curve.append(row)
+        if config.max_steps:
+            keep = selectable_steps(pd.DataFrame(curve), metric=config.early_stopping_metric)
+            for s in set(kept) - set(keep):
+                del kept[s]
+            if step in keep:
+                kept[step] = _snapshot(net)
 
-    def evaluate(step: int, train_loss: float, lr: float) -> dict[str, float]:
-        t = time.perf_counter()
-        evaluator.load_weights(net)
-        row = {"step": step, "train_loss": train_loss, "lr": lr}
-        for name, X_q in queries.items():
-            for k, v in classification_metrics(truths[name], evaluator.predict_proba(X_q), enc.classes).items():
-                row[f"{name}_{k}"] = v
-        timings["eval"] += time.perf_counter() - t
-        return row
-
-    curve = [evaluate(0, float("nan"), 0.0)]
-
-    def snapshot() -> dict[str, torch.Tensor]:
-        return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
-
-    # Weights of every evaluation that can still be the selected step (selection.selected_step reads
-    # the final curve): those within EPSILON of the best primary metric so far.
-    candidates = {0: snapshot()} if config.max_steps else {}
-    rule = {"metric": config.early_stopping_metric}
+    curve: list[dict[str, float]] = []
+    kept: dict[int, dict[str, torch.Tensor]] = {}  # step -> weights, of the steps selectable_steps names
+    evaluate(0, float("nan"), 0.0)
     optimizer = torch.optim.AdamW(params, lr=learning_rate, weight_decay=config.weight_decay)
     warmup_steps = int(config.warmup_fraction * config.max_steps)
     n_real = min(len(ytr), config.max_rows_per_step or len(ytr))
-    losses: list[float] = []
-    step, stopped_early = 0, False
-    pool_X, pool_y, pool_at = Xtr[:0], ytr[:0], 0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.max_steps, desc="fine-tuning", unit="step", leave=False)
+    partitions, losses, step, stopped_early = stream(seed, "partitions"), [], 0, False
+    bar = _progress_bar(config.max_steps) if progress else None
     for step in range(1, config.max_steps + 1):
-        # --- the step's data: real context/query partition, fresh synthetic context rows ---
         ctx, qry = _split_rows(ytr, n_real, config.query_fraction, partitions)
-        X_ctx, y_ctx, X_qry, y_qry = Xtr[ctx], ytr[ctx], Xtr[qry], ytr[qry]
-        if generator is not None and config.synthetic_ratio > 0:
-            t = time.perf_counter()
-            n_syn = int(round(config.synthetic_ratio * (len(ctx) + (len(qry) if config.synthetic_query else 0))))
-            if len(pool_y) - pool_at < n_syn:  # refill: one draw for the next synthetic_pool_steps steps
-                X_syn, y_syn = generator.sample(n_syn * config.synthetic_pool_steps,
-                                                random_state=int(synthetic.integers(2**31 - 1)))
-                X_syn = X_syn.reset_index(drop=True)[columns]
-                pool_X, pool_y, pool_at = enc.X(X_syn, "synthetic rows"), enc.y(y_syn, "synthetic labels"), 0
-            Xs, ys = pool_X[pool_at : pool_at + n_syn], pool_y[pool_at : pool_at + n_syn]
-            pool_at += n_syn
-            if config.synthetic_query and len(ys):
-                to_query = synthetic.random(len(ys)) < config.query_fraction
-                X_qry, y_qry = np.concatenate([X_qry, Xs[to_query]]), np.concatenate([y_qry, ys[to_query]])
-                Xs, ys = Xs[~to_query], ys[~to_query]
-            X_ctx, y_ctx = np.concatenate([X_ctx, Xs]), np.concatenate([y_ctx, ys])
-            timings["synthetic"] += time.perf_counter() - t
-
-        t = time.perf_counter()
-        batch = _step_batch(clf, X_ctx, y_ctx, X_qry, y_qry, seed)
-        _fit_context(clf, batch)
-        timings["preprocess"] += time.perf_counter() - t
-
-        # --- one optimizer step on the query cross-entropy ---
-        t = time.perf_counter()
-        lr = learning_rate * _lr_factor(step, config.max_steps, warmup_steps)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        optimizer.zero_grad(set_to_none=True)
-        logits_QBEL = clf.forward(batch.X_query, return_raw_logits=True)
-        Q, B, E, L = logits_QBEL.shape
-        logits_NLQ = logits_QBEL.permute(1, 2, 3, 0).reshape(B * E, L, Q)
-        targets_NQ = batch.y_query.long().to(logits_QBEL.device).repeat(E, 1)
-        loss = torch.nn.functional.cross_entropy(logits_NLQ, targets_NQ)
-        loss.backward()
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
-        optimizer.step()
-        losses.append(float(loss.detach()))
-        timings["train"] += time.perf_counter() - t
+        rows = Xtr[ctx], ytr[ctx], Xtr[qry], ytr[qry]
+        if pool is not None:
+            with timer("synthetic"):
+                rows = pool.mix(*rows)
+        with timer("preprocess"):
+            batch = _step_batch(clf, *rows, seed)
+            _fit_context(clf, batch)
+        with timer("train"):
+            lr = learning_rate * _lr_factor(step, config.max_steps, warmup_steps)
+            losses.append(_optimizer_step(clf, batch, optimizer=optimizer, params=params, lr=lr,
+                                          grad_clip=config.grad_clip))
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.4f}")
-
-        # --- evaluation and early stopping ---
         if step % config.eval_every == 0 or step == config.max_steps:
-            curve.append(evaluate(step, float(np.mean(losses)), lr))
+            evaluate(step, float(np.mean(losses)), lr)
             losses = []
-            frame = pd.DataFrame(curve)
-            primary, _ = selection_keys(frame, config.early_stopping_metric)
-            candidates = {s: w for s, w in candidates.items() if primary[frame["step"] == s][0] >= primary.max() - EPSILON}
-            if primary[-1] >= primary.max() - EPSILON:
-                candidates[step] = snapshot()
-            if stopping_index(frame, patience=config.patience, min_delta=config.min_delta, **rule) is not None:
+            if stopping_index(pd.DataFrame(curve), patience=config.patience, metric=config.early_stopping_metric,
+                              min_delta=config.min_delta) is not None:
                 stopped_early = True
                 break
     if bar is not None:
         bar.close()
 
     frame = pd.DataFrame(curve)
-    best_step = selected_step(frame, **rule)
+    best_step = selected_step(frame, metric=config.early_stopping_metric)
     if best_step != step:  # restore the selected step (step 0: the untouched pre-trained weights)
-        net.load_state_dict(candidates[best_step])
+        net.load_state_dict(kept[best_step])
         evaluator.load_weights(net)  # otherwise the evaluator already holds the last evaluated weights
-    evaluator.fit_context()
-    best_row = curve[int(np.flatnonzero(frame["step"].to_numpy() == best_step)[0])]
     metric_cols = [c for c in frame.columns if c not in ("step", "train_loss", "lr")]
-    timings["total"] = time.perf_counter() - t_start
+    best_row = curve[int(np.flatnonzero(frame["step"].to_numpy() == best_step)[0])]
     result = FinetuneResult(
-        curve=frame,
-        best_step=best_step,
-        metrics_best={c: float(best_row[c]) for c in metric_cols},
-        metrics_step0={c: float(curve[0][c]) for c in metric_cols},
-        timings={k: round(v, 4) for k, v in timings.items()},
-        n_params=n_params,
-        device=device,
-        n_steps=step if config.max_steps else 0,
-        stopped_early=stopped_early,
-        learning_rate=float(learning_rate),
-        n_estimators=n_members,
-        n_estimators_eval=n_members_eval,
+        curve=frame, best_step=best_step, metrics_best={c: float(best_row[c]) for c in metric_cols},
+        metrics_step0={c: float(curve[0][c]) for c in metric_cols}, timings=timer.timings(),
+        n_params=int(sum(p.numel() for p in params)), device=device, n_steps=step, stopped_early=stopped_early,
+        learning_rate=float(learning_rate), n_estimators=n_members, n_estimators_eval=n_members_eval,
         n_features_used=len(columns),
     )
     return result, evaluator, enc, columns
+
+
+def _progress_bar(total: int):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="fine-tuning", unit="step", leave=False)
 
 
 def finetune(
@@ -596,8 +663,6 @@ class CausalMixFinetunedClassifier(ClassifierMixin, BaseEstimator):
             X, X_val, y, y_val = X.iloc[idx_tr], X.iloc[idx_val], y.iloc[idx_tr], y.iloc[idx_val]
         gen = self.generator
         if isinstance(gen, str):
-            from causalmix.generators import make_generator
-
             gen = make_generator(gen, **(self.generator_params or {}))
         elif gen is not None:
             gen = copy.deepcopy(gen)
@@ -605,7 +670,7 @@ class CausalMixFinetunedClassifier(ClassifierMixin, BaseEstimator):
             self.model, X, y, X_val, y_val, test_sets=None, generator=gen,
             config=self.config or FinetuneConfig(), seed=self.random_state, progress=progress,
         )
-        self.classifier_ = self._evaluator.classifier_
+        self.classifier_ = self._evaluator.fit_context().classifier_
         self.generator_ = gen
         self.classes_ = self._encoder.classes
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)

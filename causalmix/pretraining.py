@@ -44,6 +44,7 @@ from typing import Any, Literal, get_args
 import torch
 import torch.nn.functional as F
 
+from causalmix.io import load_yaml
 from causalmix.model import build_architecture, resolve_device, save_checkpoint
 from causalmix.prior import PriorBatch, PriorConfig, PriorSource, draw_n_features, sample_batch
 from causalmix.provenance import file_sha256, git_commit, machine
@@ -552,8 +553,6 @@ def config_from_args(args: argparse.Namespace) -> PretrainConfig:
     """Defaults < YAML file < command-line options."""
     raw: dict[str, Any] = {}
     if args.config is not None:
-        from causalmix.io import load_yaml
-
         raw = load_yaml(args.config) or {}
         if not isinstance(raw, dict):
             raise ValueError(f"{args.config} must hold a mapping of settings.")

@@ -10,6 +10,9 @@ all apply the same code:
 - :func:`stopping_index`: patience counts the evaluations that do not become the selected step
   (no improvement larger than :data:`EPSILON`).
 
+While the curve grows, :func:`selectable_steps` names the evaluations that can still become the
+selected step (the training loop keeps their weights, and no others).
+
 Why ε = 1e-6: on ``n`` validation rows two ROC-AUC values differ by at least
 ``1 / (n_pos · n_neg)`` (2.4e-4 at 128 rows; ≥ 1e-6 up to about 4,000 rows per class pair), while
 the same computation on two CPUs differs by about 1e-7. An ε between the two makes float noise
@@ -30,7 +33,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["EPSILON", "selected_step", "selection_keys", "stopping_index"]
+__all__ = ["EPSILON", "selectable_steps", "selected_step", "selection_keys", "stopping_index"]
 
 #: Tolerance of the selection rule (module docstring).
 EPSILON = 1e-6
@@ -68,6 +71,19 @@ def _selected_index(primary: np.ndarray, tie_break: np.ndarray, eps: float) -> i
     candidates = _within(primary, eps)
     candidates &= _within(np.where(candidates, tie_break, -np.inf), eps)
     return int(np.argmax(candidates))
+
+
+def selectable_steps(curve: pd.DataFrame, *, metric: Metric = "roc_auc", eps: float = EPSILON) -> list[int]:
+    """The steps that can be the selected step of this curve or of any longer one: those whose
+    primary metric is within ``eps`` of the best so far. Later evaluations only raise the best, so
+    no other step can come back; among these the tie-break may still change the choice.
+
+    >>> selectable_steps(pd.DataFrame({"step": [0, 2, 4], "val_roc_auc": [0.8, 0.9, 0.9 - 1e-7],
+    ...                                "val_log_loss": [0.5, 0.4, 0.3]}))
+    [2, 4]
+    """
+    primary, _ = selection_keys(curve, metric)
+    return [int(s) for s in curve["step"].to_numpy()[_within(primary, eps)]]
 
 
 def stopping_index(curve: pd.DataFrame, *, patience: int, metric: Metric = "roc_auc", eps: float = EPSILON,

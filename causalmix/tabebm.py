@@ -38,8 +38,8 @@ import torch
 
 from causalmix.data import allocate
 from causalmix.generators import Generator
+from causalmix.model import DEFAULT_MODEL, load_classifier, resolve_device
 from causalmix.params import Check, Interval, Options
-from causalmix.model import DEFAULT_MODEL
 
 __all__ = ["TabEBMGenerator"]
 
@@ -141,8 +141,6 @@ class TabEBMGenerator(Generator):
     def network(self) -> torch.nn.Module:
         """The TabPFN network that defines the energies (frozen; loaded once)."""
         if getattr(self, "_network", None) is None:
-            from causalmix.model import load_classifier, resolve_device
-
             clf = load_classifier(self.model, device=resolve_device(self.device), n_estimators=1)
             clf._initialize_model_variables()
             net = clf.models_[0].eval()

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from causalmix.rederive import from_curve, inconsistent_records
-from causalmix.selection import EPSILON, selected_step, stopping_index
+from causalmix.selection import EPSILON, selectable_steps, selected_step, stopping_index
 
 
 def _curve(auc, log_loss, step=2):
@@ -55,6 +55,25 @@ def test_float_noise_cannot_move_a_selected_step_or_a_stop(seed):
         assert selected_step(noisy) == selected_step(curve)
         for patience in (1, 2, 5):
             assert stopping_index(noisy, patience=patience) == stopping_index(curve, patience=patience)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_selectable_steps_of_a_prefix_hold_every_later_selection(seed):
+    """What the training loop relies on to keep only these steps' weights: the selected step of any
+    longer curve is one of a prefix's selectable steps or a step after the prefix."""
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n = int(rng.integers(1, 10))
+        auc = rng.choice([0.7, 0.8, 0.8 + 5e-7, 0.8 + 2e-6, np.nan], size=n)
+        log_loss = rng.choice([0.3, 0.3 + 5e-7, 0.4], size=n)
+        curve = _curve(auc, log_loss)
+        for metric in ("roc_auc", "log_loss"):
+            for i in range(1, n + 1):
+                kept = selectable_steps(curve.iloc[:i], metric=metric)
+                assert selected_step(curve.iloc[:i], metric=metric) in kept
+                assert all(selected_step(curve.iloc[:j], metric=metric) in kept
+                           or selected_step(curve.iloc[:j], metric=metric) >= 2 * i for j in range(i, n + 1))
+    assert selectable_steps(_curve([np.nan, np.nan], [np.nan, np.nan])) == [0, 2]  # nothing measured: all stay
 
 
 def test_every_published_record_follows_from_its_published_curve():
