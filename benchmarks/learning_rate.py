@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--config", default=str(ROOT / "configs" / "quick.yaml"))
+    parser.add_argument("--config", default=str(ROOT / "causalmix" / "configs" / "quick.yaml"))
     parser.add_argument("--rates", nargs="+", type=float, default=[1e-5, 1e-4, 3e-4, 1e-3])
     parser.add_argument("--n-train", type=int, default=128)
     parser.add_argument("--out", default=None)

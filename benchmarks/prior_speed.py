@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=10, help="training steps to time (%(default)s)")
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "pretrain.yaml")
+    parser.add_argument("--config", type=Path, default=ROOT / "causalmix" / "configs" / "pretrain.yaml")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
 

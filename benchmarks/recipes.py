@@ -80,7 +80,7 @@ def steps_for_minutes(name: str, config: dict, run_dir: Path, minutes: float, pr
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base", type=Path, default=ROOT / "configs" / "pretrain-wide.yaml")
+    parser.add_argument("--base", type=Path, default=ROOT / "causalmix" / "configs" / "pretrain-wide.yaml")
     parser.add_argument("--variant", action="append", required=True, metavar="NAME:key=value,...")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--minutes", type=float, help="equal time instead of equal steps: each variant's steps "

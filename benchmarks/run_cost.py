@@ -30,7 +30,8 @@ from pathlib import Path
 import pandas as pd
 
 from causalmix.publish import load_published
-from causalmix.runs import _METRIC_FIELDS, RunSpec, execute_run
+from causalmix.records import METRIC_FIELDS
+from causalmix.runs import RunSpec, execute_run
 from causalmix.verify import compare_curves
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = (("pretrained", 64, "anneal"), ("finetune", 64, "anneal"), ("finetune", 128, "diabetes"),
           ("smote", 128, "churn"), ("mixup", 64, "wdbc"), ("gaussian_copula", 128, "phoneme"),
           ("causalmix", 64, "diabetes"), ("tableaugment", 64, "fitness-club"))
-SAME = (*_METRIC_FIELDS, "best_step", "n_steps", "stopped_early", "run_id", "n_estimators", "n_estimators_eval")
+SAME = (*METRIC_FIELDS, "best_step", "n_steps", "stopped_early", "run_id", "n_estimators", "n_estimators_eval")
 
 
 def sample_specs() -> pd.DataFrame:

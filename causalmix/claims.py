@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from causalmix.data import safe_path
-from causalmix.records import read_json
-from causalmix.runs import RunRecord, RunSpec, execute_run
+from causalmix.records import RunRecord, read_json
+from causalmix.runs import RunSpec, execute_run
 
 #: Default age after which a claim is taken over (a day: longer than any run).
 STALE_AFTER_S = 24 * 3600.0

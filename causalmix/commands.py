@@ -20,8 +20,8 @@ from causalmix.data import add_dataset
 from causalmix.experiment import load_config, plan_sweep, run_sweep
 from causalmix.model import check_checkpoint, resolve_device
 from causalmix.publish import PUBLISHED_DIR, is_published, publish, read_provenance
-from causalmix.records import load_curves, load_records, warning_summary
-from causalmix.runs import METRIC_NAMES, RecordNotWritten, RunSpec, execute_run
+from causalmix.records import METRIC_NAMES, RecordNotWritten, load_curves, load_records, warning_summary
+from causalmix.runs import RunSpec, execute_run
 from causalmix.sampling import sample_rows, write_rows
 from causalmix.study import load_study, plan_study, run_study
 from causalmix.sweep_config import check_generator_params

@@ -50,7 +50,7 @@ from causalmix.finetuning import FinetuneConfig
 from causalmix.records import load_records
 from causalmix.runs import METHODS
 
-__all__ = ["COST_MODEL", "CostModel", "calibration", "fit", "run_shape", "spec_seconds"]
+__all__ = ["COST_MODEL", "CostModel", "calibration", "fit", "largest_first", "run_shape", "spec_seconds"]
 
 COST_MODEL = Path(__file__).with_name("cost_model.json")
 
@@ -173,6 +173,20 @@ def spec_seconds(specs: Sequence, model: CostModel | None = None) -> list[float]
         shape = run_shape(spec, shapes)
         out.append(math.nan if shape is None else model.seconds(**shape))
     return out
+
+
+def largest_first(specs: Sequence) -> list:
+    """``specs`` ordered by their estimated seconds, longest first (a run the cost model cannot price,
+    e.g. of a dataset not on this machine, last); ties keep their order.
+
+    >>> from causalmix.runs import RunSpec
+    >>> specs = [RunSpec(dataset="diabetes", n_train=n, seed=0, method="finetune") for n in (64, 512)]
+    >>> [s.n_train for s in largest_first(specs)]
+    [512, 64]
+    """
+    seconds = spec_seconds(specs)
+    order = sorted(range(len(specs)), key=lambda i: -seconds[i] if math.isfinite(seconds[i]) else math.inf)
+    return [specs[i] for i in order]
 
 
 def calibration(records: pd.DataFrame, specs_by_id: Mapping[str, Any], model: CostModel | None = None,

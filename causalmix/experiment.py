@@ -37,14 +37,22 @@ from typing import Any
 import pandas as pd
 
 from causalmix.claims import STALE_AFTER_S, _stale, claimed_run, holder, process_start
-from causalmix.costs import plan_estimate
+from causalmix.costs import largest_first, plan_estimate
 from causalmix.data import _local_manifest_entries, resolve_name
 from causalmix.distributed import run_on_ray
 from causalmix.io import atomic_write, check_sha256
 from causalmix.model import ModelNotAvailableError, check_checkpoint, resolve_device, resolve_model_path
 from causalmix.provenance import hardware
-from causalmix.records import load_curves, load_records, read_json, warning_summary
-from causalmix.runs import METHODS, RunRecord, RunSpec, check_writable, execute_run, write_record
+from causalmix.records import (
+    RunRecord,
+    check_writable,
+    load_curves,
+    load_records,
+    read_json,
+    warning_summary,
+    write_record,
+)
+from causalmix.runs import METHODS, RunSpec, execute_run
 from causalmix.sweep_config import SweepConfig, expand_config, load_config
 
 __all__ = [
@@ -192,6 +200,8 @@ def run_sweep(
     previous = _recorded_status(out)
     todo = [s for s in specs if s.run_id not in previous or (retry_failed and previous[s.run_id] != "ok")]
     n_retried = sum(1 for s in todo if s.run_id in previous)
+    if jobs > 1 and cfg.device == "cpu":  # the longest runs first: no worker is left alone with one at the end
+        todo = largest_first(todo)
     check_writable(out)
     atomic_write(out / "config.json", lambda p: p.write_text(json.dumps(cfg.to_dict(), indent=1, sort_keys=True, default=str)))
     _recover_killed_sweeps(out, claim_timeout_s)

@@ -1,4 +1,4 @@
-"""One run: its specification, its identity, its execution and its record.
+"""One run: its specification, its identity and its execution (its record: :mod:`causalmix.records`).
 
 A *run* is (dataset, n_train, n_val, split seed, method, model, hyper-parameters[, domain]) and
 gives a :class:`RunRecord`: the fine-tuning result, what the run warned about, and provenance.
@@ -33,7 +33,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import time
 import traceback
 import warnings
@@ -54,12 +53,10 @@ from causalmix.data import (
     load_dataset,
     low_data_split,
     resolve_name,
-    safe_path,
     sanitize_name,
 )
 from causalmix.finetuning import FinetuneConfig, finetune
 from causalmix.generators import make_generator
-from causalmix.io import atomic_write
 from causalmix.metrics import majority_accuracy
 from causalmix.model import (
     DEFAULT_MODEL,
@@ -69,11 +66,20 @@ from causalmix.model import (
     resolve_device,
 )
 from causalmix.provenance import file_sha256, git_commit, hardware, package_versions, result_versions
+from causalmix.records import (  # noqa: F401 - RunRecord, write_record, RecordNotWritten: part of this module's API
+    METRIC_FIELDS,
+    METRIC_NAMES,
+    TEST_SETS,
+    RecordNotWritten,
+    RunRecord,
+    check_writable,
+    write_record,
+)
 from causalmix.seeds import stream_seed
 
 __all__ = [
     "METHODS", "RESULT_MODULES", "RESULT_VERSION", "RunRecord", "RunSpec", "capture_warnings", "execute_run",
-    "result_code_hash", "write_record",
+    "result_code_hash", "run_dataset", "run_split", "write_record",
 ]
 
 #: method -> generator registry name (``None``: no synthetic rows). ``pretrained`` takes no steps.
@@ -106,10 +112,6 @@ RESULT_MODULES = ("data.tables", "data.registry", "data.splits", "model", "evalu
 #: tabpfn needs a few distinct context rows, causal discovery a few dozen for its bootstraps.
 MIN_N_TRAIN = {"causalmix": 20}
 DEFAULT_MIN_N_TRAIN = 8
-
-TEST_SETS = ("test", "test_ood")
-METRIC_NAMES = ("roc_auc", "accuracy", "balanced_accuracy", "log_loss")
-
 
 def _hash(obj: Any, n: int = 16) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
@@ -255,116 +257,6 @@ class RunSpec:
         return f"{self.name}-{self.variant or self.method}-n{self.n_train}-s{self.seed}{tag}-{config_hash[:8]}"
 
 
-_BASELINE_FIELDS = ("test_majority_accuracy", "test_ood_majority_accuracy")
-_METRIC_FIELDS = [
-    f"{s}_{m}{suffix}" for suffix in ("", "_step0") for s in ("val", *TEST_SETS) for m in METRIC_NAMES
-]
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class RunRecord:
-    """Everything a run produced: the :class:`~causalmix.finetuning.FinetuneResult`, the warnings
-    it raised, and provenance.
-
-    Metric fields ``{val,test,test_ood}_{roc_auc,accuracy,balanced_accuracy,log_loss}`` are at the best validation
-    step, ``..._step0`` the pre-trained model on the same split (NaN when not measured, e.g.
-    ``test_ood_*`` outside domain-shift runs or any metric of a failed run). ``warnings`` lists
-    ``{"category", "message", "count"}`` of every warning raised during the run (generator
-    fit included). ``generator_cached`` is False for every run that fits a generator (fits are no
-    longer cached; True in older records). ``attempts`` counts executions (failed runs are retried).
-    ``curve`` is kept out of :meth:`to_dict` and stored beside the record.
-    """
-
-    run_id: str
-    dataset: str
-    n_train: int
-    n_val: int | None
-    seed: int
-    method: str
-    model: str
-    domain: str | None
-    status: str  # "ok" | "failed"
-    variant: str | None = None
-    error: str | None = None
-    attempts: int = 1
-    best_step: int | None = None
-    n_steps: int | None = None
-    stopped_early: bool | None = None
-    learning_rate: float | None = None
-    n_estimators: int | None = None
-    n_estimators_eval: int | None = None
-    n_features_used: int | None = None
-    wall_time_s: float = math.nan
-    config_hash: str = ""
-    result_version: int | None = None
-    code_hash: str = ""  # the source hash of RESULT_MODULES: provenance, not identity
-    dataset_sha256: str | None = None
-    model_sha256: str | None = None
-    git_commit: str = "unknown"
-    device: str | None = None
-    hardware: str = ""
-    n_params: int | None = None
-    generator_cached: bool | None = None
-    versions: dict[str, str] = dataclasses.field(default_factory=dict)
-    timings: dict[str, float] = dataclasses.field(default_factory=dict)
-    warnings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    spec: dict[str, Any] = dataclasses.field(default_factory=dict)
-    traceback: str | None = None
-    curve: pd.DataFrame | None = dataclasses.field(default=None, compare=False, repr=False)
-    # test-set sizes and the majority-class baseline's accuracy (the training set's most frequent class)
-    n_test: int | None = None
-    n_test_ood: int | None = None
-    test_majority_accuracy: float = math.nan
-    test_ood_majority_accuracy: float = math.nan
-    # metrics at the best validation step, then at step 0
-    val_roc_auc: float = math.nan
-    val_accuracy: float = math.nan
-    val_balanced_accuracy: float = math.nan
-    val_log_loss: float = math.nan
-    test_roc_auc: float = math.nan
-    test_accuracy: float = math.nan
-    test_balanced_accuracy: float = math.nan
-    test_log_loss: float = math.nan
-    test_ood_roc_auc: float = math.nan
-    test_ood_accuracy: float = math.nan
-    test_ood_balanced_accuracy: float = math.nan
-    test_ood_log_loss: float = math.nan
-    val_roc_auc_step0: float = math.nan
-    val_accuracy_step0: float = math.nan
-    val_balanced_accuracy_step0: float = math.nan
-    val_log_loss_step0: float = math.nan
-    test_roc_auc_step0: float = math.nan
-    test_accuracy_step0: float = math.nan
-    test_balanced_accuracy_step0: float = math.nan
-    test_log_loss_step0: float = math.nan
-    test_ood_roc_auc_step0: float = math.nan
-    test_ood_accuracy_step0: float = math.nan
-    test_ood_balanced_accuracy_step0: float = math.nan
-    test_ood_log_loss_step0: float = math.nan
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict of every field but ``curve`` (NaN as ``None``)."""
-        out = {}
-        for f in dataclasses.fields(self):
-            if f.name == "curve":
-                continue
-            v = getattr(self, f.name)
-            out[f.name] = None if isinstance(v, float) and math.isnan(v) else v
-        return out
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], curve: pd.DataFrame | None = None) -> RunRecord:
-        names = {f.name for f in dataclasses.fields(cls)}
-        kw = {k: v for k, v in d.items() if k in names}
-        for k in (*_METRIC_FIELDS, *_BASELINE_FIELDS, "wall_time_s"):
-            if kw.get(k, 0) is None:
-                kw[k] = math.nan
-        return cls(**kw, curve=curve)
-
-
-# --- warnings as data ---------------------------------------------------------------------------
-
-
 _ABOUT_CODE = (DeprecationWarning, PendingDeprecationWarning, ImportWarning)
 _ACTIVE: list[logging.Handler] = []  # nested captures: only the innermost one records
 
@@ -412,30 +304,17 @@ def summarize_warnings(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 
 @functools.lru_cache(maxsize=4)
-def _dataset(name: str, target: str | None, sha256: str | None):  # noqa: ARG001 - sha256: a changed file is reloaded
-
+def run_dataset(name: str, target: str | None, sha256: str | None):  # noqa: ARG001 - sha256: a changed file is reloaded
+    """The dataset of a run (the last few kept in memory: a sweep's runs share them)."""
     return load_dataset(name, target=target)
 
 
-def _split(spec: RunSpec, ds):
+def run_split(spec: RunSpec, ds):
+    """The split a run trains, validates and tests on: the low-data split, or the domain-shift split."""
     if spec.domain is None:
         return low_data_split(ds, n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed, test_cap=spec.test_cap)
     return domain_shift_split(ds, **dict(spec.domain), n_train=spec.n_train, n_val=spec.n_val, seed=spec.seed,
                               test_cap=spec.test_cap)
-
-
-def check_writable(folder: str | Path) -> Path:
-    """Create ``folder`` if needed and prove a file can be written there, before any computation."""
-    folder = Path(folder)
-    probe = folder / f".causalmix-write-check-{os.getpid()}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as err:
-        raise ValueError(f"The results folder {folder} is not writable ({type(err).__name__}: {err.strerror or err}). "
-                         f"Choose another folder (--out) or fix its permissions; nothing was computed.") from None
-    return folder
 
 
 def _generator(spec: RunSpec, split):
@@ -487,14 +366,14 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             check_checkpoint(spec.model)  # a text/empty/JSON file is named, not an IndexError mid-run
             device = resolve_device(spec.device)
             base.update(device=device, hardware=hardware(device))
-            ds = _dataset(spec.dataset, spec.target, identity["dataset_sha256"])
+            ds = run_dataset(spec.dataset, spec.target, identity["dataset_sha256"])
             if len(ds.classes) > 10:
                 numeric = pd.api.types.is_numeric_dtype(ds.y.dtype)
                 raise ValueError(f"{spec.name!r} has {len(ds.classes)} classes; the TabPFN v2 architecture's output "
                                  "head has 10. Merge rare classes into one, or choose another dataset"
                                  + (" (a numeric target with many values is a regression task; causalmix fine-tunes "
                                     "classifiers)." if numeric else "."))
-            split = _split(spec, ds)
+            split = run_split(spec, ds)
             base.update(domain=split.domain, n_val=len(split.y_val))
             params = {**dict(spec.finetune), "device": device}
             if spec.method == "pretrained":
@@ -517,8 +396,8 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
             result = finetune(spec.model, split.X_train, split.y_train, split.X_val, split.y_val, test_sets=test_sets,
                               generator=gen, config=config, seed=spec.seed, progress=progress)
         timings = {**result.timings, "generator_fit": round(gen_seconds, 4)}
-        metrics = {k: v for k, v in result.metrics_best.items() if k in _METRIC_FIELDS}
-        metrics.update({f"{k}_step0": v for k, v in result.metrics_step0.items() if f"{k}_step0" in _METRIC_FIELDS})
+        metrics = {k: v for k, v in result.metrics_best.items() if k in METRIC_FIELDS}
+        metrics.update({f"{k}_step0": v for k, v in result.metrics_step0.items() if f"{k}_step0" in METRIC_FIELDS})
         if not base.get("n_test") or all(math.isnan(metrics.get(f"test_{m}", math.nan)) for m in METRIC_NAMES):
             raise ValueError(f"the run has no test metrics ({base.get('n_test', 0)} test rows; test_cap="
                              f"{spec.test_cap}): a run is ok only with its test metrics. Use test_cap >= 1.")
@@ -541,27 +420,3 @@ def execute_run(spec: RunSpec, *, out_dir: str | Path | None = None, progress: b
         except OSError as err:
             raise RecordNotWritten(record, out, err) from None
     return record
-
-
-class RecordNotWritten(OSError):
-    """A run was computed but its record could not be written (a full disk): the record is attached,
-    so the caller can show it rather than lose the run."""
-
-    def __init__(self, record: RunRecord, out: Path, err: OSError):
-        super().__init__(f"run {record.run_id} was computed ({record.status}) but its record could not be written "
-                         f"under {out / 'records'}: {err.strerror or err}. Free space (or choose another --out) and "
-                         "rerun; the record follows on standard output.")
-        self.record = record
-
-
-def write_record(record: RunRecord, out_dir: str | Path) -> Path:
-    """Write ``records/<run_id>.curve.csv`` then ``records/<run_id>.json``, each atomically.
-
-    The JSON is written last: its existence marks a finished run.
-    """
-    records = Path(out_dir) / "records"
-    if record.curve is not None:
-        atomic_write(safe_path(records, f"{record.run_id}.curve.csv"), lambda p: record.curve.to_csv(p, index=False))
-    path = safe_path(records, f"{record.run_id}.json")
-    atomic_write(path, lambda p: p.write_text(json.dumps(record.to_dict(), indent=1, sort_keys=True, default=str)))
-    return path

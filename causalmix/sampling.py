@@ -18,7 +18,7 @@ import pandas as pd
 
 from causalmix.clidoc import check_generator
 from causalmix.generators import make_generator
-from causalmix.runs import METHODS, RunSpec, _dataset, _split, dataset_fingerprint
+from causalmix.runs import METHODS, RunSpec, dataset_fingerprint, run_dataset, run_split
 from causalmix.seeds import stream_seed
 
 __all__ = ["sample_rows", "write_rows"]
@@ -37,8 +37,8 @@ def sample_rows(dataset: str, *, method: str = "causalmix", n_train: int = 256, 
     check_generator(method, params)
     spec = RunSpec(dataset=dataset, n_train=n_train, seed=seed, method=method, n_val=n_val, target=target,
                    generator=params)
-    ds = _dataset(spec.dataset, spec.target, dataset_fingerprint(spec.dataset))
-    split = _split(spec, ds)
+    ds = run_dataset(spec.dataset, spec.target, dataset_fingerprint(spec.dataset))
+    split = run_split(spec, ds)
     probe = make_generator(METHODS[method], **params)
     defaults = {"random_state": stream_seed(seed, "generator_fit")}
     if progress and "progress" in probe.get_params():

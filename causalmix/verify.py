@@ -48,9 +48,9 @@ import pandas as pd
 from causalmix.experiment import run_local
 from causalmix.provenance import REPO_ROOT, file_sha256, hardware, machine
 from causalmix.publish import load_published, published_dir
-from causalmix.records import read_json
+from causalmix.records import METRIC_FIELDS, read_json
 from causalmix.rederive import CURVE_METRICS, inconsistent_records
-from causalmix.runs import _METRIC_FIELDS, METHODS, RESULT_VERSION, RunSpec, dataset_fingerprint
+from causalmix.runs import METHODS, RESULT_VERSION, RunSpec, dataset_fingerprint
 from causalmix.selection import EPSILON
 from causalmix.study import settings
 
@@ -59,7 +59,7 @@ __all__ = ["DEFAULT_BUDGET_S", "Verification", "compare_curves", "draw_probabili
 
 TOLERANCE = EPSILON
 VERIFY_ROOT = REPO_ROOT / "results"  # machine-local: git-ignored like every results folder
-COMPARED = (*_METRIC_FIELDS, "best_step", "n_steps")
+COMPARED = (*METRIC_FIELDS, "best_step", "n_steps")
 #: Recorded seconds (on the publishing machine) a sample may cost: about 3 minutes at --jobs 2.
 DEFAULT_BUDGET_S = 360.0
 STRATA = ("part", "arm", "dataset", "n_train", "domain")

@@ -109,13 +109,13 @@ def test_a_run_without_test_metrics_is_failed_not_ok(untrained_checkpoint, monke
     import causalmix.runs as runs
     from causalmix.runs import RunSpec, execute_run
 
-    real = runs._split
+    real = runs.run_split
 
     def no_test_rows(spec, ds):
         split = real(spec, ds)
         return dataclasses.replace(split, X_test=split.X_test.iloc[:0], y_test=split.y_test.iloc[:0])
 
-    monkeypatch.setattr(runs, "_split", no_test_rows)
+    monkeypatch.setattr(runs, "run_split", no_test_rows)
     record = execute_run(RunSpec(dataset="blood-transfusion", n_train=48, seed=0, method="finetune",
                                  model=str(untrained_checkpoint), device="cpu", finetune=FT, test_cap=50))
     assert record.status == "failed" and "no test" in record.error

@@ -133,7 +133,7 @@ def test_config_expansion_covers_the_grid_and_domain_shift_runs(untrained_checkp
     with pytest.raises(ValueError, match="seeds_by_method"):
         expand_config({**config, "seeds_by_method": {"causalmix": [7]}})
     for name in ("smoke", "quick", "standard", "full"):
-        assert expand_config(ROOT / "configs" / f"{name}.yaml")
+        assert expand_config(ROOT / "causalmix" / "configs" / f"{name}.yaml")
 
 
 def test_domain_shift_run_evaluates_in_and_out_of_domain(untrained_checkpoint, tmp_path):

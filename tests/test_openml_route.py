@@ -62,7 +62,7 @@ def test_datasets_load_through_openmls_own_code_from_its_cache(openml_cache, dat
 
 
 def test_every_full_configuration_dataset_resolves_to_openml_ids():
-    cfg = yaml.safe_load((Path(__file__).resolve().parents[1] / "configs" / "full.yaml").read_text())
+    cfg = yaml.safe_load((Path(__file__).resolve().parents[1] / "causalmix" / "configs" / "full.yaml").read_text())
     names = {*cfg["datasets"], *(b["dataset"] for b in cfg.get("domain_shift") or [])}
     infos = {n: data.REGISTRY[data.resolve_name(n)] for n in names}
     assert all(i.openml_dataset_id for i in infos.values())

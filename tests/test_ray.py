@@ -16,7 +16,7 @@ IGNORED = ["wall_time_s", "hardware", "git_commit", "generator_cached"]
 def test_ray_backend_records_equal_the_local_backends(tmp_path, data_dir):
     from pathlib import Path
 
-    config = Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"  # 1 torch thread per run, as Ray's
+    config = Path(__file__).resolve().parents[1] / "causalmix" / "configs" / "smoke.yaml"  # 1 torch thread per run, as Ray's
     local = run_sweep(config, out_dir=tmp_path / "local", progress=False)
     remote = run_sweep(config, out_dir=tmp_path / "ray", progress=False, backend="ray", cpus_per_run=1)
     assert local.n_failed == remote.n_failed == 0 and local.n_ok == remote.n_ok == local.n_total, remote.failures
