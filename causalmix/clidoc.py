@@ -20,7 +20,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from causalmix.finetuning import FinetuneConfig
+from causalmix.finetune_config import FinetuneConfig
 from causalmix.generators import GENERATORS
 from causalmix.runs import METHODS
 from causalmix.sweep_config import check_generator_params

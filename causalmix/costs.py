@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from causalmix.data import _local_manifest_entries, default_n_val, load_dataset, resolve_name
-from causalmix.finetuning import FinetuneConfig
+from causalmix.finetune_config import FinetuneConfig
 from causalmix.records import load_records
 from causalmix.runs import METHODS
 

@@ -90,3 +90,14 @@ class Encoder:
                 f"training classes {list(self.classes)}."
             )
         return codes.astype(np.int64)
+
+
+def as_frame(X: Any, what: str) -> pd.DataFrame:
+    """``X`` as a DataFrame with a fresh index (an array gets columns ``x0, x1, ...``); ``what`` names it in
+    the error for anything that is not rows x features."""
+    if isinstance(X, pd.DataFrame):
+        return X.reset_index(drop=True)
+    arr = np.asarray(X)
+    if arr.ndim != 2:
+        raise ValueError(f"{what} must be 2-dimensional (rows x features), got shape {arr.shape}.")
+    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])

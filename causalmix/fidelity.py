@@ -80,7 +80,7 @@ def _is_categorical(s: pd.Series) -> bool:
     )
 
 
-def _as_frame(data, name: str) -> pd.DataFrame:
+def _joined(data, name: str) -> pd.DataFrame:
     if not (isinstance(data, tuple) and len(data) == 2):
         raise TypeError(f"{name} must be an (X, y) pair, got {type(data).__name__}.")
     X, y = data
@@ -262,7 +262,7 @@ def fidelity_report(
 
 
 def _fidelity_report(real, synthetic, real_test, c2st_max_rows, random_state) -> FidelityReport:
-    r, s = _as_frame(real, "real"), _as_frame(synthetic, "synthetic")
+    r, s = _joined(real, "real"), _joined(synthetic, "synthetic")
     if list(r.columns) != list(s.columns):
         raise ValueError(
             f"real and synthetic have different columns: only in real {sorted(set(r.columns) - set(s.columns))}, "
@@ -278,7 +278,7 @@ def _fidelity_report(real, synthetic, real_test, c2st_max_rows, random_state) ->
     iu = np.triu_indices(len(A_r), k=1)
     diff = float(np.nanmean(np.abs(A_r.to_numpy() - A_s.to_numpy())[iu])) if len(iu[0]) and len(s) > 1 else math.nan
     c2st = _c2st(r, s, random_state, c2st_max_rows) if len(s) else math.nan
-    test = _as_frame(real_test, "real_test") if real_test is not None else r
+    test = _joined(real_test, "real_test") if real_test is not None else r
     tstr = _utility(s, label, test) if len(s) else math.nan
     trtr = _utility(r, label, test) if real_test is not None else math.nan
     return FidelityReport(columns, A_r, A_s, diff, c2st, tstr, trtr, len(r), len(s))

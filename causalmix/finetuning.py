@@ -35,200 +35,25 @@ model's recommended rate (:func:`causalmix.model.recommended_learning_rate`).
 from __future__ import annotations
 
 import contextlib
-import copy
-import dataclasses
 import math
 import time
 import warnings
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
 
-from causalmix.encoding import Encoder
+from causalmix.encoding import Encoder, as_frame
 from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier, max_model_features
-from causalmix.generators import make_generator
+from causalmix.finetune_config import METRICS, FinetuneConfig, FinetuneResult  # noqa: F401 - part of this module's API
 from causalmix.metrics import classification_metrics
-from causalmix.model import DEFAULT_MODEL, recommended_learning_rate, resolve_device
+from causalmix.model import recommended_learning_rate, resolve_device
 from causalmix.seeds import stream
 from causalmix.selection import selectable_steps, selected_step, stopping_index
 
-__all__ = ["CausalMixFinetunedClassifier", "FinetuneConfig", "FinetuneResult", "finetune"]
-
-METRICS = ("roc_auc", "accuracy", "balanced_accuracy", "log_loss")
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class FinetuneConfig:
-    """Hyper-parameters of one fine-tuning run (all keyword-only; defaults suit CPU and the tiny model).
-
-    Args:
-        max_steps: optimizer steps at most (50; 0 = the pre-trained model only). The cosine
-            schedule spans exactly these steps.
-        learning_rate: AdamW peak learning rate; ``None`` (default) = the model's recommended
-            rate (:func:`causalmix.model.recommended_learning_rate`: a shipped checkpoint's
-            measured rate from its sidecar, 1e-5 for ``tabpfn-v2``, the tabpfn package's default).
-        weight_decay: AdamW weight decay (0.01, as the tabpfn package).
-        warmup_fraction: share of ``max_steps`` with linear warmup (0.1, as the tabpfn package).
-        grad_clip: gradient-norm clip (1.0, as the tabpfn package); ``None`` disables it.
-        eval_every: evaluate every this many steps (5; the last step is always evaluated). Each
-            evaluation costs about one forward pass over validation + test rows.
-        patience: stop after this many evaluations without a validation improvement (4): without
-            one that becomes the selected step (:func:`causalmix.selection.stopping_index`).
-        early_stopping_metric: ``"roc_auc"`` (SPEC) or ``"log_loss"``; ties within
-            :data:`causalmix.selection.EPSILON` are broken by the other one, since ROC-AUC on a few
-            dozen validation rows ties often; the earliest of tied steps is selected
-            (:func:`causalmix.selection.selected_step`).
-        min_delta: smallest improvement of the early-stopping metric that resets patience (0.0:
-            any improvement larger than ``EPSILON``).
-        query_fraction: share of the real rows of a step that form the query (0.2, about 80/20
-            as in Bühler et al.); every class keeps at least one row in the context.
-        max_rows_per_step: cap on real rows (context + query) per step (1024; ``None`` = all),
-            a random stratified subset when the training set is larger.
-        synthetic_ratio: synthetic context rows per real context row (1.0, SPEC); ignored
-            without a generator.
-        synthetic_query: also put synthetic rows into the query, split like the real rows
-            (False: SPEC keeps queries real).
-        synthetic_pool_steps: synthetic rows are drawn for this many steps in one ``sample``
-            call (10), then handed out step by step, so every step still gets rows no other
-            step saw; one large draw costs about as much as one small one (e.g. an SCM draw of
-            100 rows takes 0.13 s, of 1000 rows 0.16 s). 1 = a draw per step.
-        n_estimators: smallest TabPFN ensemble while training (2, the tabpfn package's
-            ``n_estimators_finetune``; keeps CPU steps cheap); raised per dataset until the
-            members' feature caps cover every column (the size used is in the result).
-        n_estimators_eval: smallest ensemble of the evaluations (``None`` = ``n_estimators``),
-            raised the same way.
-        eval_chunk_rows: query rows per forward pass in evaluations (4096; bounds memory).
-        device: ``"auto"`` (CUDA when visible), ``"cpu"`` or ``"cuda"``.
-        mixed_precision: run steps and evaluations under tabpfn's autocast (half precision on a
-            GPU; False, the default: float32 everywhere, as the offline CPU runs).
-    """
-
-    max_steps: int = 50
-    learning_rate: float | None = None
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1
-    grad_clip: float | None = 1.0
-    eval_every: int = 5
-    patience: int = 4
-    early_stopping_metric: Literal["roc_auc", "log_loss"] = "roc_auc"
-    min_delta: float = 0.0
-    query_fraction: float = 0.2
-    max_rows_per_step: int | None = 1024
-    synthetic_ratio: float = 1.0
-    synthetic_query: bool = False
-    synthetic_pool_steps: int = 10
-    n_estimators: int = 2
-    n_estimators_eval: int | None = None
-    eval_chunk_rows: int = 4096
-    device: str = "auto"
-    mixed_precision: bool = False
-
-    def __post_init__(self) -> None:
-        def need(ok: bool, what: str) -> None:
-            if not ok:
-                raise ValueError(f"FinetuneConfig: {what}.")
-
-        for f in dataclasses.fields(self):  # types first (a YAML/--set value of the wrong type names its key)
-            v, kind = getattr(self, f.name), str(f.type).split(" | ")[0]
-            if v is None and "None" in str(f.type):
-                continue
-            if kind == "int":
-                ok = isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-            elif kind == "float":
-                ok = (isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-                      and math.isfinite(v))
-                kind = "a finite number"
-            elif kind == "bool":
-                ok = isinstance(v, (bool, np.bool_))
-            else:
-                ok, kind = isinstance(v, str), "a string"
-            need(ok, f"{f.name} must be {'an int' if kind == 'int' else 'a bool' if kind == 'bool' else kind}"
-                     f"{' or null' if 'None' in str(f.type) else ''}, got {v!r}")
-        need(isinstance(self.max_steps, int) and self.max_steps >= 0, f"max_steps must be an int >= 0, got {self.max_steps!r}")
-        need(self.learning_rate is None or self.learning_rate > 0, f"learning_rate must be > 0 or None, got {self.learning_rate!r}")
-        need(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay!r}")
-        need(0 <= self.warmup_fraction < 1, f"warmup_fraction must be in [0, 1), got {self.warmup_fraction!r}")
-        need(self.grad_clip is None or self.grad_clip > 0, f"grad_clip must be > 0 or None, got {self.grad_clip!r}")
-        need(isinstance(self.eval_every, int) and self.eval_every >= 1, f"eval_every must be an int >= 1, got {self.eval_every!r}")
-        need(isinstance(self.patience, int) and self.patience >= 1, f"patience must be an int >= 1, got {self.patience!r}")
-        need(self.early_stopping_metric in ("roc_auc", "log_loss"),
-             f"early_stopping_metric must be 'roc_auc' or 'log_loss', got {self.early_stopping_metric!r}")
-        need(0 < self.query_fraction < 1, f"query_fraction must be in (0, 1), got {self.query_fraction!r}")
-        need(self.max_rows_per_step is None or self.max_rows_per_step >= 4,
-             f"max_rows_per_step must be >= 4 or None, got {self.max_rows_per_step!r}")
-        need(self.synthetic_ratio >= 0, f"synthetic_ratio must be >= 0, got {self.synthetic_ratio!r}")
-        need(isinstance(self.synthetic_pool_steps, int) and self.synthetic_pool_steps >= 1,
-             f"synthetic_pool_steps must be an int >= 1, got {self.synthetic_pool_steps!r}")
-        need(isinstance(self.n_estimators, int) and self.n_estimators >= 1, f"n_estimators must be an int >= 1, got {self.n_estimators!r}")
-        need(self.n_estimators_eval is None or self.n_estimators_eval >= 1,
-             f"n_estimators_eval must be >= 1 or None, got {self.n_estimators_eval!r}")
-        need(self.eval_chunk_rows >= 1, f"eval_chunk_rows must be >= 1, got {self.eval_chunk_rows!r}")
-
-    @classmethod
-    def from_dict(cls, params: Mapping[str, Any] | None) -> FinetuneConfig:
-        """Build from a flat mapping (e.g. a YAML section); unknown keys are an error naming them."""
-        params = dict(params or {})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ValueError(f"Unknown fine-tuning parameters {unknown}; valid: {sorted(known)}.")
-        return cls(**params)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass(frozen=True)
-class FinetuneResult:
-    """What one fine-tuning run returns.
-
-    Attributes:
-        curve: one row per evaluation: ``step``, ``train_loss`` (mean query loss of the steps
-            since the previous evaluation; NaN at step 0), ``lr``, ``val_{roc_auc,accuracy,log_loss}``
-            and ``{T}_{roc_auc,accuracy,log_loss}`` for every test set ``T``.
-        best_step: the validation-selected step (0 = the pre-trained model).
-        metrics_best: the curve's metric columns at ``best_step``.
-        metrics_step0: the same at step 0.
-        timings: wall seconds per phase (``setup``, ``generator_fit``, ``synthetic``, ``preprocess``,
-            ``train``, ``eval``, ``total``) and process CPU seconds (all threads) as ``cpu_<phase>``
-            for the phases that ran and ``cpu_total`` (:class:`Timer`).
-        n_params: trainable parameters of the model.
-        device: the device the run used.
-        n_steps: optimizer steps taken (fewer than ``max_steps`` after early stopping).
-        stopped_early: whether patience ran out.
-        learning_rate: the peak learning rate used (the model's recommended one when unset).
-        n_estimators, n_estimators_eval: ensemble sizes used (configured minimums, raised to
-            cover every feature).
-        n_features_used: columns the model saw (all, unless the table is wider than it accepts).
-    """
-
-    curve: pd.DataFrame
-    best_step: int
-    metrics_best: dict[str, float]
-    metrics_step0: dict[str, float]
-    timings: dict[str, float]
-    n_params: int
-    device: str
-    n_steps: int = 0
-    stopped_early: bool = False
-    learning_rate: float = math.nan
-    n_estimators: int = 0
-    n_estimators_eval: int = 0
-    n_features_used: int = 0
-
-
-def _as_frame(X: Any, what: str) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        return X.reset_index(drop=True)
-    arr = np.asarray(X)
-    if arr.ndim != 2:
-        raise ValueError(f"{what} must be 2-dimensional (rows x features), got shape {arr.shape}.")
-    return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
-
+__all__ = ["FinetuneConfig", "FinetuneResult", "Timer", "SyntheticPool", "finetune", "finetune_loop"]
 
 # --- the tabpfn pieces --------------------------------------------------------------------------
 
@@ -243,8 +68,11 @@ def _step_batch(clf, X_ctx: np.ndarray, y_ctx: np.ndarray, X_qry: np.ndarray, y_
     The ensemble members' preprocessing is then fitted on the context by tabpfn's own
     ``DatasetCollectionWithPreprocessing`` and applied to the query.
     """
-    from tabpfn.finetuning.data_util import (ClassifierDatasetConfig, DatasetCollectionWithPreprocessing,
-                                             meta_dataset_collator)
+    from tabpfn.finetuning.data_util import (
+        ClassifierDatasetConfig,
+        DatasetCollectionWithPreprocessing,
+        meta_dataset_collator,
+    )
     from tabpfn.preprocessing.clean import clean_data_transform
     from tabpfn.preprocessing.datamodel import FeatureModality
 
@@ -403,7 +231,7 @@ def _checked_inputs(X_train, y_train, X_val, y_val, *, test_sets, config, seed):
         raise TypeError(f"config must be a FinetuneConfig, got {type(config).__name__}; use FinetuneConfig(...).")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {seed!r}.")
-    X_train, X_val = _as_frame(X_train, "X_train"), _as_frame(X_val, "X_val")
+    X_train, X_val = as_frame(X_train, "X_train"), as_frame(X_val, "X_val")
     y_train, y_val = pd.Series(np.asarray(y_train)), pd.Series(np.asarray(y_val))
     if len(X_train) != len(y_train) or len(X_val) != len(y_val):
         raise ValueError(f"X and y lengths differ: train {len(X_train)} vs {len(y_train)}, val {len(X_val)} vs {len(y_val)}.")
@@ -424,7 +252,7 @@ def _query_sets(enc: Encoder, *, columns: list[str], train_columns: list[str], X
     queries = {"val": enc.X(used(X_val), "X_val")}
     truths = {"val": y_val.to_numpy()}
     for name, (X_t, y_t) in test_sets.items():
-        queries[name] = enc.X(used(_as_frame(X_t, f"test set {name!r}")), f"test set {name!r}")
+        queries[name] = enc.X(used(as_frame(X_t, f"test set {name!r}")), f"test set {name!r}")
         truths[name] = np.asarray(y_t)
         enc.y(truths[name], f"labels of test set {name!r}")
     enc.y(truths["val"], "y_val")
@@ -454,7 +282,7 @@ def _snapshot(net: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
 
 
-def _run(
+def finetune_loop(
     model,
     X_train,
     y_train,
@@ -610,90 +438,6 @@ def finetune(
     Returns:
         A :class:`FinetuneResult`. Same inputs and seed -> the same numbers (on the same device).
     """
-    result, *_ = _run(model, X_train, y_train, X_val, y_val, test_sets=test_sets, generator=generator,
+    result, *_ = finetune_loop(model, X_train, y_train, X_val, y_val, test_sets=test_sets, generator=generator,
                       config=config or FinetuneConfig(), seed=seed, progress=progress)
     return result
-
-
-class CausalMixFinetunedClassifier(ClassifierMixin, BaseEstimator):
-    """A scikit-learn classifier: TabPFN fine-tuned with (optionally) synthetic context rows.
-
-    >>> clf = CausalMixFinetunedClassifier(generator="causalmix", config=FinetuneConfig(max_steps=20))  # doctest: +SKIP
-    >>> clf.fit(X_train, y_train, X_val, y_val).predict_proba(X_test)                                 # doctest: +SKIP
-    >>> clf.score(X_test, y_test)                                                                     # doctest: +SKIP
-
-    Args:
-        model: model spec or ``TabPFNClassifier`` (default ``"causalmix-wide"``, the shipped
-            offline checkpoint).
-        generator: ``None`` (default fine-tuning: real rows only), a registry name of
-            :func:`causalmix.generators.make_generator` (e.g. ``"causalmix"``, ``"smote"``) or a
-            generator instance.
-        generator_params: keyword parameters for a generator given by name (default none).
-        config: :class:`FinetuneConfig` (``None`` = its defaults).
-        random_state: the run's seed (0).
-
-    Fitted attributes: ``classes_``, ``result_`` (:class:`FinetuneResult`), ``classifier_`` (a
-    ``TabPFNClassifier`` fitted on the training rows with the fine-tuned weights of the best
-    step, which takes the encoded rows), ``generator_``, ``feature_names_in_``.
-    """
-
-    def __init__(self, *, model: Any = DEFAULT_MODEL, generator: Any = None,
-                 generator_params: dict[str, Any] | None = None, config: FinetuneConfig | None = None,
-                 random_state: int = 0):
-        self.model = model
-        self.generator = generator
-        self.generator_params = generator_params
-        self.config = config
-        self.random_state = random_state
-
-    def fit(self, X: pd.DataFrame, y: Any, X_val: pd.DataFrame | None = None, y_val: Any = None,
-            *, progress: bool = False) -> CausalMixFinetunedClassifier:
-        """Fine-tune on ``(X, y)``; without ``X_val`` a stratified quarter of ``X`` (at least two rows
-        per class) is held out for early stopping. Returns ``self``."""
-        X = _as_frame(X, "X")
-        y = pd.Series(np.asarray(y))
-        if (X_val is None) != (y_val is None):
-            raise ValueError("Pass both X_val and y_val, or neither (a validation split is then held out).")
-        if X_val is None:
-            from sklearn.model_selection import train_test_split
-
-            n_val = max(len(y) // 4, 2 * y.nunique())
-            idx_tr, idx_val = train_test_split(np.arange(len(y)), test_size=n_val, stratify=y,
-                                               random_state=self.random_state)
-            X, X_val, y, y_val = X.iloc[idx_tr], X.iloc[idx_val], y.iloc[idx_tr], y.iloc[idx_val]
-        gen = self.generator
-        if isinstance(gen, str):
-            gen = make_generator(gen, **(self.generator_params or {}))
-        elif gen is not None:
-            gen = copy.deepcopy(gen)
-        self.result_, self._evaluator, self._encoder, self._columns = _run(
-            self.model, X, y, X_val, y_val, test_sets=None, generator=gen,
-            config=self.config or FinetuneConfig(), seed=self.random_state, progress=progress,
-        )
-        self.classifier_ = self._evaluator.fit_context().classifier_
-        self.generator_ = gen
-        self.classes_ = self._encoder.classes
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        return self
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``; the training rows are the
-        context and each row's probabilities depend only on that row."""
-        if not hasattr(self, "classifier_"):
-            raise RuntimeError("This CausalMixFinetunedClassifier is not fitted yet: call fit(X, y) first.")
-        X = _as_frame(X, "X")
-        if list(X.columns) == list(self.feature_names_in_):
-            X = X[self._columns]
-        return self._evaluator.predict_proba(self._encoder.X(X, "X"))
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """The most probable class of each row."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    def score(self, X: pd.DataFrame, y: Any, sample_weight: Any = None) -> float:
-        """Accuracy of :meth:`predict` on ``(X, y)`` (scikit-learn's classifier score; ROC-AUC and
-        the other metrics: :func:`causalmix.metrics.classification_metrics` on :meth:`predict_proba`)."""
-        from sklearn.metrics import accuracy_score
-
-        return float(accuracy_score(np.asarray(y, dtype=object), self.predict(X).astype(object),
-                                    sample_weight=sample_weight))

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from causalmix.finetuning import FinetuneConfig
+from causalmix.finetune_config import FinetuneConfig
 from causalmix.io import atomic_write
 from causalmix.provenance import file_sha256, git_commit, machine, result_versions
 from causalmix.runs import RESULT_VERSION, RunSpec

@@ -106,7 +106,8 @@ RESULT_VERSION = 1
 #: Modules whose source determines a run's numbers (their hash is recorded as provenance); dotted
 #: names are modules of a subpackage (``data.splits`` is ``causalmix/data/splits.py``).
 RESULT_MODULES = ("data.tables", "data.registry", "data.splits", "model", "evaluation", "seeds", "generator_base",
-                  "generators", "discovery", "scm_steps", "scm", "tabebm", "encoding", "finetuning", "metrics", "runs")
+                  "generators", "discovery", "scm_steps", "scm", "tabebm", "encoding", "finetune_config", "finetuning",
+                  "selection", "metrics", "runs")
 
 #: Smallest training set a method supports (rows; also at least 2 per class, checked at the split):
 #: tabpfn needs a few distinct context rows, causal discovery a few dozen for its bootstraps.

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from causalmix.data import DEFAULT_TEST_CAP, check_name
-from causalmix.finetuning import FinetuneConfig
+from causalmix.finetune_config import FinetuneConfig
 from causalmix.generators import make_generator
 from causalmix.io import load_yaml
 from causalmix.model import DEFAULT_MODEL

@@ -12,17 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from causalmix.classifier import CausalMixFinetunedClassifier
 from causalmix.data import load_dataset, low_data_split
 from causalmix.encoding import Encoder
-from causalmix.finetuning import (
-    CausalMixFinetunedClassifier,
-    FinetuneConfig,
-    _split_rows,
-    finetune,
-)
+from causalmix.finetuning import FinetuneConfig, _split_rows, finetune
 from causalmix.generators import make_generator
 from causalmix.metrics import classification_metrics
-
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

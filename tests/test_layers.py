@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("data", ["data"]),
     ("model", ["model", "evaluation", "prior", "tabicl_prior", "pretraining"]),
     ("generators", ["generator_base", "generators", "discovery", "scm_steps", "scm", "tabebm", "fidelity"]),
-    ("finetuning", ["finetuning"]),
+    ("finetuning", ["finetune_config", "finetuning", "classifier"]),
     ("runs", ["runs", "records", "claims", "sweep_config", "costs", "experiment", "distributed"]),
     ("study", ["study", "publish", "rederive", "verify"]),
     ("report", ["report", "book_params"]),

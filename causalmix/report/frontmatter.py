@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from causalmix.finetuning import FinetuneConfig
+from causalmix.finetune_config import FinetuneConfig
 from causalmix.generators import make_generator
 from causalmix.provenance import REPO_ROOT
 from causalmix.publish import read_provenance
