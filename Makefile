@@ -25,7 +25,7 @@ STAMP := $(VENV)/.causalmix-installed
 CTGAN_VENV ?= .venv-ctgan
 CTGAN_STAMP := $(CTGAN_VENV)/.causalmix-installed
 
-.PHONY: setup test test-ctgan reproduce notebooks book pretrain gpu-check lock clean
+.PHONY: setup test test-slow test-all test-ctgan reproduce notebooks book pretrain gpu-check lock clean
 
 setup: $(STAMP)
 
@@ -39,7 +39,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
+# The default suite leaves out the tests marked slow (the smoke book executed and rendered, the wheel
+# install); `make test-slow` runs those, `make test-all` everything. CI runs both.
 test: setup
+	$(BIN)/python -m pytest -m "not slow"
+	$(MAKE) test-ctgan
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
+test-all: setup
 	$(BIN)/python -m pytest
 	$(MAKE) test-ctgan
 
