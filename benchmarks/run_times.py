@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from causalmix.experiment import RUN_TIMES, load_records
+from causalmix.plan import RUN_TIMES
+from causalmix.records import load_records
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,8 @@ import torch
 from causalmix.data import load_dataset, low_data_split
 from causalmix.encoding import Encoder
 from causalmix.evaluation import ContextEvaluator, ensemble_size, make_classifier
-from causalmix.experiment import load_records, plan_sweep
+from causalmix.plan import plan_sweep
+from causalmix.records import load_records
 from causalmix.model import DEFAULT_MODEL
 from causalmix.provenance import git_commit, hardware
 

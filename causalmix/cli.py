@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-
 from causalmix import commands, pretraining
 from causalmix.claims import STALE_AFTER_S
 from causalmix.clidoc import finetune_keys_help, generator_keys_help

@@ -17,8 +17,9 @@ from causalmix import pretraining, report
 from causalmix.clidoc import check_finetune, settings_line
 from causalmix.compare import answers_json, compare
 from causalmix.data import add_dataset
-from causalmix.experiment import load_config, plan_sweep, run_sweep
+from causalmix.experiment import load_config, run_sweep
 from causalmix.model import check_checkpoint, resolve_device
+from causalmix.plan import plan_sweep
 from causalmix.publish import PUBLISHED_DIR, is_published, publish, read_provenance
 from causalmix.records import METRIC_NAMES, RecordNotWritten, load_curves, load_records, warning_summary
 from causalmix.runs import RunSpec, execute_run

@@ -39,8 +39,9 @@ import pandas as pd
 from scipy import stats
 
 from causalmix.data import DATA_DIR_ENV, add_dataset, load_dataset, sanitize_name
-from causalmix.experiment import plan_sweep, run_sweep
+from causalmix.experiment import run_sweep
 from causalmix.model import DEFAULT_MODEL
+from causalmix.plan import plan_sweep
 from causalmix.records import load_records
 from causalmix.report.paper import _method_sort_key, method_label
 from causalmix.report.stats import Interval, improvement_frame

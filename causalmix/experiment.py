@@ -23,7 +23,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import json
-import math
 import multiprocessing
 import os
 import socket
@@ -34,10 +33,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from causalmix.claims import STALE_AFTER_S, _stale, claimed_run, holder, process_start
-from causalmix.costs import largest_first, plan_estimate
+from causalmix.costs import largest_first
 from causalmix.data import _local_manifest_entries, resolve_name
 from causalmix.distributed import run_on_ray
 from causalmix.io import atomic_write, check_sha256
@@ -68,8 +65,6 @@ __all__ = [
     "load_records",
     "run_local",
     "run_sweep",
-    "plan_sweep",
-    "SweepPlan",
     "warning_summary",
     "write_record",
 ]
@@ -144,7 +139,7 @@ def _visible_gpus() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def _recorded_status(out: Path) -> dict[str, str]:
+def recorded_status(out: Path) -> dict[str, str]:
     """run_id -> status of the records already under ``out``."""
     done = {}
     for path in (out / "records").glob("*.json"):
@@ -197,7 +192,7 @@ def run_sweep(
     check_inputs(cfg)
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg)
-    previous = _recorded_status(out)
+    previous = recorded_status(out)
     todo = [s for s in specs if s.run_id not in previous or (retry_failed and previous[s.run_id] != "ok")]
     n_retried = sum(1 for s in todo if s.run_id in previous)
     if jobs > 1 and cfg.device == "cpu":  # the longest runs first: no worker is left alone with one at the end
@@ -427,86 +422,3 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
         except BaseException:  # Ctrl-C: the runs not started yet are dropped (the running ones finish)
             pool.shutdown(wait=True, cancel_futures=True)
             raise
-
-
-# --- a plan before a sweep ----------------------------------------------------------------------
-
-#: Measured seconds per run (median wall time by device, method and n_train), written by
-#: ``benchmarks/run_times.py`` from a sweep's records; a GPU machine adds its own rows.
-RUN_TIMES = Path(__file__).resolve().with_name("run_times.csv")
-
-
-@dataclasses.dataclass(frozen=True)
-class SweepPlan:
-    """What a sweep would do, without doing it: per method and dataset the runs in total, already
-    recorded (ok), failed and to run, and an estimate of the hours the runs to do take."""
-
-    name: str
-    out_dir: str
-    table: pd.DataFrame  # index (method, dataset); columns total, ok, failed, to_run, est_hours
-    device: str
-    jobs: int
-    timing_source: str
-
-    def __str__(self) -> str:
-        t = self.table
-        hours = t["est_hours"].sum(min_count=1)
-        est = "unknown (no timings for these methods on this device)" if pd.isna(hours) else \
-            f"{hours:.2f} h of compute, about {hours / self.jobs:.2f} h with --jobs {self.jobs}"
-        head = (f"plan of sweep {self.name!r} -> {self.out_dir}: {int(t['total'].sum())} runs, "
-                f"{int(t['ok'].sum())} recorded, {int(t['failed'].sum())} failed (retried), "
-                f"{int(t['to_run'].sum())} to run; estimate {est} on {self.device} ({self.timing_source})")
-        with pd.option_context("display.width", 200, "display.max_rows", 500):
-            return head + "\n" + t.to_string(float_format=lambda v: f"{v:.2f}")
-
-
-def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir: str | Path | None = None,
-               jobs: int = 1, retry_failed: bool = True, timings: str | Path | None = None,
-               done_before: frozenset[str] = frozenset()) -> SweepPlan:
-    """The plan of :func:`run_sweep` for ``config`` (nothing is run or written).
-
-    On a CPU the estimate prices each run from its own settings (steps, evaluation cadence, test cap,
-    ensemble sizes, generator, the dataset's rows and features) with the cost model of
-    :mod:`causalmix.costs`, calibrated by this folder's finished runs of the configuration. Elsewhere
-    (or for a dataset that cannot be read here) it uses, per method, the median wall time of this
-    folder's own records when it has some, else the measured timings file (:data:`RUN_TIMES`; rows
-    for the configuration's device), scaled linearly from the nearest measured n_train.
-    """
-    cfg = load_config(config)
-    check_inputs(cfg, need_weights=False)
-    out = Path(out_dir or cfg.out_dir)
-    specs = expand_config(cfg)
-    previous = {**_recorded_status(out), **dict.fromkeys(done_before, "ok")}  # runs an earlier sweep will record
-    device = "cuda" if resolve_device(cfg.device).startswith("cuda") else "cpu"
-    measured, source = pd.DataFrame(columns=["method", "n_train", "seconds"]), "no timings"
-    path = Path(timings) if timings else RUN_TIMES
-    if path.is_file():
-        t = pd.read_csv(path)
-        measured, source = t[t["device"] == device][["method", "n_train", "seconds"]], f"timings from {path.name}"
-    own = load_records(out)
-    if not own.empty and (own["status"] == "ok").any():
-        ok = own[own["status"] == "ok"]
-        mine = ok.groupby(["method", "n_train"])["wall_time_s"].median().rename("seconds").reset_index()
-        measured = pd.concat([mine, measured[~measured["method"].isin(mine["method"])]], ignore_index=True)
-        source = f"this folder's {len(ok)} records" + (f" and {path.name}" if path.is_file() else "")
-
-    def seconds(method: str, n_train: int) -> float:
-        rows = measured[measured["method"] == method]
-        if rows.empty:
-            return math.nan
-        nearest = rows.iloc[(rows["n_train"] - n_train).abs().argsort().iloc[0]]
-        return float(nearest["seconds"]) * n_train / float(nearest["n_train"])
-
-    priced, how = plan_estimate(specs, own, device=device, jobs=jobs)  # the runs' own settings (steps, cadence, test cap)
-    if any(math.isfinite(v) for v in priced):
-        source = how
-    rows = []
-    for s, est in zip(specs, priced):
-        status = previous.get(s.run_id)
-        to_run = status is None or (retry_failed and status != "ok")
-        est = est if math.isfinite(est) else seconds(s.method, s.n_train)
-        rows.append({"method": s.method, "dataset": s.name, "total": 1, "ok": int(status == "ok"),
-                     "failed": int(status not in (None, "ok")), "to_run": int(to_run),
-                     "est_hours": est / 3600 if to_run else 0.0})
-    table = pd.DataFrame(rows).groupby(["method", "dataset"]).sum(min_count=1)
-    return SweepPlan(cfg.name, str(out), table, device, jobs, source)

@@ -30,7 +30,7 @@ from causalmix.provenance import REPO_ROOT
 from causalmix.publish import published_dir, uses_published
 from causalmix.report.page import relative_to_repo
 from causalmix.report.verification import current_check
-from causalmix.study import settings, load_study, results_dir, run_study
+from causalmix.study import load_study, results_dir, run_study, settings
 from causalmix.verify import verification_path, verify
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"

@@ -31,11 +31,12 @@ from typing import Any
 
 import pandas as pd
 
-from causalmix.experiment import SweepPlan, SweepSummary, plan_sweep, run_sweep
+from causalmix.experiment import SweepSummary, run_sweep
 from causalmix.finetune_config import FinetuneConfig
 from causalmix.generators import make_generator
 from causalmix.io import write_bytes_atomic
 from causalmix.model import model_fingerprint
+from causalmix.plan import SweepPlan, plan_sweep
 from causalmix.records import read_json
 from causalmix.runs import RESULT_VERSION, RunSpec
 from causalmix.sweep_config import expand_config, resolve_config

@@ -23,7 +23,6 @@ from typing import Literal
 import numpy as np
 import torch
 
-
 TabICLPrior = Literal["mlp_scm", "tree_scm", "mix_scm", "graph_scm"]
 
 __all__ = ["TabICLPrior", "sample_tabicl_tables"]

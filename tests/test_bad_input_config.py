@@ -12,8 +12,9 @@ import torch
 import yaml
 
 from causalmix.cli import main
-from causalmix.experiment import load_config, plan_sweep, run_sweep
+from causalmix.experiment import load_config, run_sweep
 from causalmix.finetuning import FinetuneConfig
+from causalmix.plan import plan_sweep
 from causalmix.pretraining import PretrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -3,7 +3,8 @@
 import time
 
 from causalmix.costs import CostModel, plan_estimate, spec_seconds
-from causalmix.experiment import expand_config, load_records, plan_sweep, run_sweep
+from causalmix.experiment import expand_config, load_records, run_sweep
+from causalmix.plan import plan_sweep
 
 
 def _config(tmp_path, **finetune):

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("model", ["model", "evaluation", "prior", "tabicl_prior", "pretraining"]),
     ("generators", ["generator_base", "generators", "discovery", "scm_steps", "scm", "tabebm", "fidelity"]),
     ("finetuning", ["finetune_config", "finetuning", "classifier"]),
-    ("runs", ["runs", "records", "claims", "sweep_config", "costs", "experiment", "distributed"]),
+    ("runs", ["runs", "records", "claims", "sweep_config", "costs", "experiment", "plan", "distributed"]),
     ("study", ["study", "publish", "rederive", "verify"]),
     ("report", ["report", "book_params"]),
     ("app", ["cli", "commands", "clidoc", "compare", "sampling", "reproduce", "__main__", "__init__"]),

@@ -22,6 +22,7 @@ from causalmix.data.tables import DateHandling
 from causalmix.io import write_bytes_atomic
 from causalmix.provenance import file_sha256
 
+
 def add_dataset(
     path: str | os.PathLike,
     *,
