@@ -45,7 +45,8 @@ _EXPORTS = {
     "causalmix.experiment": ("SweepSummary", "run_sweep"),
     "causalmix.records": ("load_records", "load_curves"),
     "causalmix.prior": ("PriorConfig", "PriorBatch", "sample_batch"),
-    "causalmix.pretraining": ("PretrainConfig", "pretrain", "export_run"),
+    "causalmix.pretrain_config": ("PretrainConfig",),
+    "causalmix.pretraining": ("pretrain", "export_run"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_WHERE)
