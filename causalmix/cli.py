@@ -81,14 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--model", default=None, help="override the config's model (results go to OUT_DIR-<model>)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
-    sweep.add_argument("--backend", choices=["local", "ray"], default="local",
-                       help="local processes (--jobs) or Ray tasks (needs causalmix[ray]; default %(default)s)")
-    sweep.add_argument("--address", default=None,
-                       help="Ray cluster address ('auto', 'ray://host:port'); default: a local Ray instance")
-    sweep.add_argument("--gpus-per-run", type=float, default=0.0,
-                       help="Ray: GPUs per run, fractions share a GPU (default %(default)s)")
-    sweep.add_argument("--cpus-per-run", type=float, default=1.0,
-                       help="Ray: CPUs per run, also its torch threads (default %(default)s)")
+    _backend_arguments(sweep)
     sweep.add_argument("--plan", action="store_true",
                        help="print runs in total, recorded, failed and to run (per method and dataset) and an "
                             "estimate of the hours, without running anything")
@@ -198,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "run":
             act.add_argument("--quiet", action="store_true", help="no progress bar")
             act.add_argument("--allow-failures", action="store_true", help="exit 0 even if runs failed")
+            _backend_arguments(act)
         act.set_defaults(func=commands.cmd_study_run if action == "run" else commands.cmd_study_plan)
     _publish_arguments(actions.add_parser("publish", help=PUBLISH_HELP, allow_abbrev=False))
     _verify_arguments(actions.add_parser("verify", help=VERIFY_HELP, allow_abbrev=False))
@@ -211,6 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
     except (ImportError, AttributeError) as err:  # never let pretraining break the other commands
         pre.description = f"(unavailable: {err})"
     return parser
+
+
+def _backend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=["local", "ray"], default="local",
+                        help="local processes (--jobs) or Ray tasks (needs causalmix[ray]; default %(default)s)")
+    parser.add_argument("--address", default=None,
+                        help="Ray cluster address ('auto', 'ray://host:port'); default: a local Ray instance")
+    parser.add_argument("--gpus-per-run", type=float, default=0.0,
+                        help="Ray: GPUs per run, fractions share a GPU (default %(default)s)")
+    parser.add_argument("--cpus-per-run", type=float, default=1.0,
+                        help="Ray: CPUs per run, also its torch threads (default %(default)s)")
 
 
 PUBLISH_HELP = "write a finished study's records as the published study (published/<name>/)"

@@ -227,7 +227,8 @@ def _results_of(args: argparse.Namespace, records: pd.DataFrame, curves: pd.Data
 
 def cmd_study_run(args: argparse.Namespace) -> int:
     study = load_study(args.config, out_dir=args.out)
-    summaries = run_study(study, parts=args.parts, jobs=args.jobs, progress=not args.quiet)
+    summaries = run_study(study, parts=args.parts, jobs=args.jobs, progress=not args.quiet, backend=args.backend,
+                          address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
     for part, summary in summaries.items():
         print(f"{part}: {summary}")
     failed = sum(summary.n_failed for summary in summaries.values())

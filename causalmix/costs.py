@@ -234,7 +234,7 @@ def _huber(X: np.ndarray, y: np.ndarray) -> list[float]:
 
 def fit(runs: pd.DataFrame, *, fitted_to: str = "") -> CostModel:
     """Fit :class:`CostModel` to finished runs with ``time_*`` breakdowns (a published ``runs.csv.gz``
-    or :func:`causalmix.experiment.load_records`)."""
+    or :func:`causalmix.records.load_records`)."""
     runs = runs.copy()
     numeric = ["n_features_used", "n_train", "n_val", "n_test", "n_test_ood", "n_steps", "n_estimators", "n_estimators_eval",
                "wall_time_s", "ft_max_steps", "ft_eval_every", "ft_patience", "ft_synthetic_ratio"]

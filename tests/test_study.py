@@ -56,3 +56,24 @@ def test_reuse_copies_ok_records_only_and_never_overwrites(tmp_path):
     assert study.reuse_records({"a", "b", "c", "d", "e"}, source=src, dest=dest) == 1
     assert sorted(p.name for p in (dest / "records").iterdir()) == ["a.curve.csv", "a.json", "c.json"]
     assert json.loads((dest / "records" / "c.json").read_text())["mine"]
+
+
+def test_study_run_and_plan_from_the_command_line(tmp_path, untrained_checkpoint, data_dir, capsys):
+    from causalmix.cli import main
+
+    config = tmp_path / "mini.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "mini", "model": str(untrained_checkpoint), "device": "cpu", "datasets": ["diabetes"],
+        "n_train": [32], "seeds": [0], "methods": ["pretrained"], "test_cap": 50, "threads": 1,
+        "extension": {"dataset": "diabetes", "n_train": [32, 40]}, "out_dir": str(tmp_path / "runs")}))
+    assert main(["study", "plan", str(config)]) == 0
+    assert "study 'mini': 2 runs to do in grid, extension" in capsys.readouterr().out  # the shared run once
+    assert main(["study", "run", str(config), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "grid: sweep 'mini'" in out and "1 ok" in out
+    assert len(list((tmp_path / "runs" / "records").glob("*.json"))) == 2
+    assert main(["study", "run", str(config), "--quiet", "--parts", "extension"]) == 0
+    assert "2 skipped (already done)" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # argparse names the parts there are
+        main(["study", "run", str(config), "--parts", "nothing"])
+    assert "invalid choice: 'nothing' (choose from 'grid', 'extension', 'ablation')" in capsys.readouterr().err
