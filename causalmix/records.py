@@ -69,6 +69,7 @@ class RunRecord:
     n_estimators_eval: int | None = None
     n_features_used: int | None = None
     wall_time_s: float = math.nan
+    cpu_time_s: float = math.nan  # process CPU seconds, all threads (NaN in records made before it was kept)
     config_hash: str = ""
     result_version: int | None = None
     code_hash: str = ""  # the source hash of RESULT_MODULES: provenance, not identity
@@ -130,7 +131,7 @@ class RunRecord:
     def from_dict(cls, d: Mapping[str, Any], curve: pd.DataFrame | None = None) -> RunRecord:
         names = {f.name for f in dataclasses.fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
-        for k in (*METRIC_FIELDS, *BASELINE_FIELDS, "wall_time_s"):
+        for k in (*METRIC_FIELDS, *BASELINE_FIELDS, "wall_time_s", "cpu_time_s"):
             if kw.get(k, 0) is None:
                 kw[k] = math.nan
         return cls(**kw, curve=curve)
@@ -213,7 +214,7 @@ def load_records(out_dir: str | Path) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=cols)
-    for c in METRIC_FIELDS + ["wall_time_s"]:
+    for c in METRIC_FIELDS + ["wall_time_s", "cpu_time_s"]:
         frame[c] = pd.to_numeric(frame.get(c, np.nan), errors="coerce").astype(float)
     first = [c for c in cols if c in frame.columns]
     return frame[first + [c for c in frame.columns if c not in first]]

@@ -102,7 +102,7 @@ def test_causalmix_with_ratio_zero_reproduces_default_finetuning_bit_for_bit(dat
 
 
 def _comparable(record):
-    provenance = {"wall_time_s", "timings", "generator_cached", "hardware", "git_commit", "traceback"}
+    provenance = {"wall_time_s", "cpu_time_s", "timings", "generator_cached", "hardware", "git_commit", "traceback"}
     return {k: v for k, v in record.to_dict().items() if k not in provenance}
 
 

@@ -30,7 +30,7 @@ from causalmix.experiment import (
 
 ROOT = Path(__file__).resolve().parents[1]
 FT = {"max_steps": 2, "eval_every": 1, "learning_rate": 1e-3, "n_estimators": 1}
-TIMING_FIELDS = {"wall_time_s", "timings", "generator_cached"}
+TIMING_FIELDS = {"wall_time_s", "cpu_time_s", "timings", "generator_cached"}
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
