@@ -28,6 +28,7 @@ record format: where its records exist they are merged into the confirmatory and
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -71,6 +72,11 @@ POOLED_SETTINGS = ("model", "n_train", "n_val", "seeds", "test_cap", "finetune",
 # --- the registration ----------------------------------------------------------------------------
 
 
+def _code(text: str) -> str:
+    """Inline code that may break anywhere (a sha256 is wider than a phone's screen)."""
+    return f'<code style="overflow-wrap: anywhere; word-break: break-all">{html.escape(text)}</code>'
+
+
 def registration_text(folder: Path = STUDY) -> str:
     """The registration as the landing page states it: the file (linked), its sha256, the commit that
     added it and the study's datasets; a plain sentence when this checkout has no registration."""
@@ -83,7 +89,7 @@ def registration_text(folder: Path = STUDY) -> str:
     datasets = settings(CONFIRMATORY)["datasets"]
     return (f"The confirmatory study was registered before any run on its {len(datasets)} datasets "
             f"({', '.join(datasets)}): its hypotheses, outcomes, tests, verdict rules, sizes and seeds are in "
-            f"[`{file}`]({source_url(file)}), sha256 `{facts['sha256']}`, added in commit `{commit}`{at_commit}. "
+            f"[`{file}`]({source_url(file)}), sha256 {_code(facts['sha256'])}, added in commit {_code(commit)}{at_commit}. "
             f"The analysis that decides its verdicts is this page's scoreboard, frozen by a fingerprint of what it "
             f"gave on the exploratory records at registration ([`{relative_to_repo(STUDY / 'analysis_fingerprint.json')}`]"
             f"({source_url(relative_to_repo(STUDY / 'analysis_fingerprint.json'))}), checked by the test suite). "
@@ -280,7 +286,7 @@ def state_text(found: Frames | None, *, config: str = CONFIRMATORY, ctgan: Frame
                 f"published, none under `{plan['folder']}/`), so no confirmatory verdict exists and the page "
                 f"shows the exploratory scoreboard only. {_plan_sentence(plan)}; {_plan_sentence(extra)}, in its own "
                 f"environment. CPU-hours are the cost model's (`causalmix.costs`), priced from the data manifest's row "
-                f"and feature counts. Compute it with `{RUN_COMMAND} --jobs 2` (CTGAN: `{CTGAN_COMMAND} --jobs 2`); "
+                f"and feature counts. Compute it with {_code(RUN_COMMAND + ' --jobs 2')} (CTGAN: {_code(CTGAN_COMMAND + ' --jobs 2')}); "
                 "rebuilding the book then adds the confirmatory and the pooled scoreboards here.")
     records = found[0]
     grid = records[records["part"] != "extra"] if "part" in records else records
