@@ -131,25 +131,28 @@ class CostModel:
 # --- a run's shape from its spec ------------------------------------------------------------------
 
 
-def _dataset_shape(name: str) -> tuple[int, int, int] | None:
+def _dataset_shape(name: str, *, load: bool = True) -> tuple[int, int, int] | None:
     """(rows, features, classes) of a dataset from its manifest entry (no loading), else by loading
-    it; None when it cannot be read here."""
+    it (``load``: never, when False); None when it cannot be read here."""
     try:
         entry = _local_manifest_entries().get(resolve_name(name))
         if entry and {"n_rows", "n_features", "n_classes"} <= set(entry):
             return int(entry["n_rows"]), int(entry["n_features"]), int(entry["n_classes"])
+        if not load:
+            return None
         ds = load_dataset(name)
         return len(ds.X), ds.X.shape[1], len(ds.classes)
     except Exception:  # noqa: BLE001 - an estimate never fails a plan
         return None
 
 
-def run_shape(spec, shapes: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def run_shape(spec, shapes: dict[str, Any] | None = None, *, load: bool = True) -> dict[str, Any] | None:
     """The :meth:`CostModel.parts` arguments of a :class:`~causalmix.runs.RunSpec` (None: its dataset
-    cannot be read here). ``shapes`` caches datasets' shapes across calls."""
+    cannot be read here). ``shapes`` caches datasets' shapes across calls; ``load=False`` reads the
+    manifest's counts only, never the dataset's file."""
     shapes = {} if shapes is None else shapes
     if spec.dataset not in shapes:
-        shapes[spec.dataset] = _dataset_shape(spec.dataset)
+        shapes[spec.dataset] = _dataset_shape(spec.dataset, load=load)
     shape = shapes[spec.dataset]
     if shape is None:
         return None
@@ -164,13 +167,14 @@ def run_shape(spec, shapes: dict[str, Any] | None = None) -> dict[str, Any] | No
             "synthetic_ratio": ft.synthetic_ratio, "max_rows_per_step": ft.max_rows_per_step}
 
 
-def spec_seconds(specs: Sequence, model: CostModel | None = None) -> list[float]:
-    """Estimated seconds of each run (NaN where its dataset cannot be read)."""
+def spec_seconds(specs: Sequence, model: CostModel | None = None, *, load: bool = True) -> list[float]:
+    """Estimated seconds of each run (NaN where its dataset cannot be read; with ``load=False``, where
+    the data manifest gives no row, feature and class counts: no dataset file is opened)."""
     model = model or CostModel.load()
     shapes: dict[str, Any] = {}
     out = []
     for spec in specs:
-        shape = run_shape(spec, shapes)
+        shape = run_shape(spec, shapes, load=load)
         out.append(math.nan if shape is None else model.seconds(**shape))
     return out
 

@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -305,9 +306,12 @@ def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> list[
         specs += runs(block["dataset"], _as_list(block.get("n_train", cfg.n_train)),
                       _as_list(block.get("seeds", cfg.seeds)), _as_list(block.get("methods", cfg.methods)),
                       block.get("n_val", cfg.n_val), domain)
+    # the same settings are the same run (its run id adds only the data's and weights' hashes, the same for
+    # every run of a dataset): deduplicated without hashing a data file, so expanding a study reads no data
     seen, unique = set(), []
     for s in specs:
-        if s.run_id not in seen:
-            seen.add(s.run_id)
+        key = json.dumps(s.to_dict(), sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
             unique.append(s)
     return unique

@@ -6,6 +6,7 @@
 - :mod:`~causalmix.report.hierarchical` — SPEC's hierarchical bootstrap (datasets, then seeds);
 - :mod:`~causalmix.report.verdicts` — the verdict rules, tests, Holm's correction and power;
 - :mod:`~causalmix.report.scoreboard` — the paper's claims with our interval, tests and a verdict;
+- :mod:`~causalmix.report.confirmatory` — the pre-registered confirmatory study: registration, state, the three scoreboards;
 - :mod:`~causalmix.report.evidence` — per training size, per dataset, sensitivity, power, the landing page's summary;
 - :mod:`~causalmix.report.tables` and :mod:`~causalmix.report.figures` — what the pages show, and
   :mod:`~causalmix.report.page` — their numbers, captions, alt text and data links;
@@ -32,6 +33,25 @@ from causalmix.report.anatomy import (  # noqa: F401
     plot_pairwise,
     published_fidelity,
     write_published_fidelity,
+)
+from causalmix.report.confirmatory import (  # noqa: F401
+    CONFIRMATORY,
+    CTGAN_CONFIG,
+    DEVIATIONS,
+    Scored,
+    confirmatory_records,
+    confirmatory_sizes,
+    ctgan_records,
+    deviations_log,
+    planned,
+    poolable,
+    pooled,
+    registration_text,
+    scoreboards,
+    settle_table,
+    settle_text,
+    state_text,
+    with_ctgan,
 )
 from causalmix.report.evidence import (  # noqa: F401
     POWER_NOTE,

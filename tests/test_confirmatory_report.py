@@ -1,0 +1,142 @@
+"""The landing page's confirmatory section, on fake records only: five datasets of the published standard
+study renamed and treated as a "confirmatory" study (no run, load or computation on the reserved datasets)."""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+
+from causalmix import costs, report, runs
+from causalmix.provenance import file_sha256
+from causalmix.report.registration import PREREGISTRATION
+from causalmix.study import load_study
+
+FAKE = {"credit-g": "fake-one", "diabetes": "fake-two", "wdbc": "fake-three", "phoneme": "fake-four",
+        "churn": "fake-five"}
+
+
+@functools.cache
+def _fake_studies() -> tuple[tuple[pd.DataFrame, pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]:
+    records, curves = report.load_published("standard")
+    moved = records["dataset"].isin(FAKE)
+    explo = (records[~moved].reset_index(drop=True), curves[~curves["run_id"].isin(records.loc[moved, "run_id"])])
+    fake = records[moved & (records["part"] == "main")].assign(dataset=lambda f: f["dataset"].map(FAKE))
+    fake_curves = curves[curves["run_id"].isin(fake["run_id"])].assign(dataset=lambda f: f["dataset"].map(FAKE))
+    return explo, (fake.reset_index(drop=True), fake_curves.reset_index(drop=True))
+
+
+def _fake_ctgan(frames):
+    """CTGAN records made from SMOTE's (relabelled, new run ids): the CTGAN study's record format."""
+    records, curves = frames
+    smote = records[records["method"] == "smote"]
+    ids = {r: r.replace("-smote-", "-ctgan-") for r in smote["run_id"]}
+    return (smote.assign(method="ctgan", run_id=smote["run_id"].map(ids)),
+            curves[curves["run_id"].isin(ids)].assign(method="ctgan", run_id=lambda f: f["run_id"].map(ids)))
+
+
+@functools.cache
+def _boards():
+    explo, fake = _fake_studies()
+    board = report.scoreboard(*explo, config="standard", name="standard")
+    ctgan = _fake_ctgan(fake)
+    return report.scoreboards(explo, fake, config="standard", board=board, ctgan=ctgan)
+
+
+def test_three_labelled_scoreboards_and_pooled_is_the_union():
+    boards = {s.key: s for s in _boards()}
+    assert list(boards) == ["exploratory", "confirmatory", "pooled"]
+    assert [boards[k].label for k in boards] == ["Exploratory", "Confirmatory (pre-registered)", "Pooled, not confirmatory"]
+    assert "not confirmatory" in boards["pooled"].label.lower() and "not replace" in boards["pooled"].note
+    assert set(boards["confirmatory"].datasets) == set(FAKE.values())
+    assert set(boards["pooled"].datasets) == set(boards["exploratory"].datasets) | set(FAKE.values())
+    assert len(boards["pooled"].datasets) == len(report.settings("standard")["datasets"])
+    for scored in boards.values():
+        labels = [r.claim.label for r in scored.board]
+        assert {"C1", "C2", "C3", "C5", "C9"} <= set(labels)
+        table = report.scoreboard_table(scored.board, html=False)
+        assert len(table) == len(scored.board) and table["configuration · model"].str.startswith(scored.name).all()
+    # the confirmatory datasets have no Adult: no research-question rows there; the pooled one keeps the extension's
+    assert not any(r.claim.kind == "research question" for r in boards["confirmatory"].board)
+    assert any(r.claim.kind == "research question" for r in boards["pooled"].board)
+
+
+def test_ctgan_records_fill_the_ctgan_rows():
+    boards = {s.key: {r.claim.key: r for r in s.board} for s in _boards()}
+    assert boards["exploratory"]["improvement_ctgan"].verdict == "not run"
+    assert boards["confirmatory"]["improvement_ctgan"].verdict != "not run"
+    assert boards["pooled"]["improvement_ctgan"].verdict != "not run"
+    # merged only where the study has no CTGAN runs of its own, and only on its datasets
+    explo, fake = _fake_studies()
+    ctgan = _fake_ctgan(fake)
+    merged = report.with_ctgan(fake, ctgan)
+    assert (merged[0]["method"] == "ctgan").sum() == len(ctgan[0])
+    assert report.with_ctgan(merged, ctgan)[0].shape == merged[0].shape
+    assert report.with_ctgan(explo, ctgan)[0].shape == explo[0].shape  # no CTGAN run on the exploratory datasets
+    assert report.with_ctgan(fake, None) is fake
+
+
+def test_no_confirmatory_records_only_the_exploratory_board():
+    explo, _ = _fake_studies()
+    boards = report.scoreboards(explo, None, config="standard", board=[])
+    assert [s.key for s in boards] == ["exploratory"]
+
+
+def test_missing_records_say_not_computed_yet_with_the_planned_runs(tmp_path, monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("planning must not open a dataset file")
+
+    monkeypatch.setattr(costs, "load_dataset", forbidden)  # the rows
+    monkeypatch.setattr(runs, "file_sha256", forbidden)  # run ids hash the data file
+    assert report.confirmatory_records(out_dir=tmp_path, ctgan=None) is None
+    n_runs = len(load_study("confirmatory").specs("grid"))
+    n_ctgan = len(load_study("confirmatory-ctgan").specs("grid"))
+    text = report.state_text(None)
+    assert "not computed yet" in text and f"{n_runs:,} runs" in text and f"{n_ctgan:,} runs" in text
+    assert "causalmix study run confirmatory" in text
+    plan = report.planned("confirmatory")
+    assert plan["runs"] == n_runs and len(plan["datasets"]) == len(report.settings("confirmatory")["datasets"])
+
+
+def test_the_registration_section_carries_the_real_sha256_and_the_deviation_log():
+    text = report.registration_text()
+    assert file_sha256(PREREGISTRATION) in text and "studies/confirmatory/PREREGISTRATION.md" in text
+    assert report.source_url("studies/confirmatory/PREREGISTRATION.md") in text
+    log = report.deviations_log()
+    lines = [line for line in report.DEVIATIONS.read_text().splitlines() if line.startswith("|")]
+    assert list(log.columns) == [c.strip() for c in lines[0].strip("|").split("|")]
+    assert len(log) == len(lines) - 2 and len(log) >= 1
+    assert log.iloc[0]["date"] in lines[2] and log.iloc[0]["change"] in lines[2]
+
+
+def test_deviations_log_reads_pipes_and_a_missing_file(tmp_path):
+    path = tmp_path / "DEVIATIONS.md"
+    path.write_text("# Changes\n\ntext\n\n| date | change |\n|---|---|\n| 2026-01-01 | a \\| b |\n| 2026-01-02 | c |\n\nafter\n")
+    log = report.deviations_log(path)
+    assert log.to_dict("records") == [{"date": "2026-01-01", "change": "a | b"}, {"date": "2026-01-02", "change": "c"}]
+    assert report.deviations_log(tmp_path / "none.md").empty
+
+
+def test_what_the_confirmatory_sizes_can_settle():
+    board = next(s.board for s in _boards() if s.key == "exploratory")
+    sizes = report.confirmatory_sizes("standard")
+    assert sizes == {"confirmatory": len(report.settings("confirmatory")["datasets"]),
+                     "pooled": len(set(report.settings("standard")["datasets"]) | set(report.settings("confirmatory")["datasets"]))}
+    assert report.confirmatory_sizes("smoke").keys() == {"confirmatory"}  # other settings: no pooled view
+    table = report.settle_table(board, sizes)
+    power = report.power_table(board)
+    assert list(table.index) == list(power.index)
+    for label, n in sizes.items():
+        col = table[f"{label}: {n} datasets"]
+        for claim, need in power["datasets needed: paper's effect"].items():
+            assert ("paper's effect" in col[claim]) == (need <= n)
+    text = report.settle_text(board, sizes)
+    assert all(f"With {n} datasets ({label})" in text for label, n in sizes.items())
+
+
+def test_pooling_needs_the_same_settings():
+    assert report.poolable("standard") and not report.poolable("smoke")
+    explo, fake = _fake_studies()
+    records, _ = report.pooled(explo, fake)
+    assert records["run_id"].is_unique and set(records["part"]) <= {"main", "extra"}
+    assert len(records) == len(explo[0]) + len(fake[0])
