@@ -9,7 +9,7 @@ from causalmix.experiment import load_records, run_sweep
 
 ray = pytest.importorskip("ray")
 
-IGNORED = ["wall_time_s", "hardware", "git_commit", "generator_cached"]
+IGNORED = ["wall_time_s", "cpu_time_s", "hardware", "git_commit", "generator_cached"]
 
 
 @pytest.mark.slow
