@@ -51,6 +51,10 @@ def test_three_labelled_scoreboards_and_pooled_is_the_union():
     assert set(boards["confirmatory"].datasets) == set(FAKE.values())
     assert set(boards["pooled"].datasets) == set(boards["exploratory"].datasets) | set(FAKE.values())
     assert len(boards["pooled"].datasets) == len(report.settings("standard")["datasets"])
+    # TabEBM's generator settings differ between the studies (checked after the first): only its confirmatory runs pool
+    assert report.unpooled_methods("standard") == ["tabebm"] and "TabEBM" in boards["pooled"].note
+    pooled_tabebm = boards["pooled"].records.query("method == 'tabebm'")
+    assert len(pooled_tabebm) and set(pooled_tabebm["dataset"]) <= set(FAKE.values())
     for scored in boards.values():
         labels = [r.claim.label for r in scored.board]
         assert {"C1", "C2", "C3", "C5", "C9"} <= set(labels)

@@ -45,6 +45,7 @@ from causalmix.report.confirmatory import (  # noqa: F401
     deviations_log,
     planned,
     poolable,
+    unpooled_methods,
     pooled,
     registration_text,
     scoreboards,

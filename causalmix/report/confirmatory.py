@@ -66,7 +66,7 @@ LABELS = {
 }
 
 #: The settings two studies must share for their records to pool (the grid's datasets and methods aside).
-POOLED_SETTINGS = ("model", "n_train", "n_val", "seeds", "test_cap", "finetune", "generators")
+POOLED_SETTINGS = ("model", "n_train", "n_val", "seeds", "test_cap", "finetune")
 
 
 # --- the registration ----------------------------------------------------------------------------
@@ -179,16 +179,29 @@ def confirmatory_records(config: str = CONFIRMATORY, *, out_dir: str | Path | No
 
 
 def poolable(config: str | Path, confirmatory: str | Path = CONFIRMATORY) -> bool:
-    """Whether two studies' records pool: the same model and settings (:data:`POOLED_SETTINGS`)."""
+    """Whether two studies' records pool: the same model and fine-tuning settings (:data:`POOLED_SETTINGS`;
+    a method whose generator settings differ is left out of the pool, :func:`unpooled_methods`)."""
     a, b = settings(config), settings(confirmatory)
     return all(a.get(k) == b.get(k) for k in POOLED_SETTINGS)
 
 
-def pooled(exploratory: Frames, confirmatory: Frames, *, ctgan: Frames | None = None) -> Frames:
+def unpooled_methods(config: str | Path, confirmatory: str | Path = CONFIRMATORY) -> list[str]:
+    """The methods whose generator settings differ between the two studies (TabEBM, checked and fixed
+    after the exploratory study: studies/confirmatory/DEVIATIONS.md): their exploratory runs stay out
+    of the pooled view, which would otherwise mix two generators under one name."""
+    a, b = settings(config)["generators"], settings(confirmatory)["generators"]
+    return sorted(m for m in set(a) | set(b) if (a.get(m) or {}) != (b.get(m) or {}))
+
+
+def pooled(exploratory: Frames, confirmatory: Frames, *, ctgan: Frames | None = None,
+           leave_out: Sequence[str] = ()) -> Frames:
     """The exploratory and confirmatory records (and curves) together, each keeping its ``part`` (the
     exploratory study's extension stays out of the pooled grid), with CTGAN's records of every pooled
-    dataset merged in. Not a confirmatory analysis: the exploratory datasets were seen before registration."""
-    records = pd.concat([exploratory[0], confirmatory[0]], ignore_index=True)
+    dataset merged in; the exploratory runs of the methods in ``leave_out`` (other generator settings)
+    are not pooled. Not a confirmatory analysis: the exploratory datasets were seen before registration."""
+    explo = exploratory[0]
+    explo = explo[~explo["method"].isin(list(leave_out))] if len(leave_out) else explo
+    records = pd.concat([explo, confirmatory[0]], ignore_index=True)
     records = records.drop_duplicates("run_id", keep="first").reset_index(drop=True)
     curves = pd.concat([exploratory[1], confirmatory[1]], ignore_index=True)
     if "run_id" in curves and "step" in curves:
@@ -240,13 +253,16 @@ def scoreboards(exploratory: Frames, confirmatory: Frames | None, *, config: str
                       "not looked at before registration. These are the confirmatory verdicts."))
     if not poolable(config, confirmatory_config):
         return out
-    both = pooled((with_part(records, config), curves), conf, ctgan=ctgan)
+    apart = unpooled_methods(config, confirmatory_config)
+    both = pooled((with_part(records, config), curves), conf, ctgan=ctgan, leave_out=apart)
     pooled_name = f"{name} + {conf_name}"
+    unpooled = (f" {', '.join(method_label(m) for m in apart)}: the confirmatory runs only (its generator settings "
+                f"differ between the studies; see the changes after registration)." if apart else "")
     out.append(Scored("pooled", LABELS["pooled"], pooled_name, both[0],
                       scoreboard(*both, config=confirmatory_config, name=pooled_name),
                       f"`{name}` and `{conf_name}` together: more datasets, so narrower intervals, but not "
                       "confirmatory (the exploratory datasets shaped the registration); it does not replace "
-                      "the confirmatory verdicts."))
+                      "the confirmatory verdicts." + unpooled))
     return out
 
 
