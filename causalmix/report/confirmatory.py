@@ -73,8 +73,9 @@ POOLED_SETTINGS = ("model", "n_train", "n_val", "seeds", "test_cap", "finetune")
 
 
 def _code(text: str) -> str:
-    """Inline code that may break anywhere (a sha256 is wider than a phone's screen)."""
-    return f'<code style="overflow-wrap: anywhere; word-break: break-all">{html.escape(text)}</code>'
+    """Inline code that may break anywhere (a sha256 is wider than a phone's screen); its hyphens as
+    entities, which the book's typographer leaves alone (``--jobs`` must not become an en dash)."""
+    return f'<code style="overflow-wrap: anywhere; word-break: break-all">{html.escape(text).replace("-", "&#45;")}</code>'
 
 
 def registration_text(folder: Path = STUDY) -> str:
@@ -102,8 +103,9 @@ def _cells(line: str) -> list[str]:
     return [c.strip().replace("\\|", "|") for c in cells]
 
 
-def deviations_log(path: Path = DEVIATIONS) -> pd.DataFrame:
-    """The first markdown table of the deviation log (``DEVIATIONS.md``) as a frame, as written there."""
+def deviations_log(path: Path = DEVIATIONS, *, html_cells: bool = False) -> pd.DataFrame:
+    """The first markdown table of the deviation log (``DEVIATIONS.md``) as a frame, as written there
+    (``html_cells``: escaped, with its inline code as ``<code>``, for a page's table)."""
     if not path.is_file():
         return pd.DataFrame()
     lines = path.read_text().splitlines()
@@ -117,7 +119,10 @@ def deviations_log(path: Path = DEVIATIONS) -> pd.DataFrame:
         table.append(line)
     header, rows = _cells(table[0]), [_cells(line) for line in table[1:]
                                       if not re.fullmatch(r"\|?[\s:|-]+\|?", line.strip())]
-    return pd.DataFrame([row + [""] * (len(header) - len(row)) for row in rows], columns=header)
+    frame = pd.DataFrame([row + [""] * (len(header) - len(row)) for row in rows], columns=header)
+    if html_cells:
+        frame = frame.map(lambda cell: re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(cell)))
+    return frame
 
 
 # --- records ---------------------------------------------------------------------------------------

@@ -344,7 +344,9 @@ def plot_forest(forest: pd.DataFrame, pooled=None, *, paper: float | None = None
     import matplotlib.pyplot as plt
 
     rows = forest.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(MAX_WIDTH, 1.4 + 0.28 * len(rows)))
+    legend_in = 0.25 * 3 + 0.1  # room below the axes for the legend's (up to) three lines, in inches
+    height = 1.4 + 0.28 * len(rows) + legend_in
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH, height))
     y = np.arange(len(rows))
     ax.errorbar(rows["difference"], y, xerr=[rows["difference"] - rows["low"], rows["high"] - rows["difference"]],
                 fmt="o", color="tab:blue", ms=4, capsize=2, label="one dataset: mean over seeds and sizes, 95 % interval (seeds)")
@@ -358,7 +360,7 @@ def plot_forest(forest: pd.DataFrame, pooled=None, *, paper: float | None = None
     ax.set_yticks(y, rows["dataset"])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlabel(f"{what}\n(difference of normalized ROC-AUC improvement, percentage points)")
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.tight_layout(rect=(0, legend_in / height, 1, 1))
     handles, labels = ax.get_legend_handles_labels()
     _legend_below(fig, handles, labels, ncol=1)
     return fig
