@@ -60,7 +60,7 @@ def parameters_for(notebook: Path, config: str | Path, out_dir: str | Path | Non
     """The papermill parameters of one notebook under one configuration.
 
     >>> parameters_for(Path("01_scm_anatomy.ipynb"), "smoke")
-    {'config': 'smoke', 'jobs': 1, 'n_train': 64, 'n_synthetic': 300}
+    {'config': 'smoke', 'jobs': 1, 'dataset': 'diabetes', 'n_train': 64, 'n_synthetic': 300}
     """
     params: dict[str, Any] = {"config": str(config), "jobs": jobs}
     if out_dir is not None:

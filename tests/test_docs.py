@@ -21,6 +21,7 @@ def test_the_docs_have_python_blocks():
 
 
 @pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.slow
 @pytest.mark.parametrize("path", [p for p in DOCS if python_blocks(p)], ids=lambda p: p.name)
 def test_python_blocks_run(path, tmp_path, monkeypatch, data_dir, untrained_checkpoint):
     monkeypatch.chdir(tmp_path)

@@ -98,6 +98,7 @@ def test_cheap_published_runs_come_out_as_published(golden, tmp_path, one_torch_
         assert same.outcome in ("identical", "noise"), f"{run}: {same.detail} (against this CPU's reference)"
 
 
+@pytest.mark.slow
 def test_float_noise_on_the_outputs_cannot_fail_the_check(golden, tmp_path, monkeypatch, one_torch_thread):
     records, _ = load_published("standard")
     cheap = list(records[records["run_id"].isin(golden) & (records["method"] != "tabebm")]["run_id"])

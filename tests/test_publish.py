@@ -145,6 +145,7 @@ def test_verify_recomputes_identical_numbers_and_names_a_tampered_run(published,
     assert "re-publish" in tampered.summary()
 
 
+@pytest.mark.slow
 def test_the_book_reads_a_published_study_without_recomputing_it(tmp_path_factory, monkeypatch, data_dir):
     from _smoke_book import CONFIG, execute_all
 
