@@ -92,7 +92,7 @@ def test_lookup_and_parity_labels_depend_on_the_features():
         for _ in range(8):
             x, y, _ = sample_rule_table(g, n_rows=600, n_features=3, max_classes=4, config=cfg)
             x, y = x.numpy(), y.numpy()
-            forest = RandomForestClassifier(50, random_state=0).fit(x[:400], y[:400])
+            forest = RandomForestClassifier(20, random_state=0).fit(x[:400], y[:400])
             majority = np.bincount(y[400:]).max() / 200
             scores.append(forest.score(x[400:], y[400:]) - majority)
         assert np.mean(scores) > 0.1, weights
