@@ -5,9 +5,12 @@ Each ``--variant NAME:key=value,...`` overrides the ``--base`` recipe (keys as i
 prefixes a prior setting) and trains ``--steps`` steps (or, with ``--minutes``, as many as a 60-step
 trial says fill that time) into ``runs/recipes/<NAME>`` (a finished run is reused, an interrupted one
 resumed). Then every variant is scored like ``benchmarks/tiny_model.py`` scores a model (``--n-train``,
-``--seeds``, every shared dataset), with the baselines' rows of ``--baselines`` on the same splits. Writes ``benchmarks/results/<name>.csv`` and ``<name>.md``: per
-variant the steps, the trainer's CPU minutes, the share of them spent waiting for the prior, and
-the median and mean ROC-AUC over datasets.
+``--seeds``, the datasets of ``--datasets-config``: by default the 17 of the standard study, never
+the whole data folder, which also holds tables kept for acceptance), with the baselines' rows of
+``--baselines`` (and of ``--compare`` models, e.g. ``causalmix-wide`` from ``model_quality.csv``) on the same
+splits. Writes ``benchmarks/results/<name>.csv`` and ``<name>.md``: per variant the steps, the trainer's
+CPU minutes, the share of them spent waiting for the prior, and the median and mean ROC-AUC over
+datasets; then per dataset every variant's ROC-AUC and its delta from the first variant.
 
     python benchmarks/recipes.py --steps 2000 --variant ours: --variant tree:prior.source=tabicl_tree_scm \\
         --name prior_choice
@@ -78,6 +81,29 @@ def steps_for_minutes(name: str, config: dict, run_dir: Path, minutes: float, pr
     return max(10, int(minutes * 60 / ((wall.iloc[-1] - wall.iloc[19]) / 40)))
 
 
+def per_dataset_table(frames: list[pd.DataFrame], baselines: pd.DataFrame) -> str:
+    """Markdown: per dataset, each variant's mean ROC-AUC over seeds, its delta from the first
+    variant (the base), and the reference models'; the median and mean over datasets below."""
+    scores = pd.concat([*frames, baselines], ignore_index=True)
+    wide = scores.pivot_table(index="dataset", columns="model", values="roc_auc", aggfunc="mean")
+    variants = [f["model"].iloc[0] for f in frames]
+    columns = {v: wide[v] for v in variants}
+    for v in variants[1:]:
+        columns[f"Δ {v}"] = wide[v] - wide[variants[0]]
+    columns.update({m: wide[m] for m in dict.fromkeys(baselines["model"])})
+    table = pd.DataFrame(columns)
+    summary = pd.DataFrame({"median": table.median(), "mean": table.mean()}).T
+    summary.index = ["**median**", "**mean**"]
+    for v in variants[1:]:  # on the median row: the change of the median (the mean row is both)
+        summary.loc["**median**", f"Δ {v}"] = table[v].median() - table[variants[0]].median()
+    wins = {f"Δ {v}": f"{int((table[f'Δ {v}'] > 0).sum())}/{len(table)} up" for v in variants[1:]}
+    body = pd.concat([table, summary])
+    lines = [f"## Per dataset (mean ROC-AUC over seeds; Δ: minus `{variants[0]}`)", "",
+             body.to_markdown(floatfmt=".3f"), "",
+             "Datasets each variant improves: " + ", ".join(f"{k[2:]} {w}" for k, w in wins.items()) + "."]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", type=Path, default=ROOT / "causalmix" / "configs" / "pretrain-wide.yaml")
@@ -90,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1, help="scoring processes (%(default)s)")
     parser.add_argument("--baselines", type=Path, default=ROOT / "benchmarks" / "results" / "tiny_model.csv")
+    parser.add_argument("--compare", nargs="*", default=[], help="more models whose rows --baselines holds "
+                        "(e.g. causalmix-wide in model_quality.csv), shown beside the baselines")
+    parser.add_argument("--datasets-config", type=Path, default=ROOT / "causalmix" / "configs" / "standard.yaml",
+                        help="a study config whose `datasets` are scored (default: the standard study's 17)")
+    parser.add_argument("--datasets", nargs="*", help="these datasets instead of --datasets-config's")
     parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "recipes")
     parser.add_argument("--name", default="recipes")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
@@ -107,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             config = recipe(base, overrides, steps)
         train(name, config, args.runs / name, args.prior_workers)
 
-    datasets = tiny_model._local_datasets()
+    # Never tiny_model._local_datasets(): the data folder's manifest also lists the acceptance tables.
+    datasets = args.datasets or yaml.safe_load(args.datasets_config.read_text())["datasets"]
     frames, rows = [], []
     for name in variants:
         run_dir = args.runs / name
@@ -121,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                      "prior wait": loss["prior_s"].sum() / loss["wall_s"].iloc[-1],
                      "median": per_dataset.median(), "mean": per_dataset.mean()})
         print(f"{name}: median ROC-AUC {per_dataset.median():.3f}", flush=True)
-    baselines = tiny_model.reused_rows(args.baselines, list(tiny_model.BASELINES), frames[0], test_cap=500)
+    baselines = tiny_model.reused_rows(args.baselines, [*args.compare, *tiny_model.BASELINES], frames[0], test_cap=500)
     for model, group in baselines.groupby("model"):
         per_dataset = group.groupby("dataset")["roc_auc"].mean()
         rows.append({"variant": model, "settings": f"from {args.baselines.name}", "median": per_dataset.median(),
@@ -133,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         "(benchmarks/tiny_model.py's splits, 4 estimators, test rows capped at 500); CPU min: the trainer's "
         f"wall minutes on one thread, with {args.prior_workers} prior process(es) drawing batches ahead; prior "
         "wait: the share of those minutes the trainer waited for a batch.", "",
-        table.to_markdown(index=False, floatfmt=".3f"), ""])
+        table.to_markdown(index=False, floatfmt=".3f"), "", per_dataset_table(frames, baselines), ""])
     print(text)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     pd.concat(frames, ignore_index=True).to_csv(args.out_dir / f"{args.name}.csv", index=False)

@@ -128,7 +128,8 @@ def batch_loss(model: torch.nn.Module, batch: PriorBatch) -> torch.Tensor:
 
 def _training_code_commit() -> str:
     """The commit, dirty only when the prior or the training code itself has uncommitted edits."""
-    return git_commit(paths=("causalmix/prior.py", "causalmix/pretrain_config.py", "causalmix/pretraining.py"))
+    return git_commit(paths=("causalmix/prior.py", "causalmix/rule_prior.py", "causalmix/pretrain_config.py",
+                             "causalmix/pretraining.py"))
 
 
 def inference_config(max_features: int | None) -> dict[str, Any] | None:

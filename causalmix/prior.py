@@ -28,9 +28,11 @@ from typing import Any, Literal, get_args
 
 import torch
 
+from causalmix.rule_prior import sample_rule_tables
+
 __all__ = ["PriorBatch", "PriorConfig", "PriorSource", "benchmark_prior", "sample_batch", "to_prior_batch"]
 
-PriorSource = Literal["causalmix", "tabicl_mlp_scm", "tabicl_tree_scm", "tabicl_mix_scm", "tabicl_graph_scm"]
+PriorSource = Literal["causalmix", "rules", "tabicl_mlp_scm", "tabicl_tree_scm", "tabicl_mix_scm", "tabicl_graph_scm"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,10 +67,12 @@ class PriorConfig:
             to [0, 1], like tabpfn's quantile preprocessing view (0.5).
         min_train_fraction, max_train_fraction: the share of rows that are context (train)
             rows; the rest are the query rows the loss is computed on.
-        source: the data-generating mechanism: ``"causalmix"`` (this module's SCMs) or one of
-            TabICL's priors (``"tabicl_mlp_scm"``, ``"tabicl_tree_scm"``, ``"tabicl_mix_scm"``,
+        source: the data-generating mechanism: ``"causalmix"`` (this module's SCMs), ``"rules"``
+            (tables labelled by decision trees, parity, lookup tables and AND/OR rules over numeric and
+            categorical columns; :mod:`causalmix.rule_prior`) or one of TabICL's priors (``"tabicl_mlp_scm"``, ``"tabicl_tree_scm"``, ``"tabicl_mix_scm"``,
             ``"tabicl_graph_scm"``; :mod:`causalmix.tabicl_prior`), with the batch shape drawn
-            from the settings above either way. The SCM settings apply to ``"causalmix"`` only.
+            from the settings above either way. The SCM settings apply to ``"causalmix"`` only
+            (``max_classes`` to all).
         mix_source, mix_share: a second mechanism drawing a ``mix_share`` of the batches (a mixture
             of priors; 0: none, and the batches are exactly those of ``source`` alone).
     """
@@ -261,6 +265,10 @@ def sample_batch(
     source = config.source
     if config.mix_share > 0 and _uniform(g, 0.0, 1.0, ()).item() < config.mix_share:
         source = config.mix_source
+    if source == "rules":
+        x_BRF, y_BR = sample_rule_tables(batch_size=B, n_rows=R, n_features=F, max_classes=config.max_classes,
+                                         seed=int(_randint(g, 0, 2**62)))
+        return to_prior_batch(x_BRF, y_BR, n_train, config.max_classes)
     if source != "causalmix":
         from causalmix.tabicl_prior import sample_tabicl_tables  # TabICL's priors: the optional causalmix[tabicl-prior]
 

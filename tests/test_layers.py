@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "causalmix"
 LAYERS: list[tuple[str, list[str]]] = [
     ("foundation", ["io", "provenance", "seeds", "params", "selection", "encoding", "metrics"]),
     ("data", ["data"]),
-    ("model", ["model", "evaluation", "prior", "tabicl_prior", "pretrain_config", "pretraining"]),
+    ("model", ["model", "evaluation", "rule_prior", "prior", "tabicl_prior", "pretrain_config", "pretraining"]),
     ("generators", ["generator_base", "generators", "discovery", "scm_steps", "scm", "tabebm", "fidelity"]),
     ("finetuning", ["finetune_config", "finetuning", "classifier"]),
     ("runs", ["runs", "records", "claims", "sweep_config", "costs", "experiment", "plan", "distributed"]),
