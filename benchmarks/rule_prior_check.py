@@ -4,7 +4,7 @@ random forest. Run after benchmarks/recipes.py has trained runs/recipes/{base,ru
 
     python benchmarks/rule_prior_check.py
 """
-import sys, numpy as np, torch, warnings
+import numpy as np, torch, warnings
 warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 from sklearn.metrics import roc_auc_score

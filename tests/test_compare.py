@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from causalmix.compare import answers, comparison_table, default_sizes, seed_interval
 
