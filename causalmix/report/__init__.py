@@ -1,8 +1,11 @@
 """What the book's notebooks and ``causalmix results`` share, one module per concern:
 
 - :mod:`~causalmix.report.paper` — the paper's reference numbers and the methods' names;
-- :mod:`~causalmix.report.records` — configurations, run records, provenance captions;
-- :mod:`~causalmix.report.stats` — per-run frames, ranks, paired tests, bootstrap intervals;
+- :mod:`~causalmix.report.records` — a study's records as the pages read them, provenance captions
+  (which records belong to a study: :mod:`causalmix.study`);
+- :mod:`~causalmix.report.verification` — this build's check of a published study, as the pages show it;
+- :mod:`~causalmix.report.stats` — per-run frames, paired tests, bootstrap intervals
+  (:mod:`~causalmix.report.interval`), ranks (:mod:`~causalmix.report.aggregation`);
 - :mod:`~causalmix.report.hierarchical` — SPEC's hierarchical bootstrap (datasets, then seeds);
 - :mod:`~causalmix.report.verdicts` — the verdict rules, tests, Holm's correction and power;
 - :mod:`~causalmix.report.scoreboard` — the paper's claims with our interval, tests and a verdict;
@@ -14,7 +17,8 @@
 
 The notebooks stay thin: each table and figure of the book is one call here, and every one carries a
 provenance caption (configuration, model, datasets, number of runs, git commit). Definitions are
-SPEC.md's and live in :mod:`causalmix.metrics`; this package only applies them.
+SPEC.md's and live in :mod:`causalmix.metrics`; this package only applies them, and only reads records:
+the study computes them first (:mod:`causalmix.study`).
 
 >>> from causalmix import report
 >>> report.method_label("causalmix")

@@ -1,4 +1,6 @@
-"""Configurations, run records and their provenance: what every table and figure is built from."""
+"""A study's run records as the pages read them (published or from its results folder) and their
+provenance: what every table and figure is built from. Which records belong to a study, and its
+settings, are :mod:`causalmix.study`'s."""
 
 from __future__ import annotations
 
