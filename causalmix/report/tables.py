@@ -81,13 +81,14 @@ def styled(table: pd.DataFrame, title: str, what: pd.DataFrame | Provenance | st
     and at least three significant digits (:func:`format_number`); p-values go scientific below 0.001."""
     cap = f"<b>{title}</b><br><small>{_caption_of(what, config)}</small>"
     counts = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
-              and table[c].dropna().apply(lambda v: float(v).is_integer()).all() and str(c).split()[-1] in _COUNT_WORDS]
+              and table[c].dropna().apply(lambda v: not math.isfinite(v) or float(v).is_integer()).all()
+              and (str(c).split()[-1] in _COUNT_WORDS or str(c).startswith("datasets needed"))]
     text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])
             and table[c].map(lambda v: isinstance(v, str) and len(v) > _WRAP_CHARS).any()]
     style = table.style
     for column in table.columns:
         if column in counts:
-            style = style.format("{:,.0f}", subset=[column], na_rep="–")
+            style = style.format(lambda v: "∞" if math.isinf(v) else f"{v:,.0f}", subset=[column], na_rep="–")
         elif column not in text and not pd.api.types.is_numeric_dtype(table[column]):
             style = style.format(_keep_together, subset=[column], na_rep="–")
         else:
