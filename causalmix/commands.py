@@ -240,10 +240,11 @@ def cmd_study_plan(args: argparse.Namespace) -> int:
     plans = plan_study(study, parts=args.parts, jobs=args.jobs)
     for part, plan in plans.items():
         print(f"== {part}\n{plan}\n")
-    hours = sum(float(plan.table["est_hours"].sum(min_count=1) or 0.0) for plan in plans.values())
+    hours = pd.concat([plan.table["est_hours"] for plan in plans.values()]).sum(min_count=1)  # as SweepPlan sums
     to_run = sum(int(plan.table["to_run"].sum()) for plan in plans.values())
-    print(f"study {study.name!r}: {to_run} runs to do in {', '.join(plans)}; about {hours:.2f} h of compute "
-          f"({hours / args.jobs:.2f} h with --jobs {args.jobs})")
+    estimate = ("unknown hours of compute (no timings for these methods on this device)" if pd.isna(hours)
+                else f"about {hours:.2f} h of compute ({hours / args.jobs:.2f} h with --jobs {args.jobs})")
+    print(f"study {study.name!r}: {to_run} runs to do in {', '.join(plans)}; {estimate}")
     return 0
 
 
