@@ -29,7 +29,7 @@ from causalmix.io import check_sha256
 from causalmix.provenance import REPO_ROOT, file_sha256, git_commit
 from causalmix.records import load_curves, load_records
 from causalmix.runs import RESULT_VERSION, result_code_hash
-from causalmix.study import current_records, in_sweep, load_study, settings
+from causalmix.study import current_records, load_study, settings, with_part
 
 __all__ = ["PUBLISHED_DIR", "is_published", "load_published", "publish", "published_dir", "published_table",
            "read_provenance", "uses_published"]
@@ -114,9 +114,7 @@ def _folder_records(folder: Path, grid: dict[str, Any] | str | Path, model: str,
     if not (folder / "records").is_dir():
         return pd.DataFrame(), pd.DataFrame()
     everything = load_records(folder)
-    records = current_records(everything, model)
-    inside = set(in_sweep(records, grid)["run_id"])
-    records = records.assign(part=[grid_part if r in inside else other_part for r in records["run_id"]])
+    records = with_part(current_records(everything, model), grid, grid_part=grid_part, other_part=other_part)
     records = records[records["part"].notna()]
     curves = load_curves(folder, everything)
     curves = curves[curves["run_id"].isin(records["run_id"])]

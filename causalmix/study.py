@@ -44,7 +44,7 @@ from causalmix.sweep_config import load_config as load_sweep_config
 
 __all__ = ["ABLATION_FACTORS", "BASELINE_VARIANT", "PARTS", "Study", "ablation_config", "current_records",
            "extension_config", "in_sweep", "settings", "load_study", "plan_study", "results_dir", "reuse_records",
-           "run_study", "with_current_settings"]
+           "run_study", "with_current_settings", "with_part"]
 
 #: A study's parts, in the order they run.
 PARTS = ("grid", "extension", "ablation")
@@ -247,6 +247,18 @@ def in_sweep(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> p
         return records[records["part"] != "extra"]
     ids = {spec.run_id for spec in expand_config(config if isinstance(config, Mapping) else resolve_config(config))}
     return records[records["run_id"].isin(ids)]
+
+
+def with_part(records: pd.DataFrame, config: str | Path | Mapping[str, Any], *, grid_part: str = "main",
+              other_part: str | None = "extra") -> pd.DataFrame:
+    """``records`` with the ``part`` a publication gives them: ``grid_part`` for the runs of the
+    configuration's grid (:func:`in_sweep`), ``other_part`` for the rest (the extension), so records of
+    several studies can be pooled and still be told apart; records that carry a part are returned as
+    they are."""
+    if "part" in records:
+        return records
+    inside = set(in_sweep(records, config)["run_id"])
+    return records.assign(part=[grid_part if r in inside else other_part for r in records["run_id"]])
 
 
 def with_current_settings(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:

@@ -44,11 +44,11 @@ from causalmix.report.paper import method_label
 from causalmix.report.records import load_results
 from causalmix.report.registration import STUDY, registration_facts
 from causalmix.report.scoreboard import ClaimResult, scoreboard
-from causalmix.study import in_sweep, load_study, results_dir, settings
+from causalmix.study import load_study, results_dir, settings, with_part
 
 __all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "confirmatory_records",
-           "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable", "pooled", "registration_text", "scoreboards",
-           "settle_table", "settle_text", "state_text", "with_ctgan", "with_part"]
+           "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable", "pooled", "registration_text",
+           "scoreboards", "settle_table", "settle_text", "state_text", "unpooled_methods", "with_ctgan", "with_part"]
 
 Frames = tuple[pd.DataFrame, pd.DataFrame]  # (records, curves)
 
@@ -126,16 +126,6 @@ def deviations_log(path: Path = DEVIATIONS, *, html_cells: bool = False) -> pd.D
 
 
 # --- records ---------------------------------------------------------------------------------------
-
-
-def with_part(records: pd.DataFrame, config: str | Path | Mapping[str, Any]) -> pd.DataFrame:
-    """``records`` with the ``part`` published records carry ("main": the configuration's grid, "extra":
-    the rest), so records of several studies can be pooled and still be told apart by
-    :func:`~causalmix.study.in_sweep`."""
-    if "part" in records or records.empty:
-        return records
-    grid = set(in_sweep(records, config)["run_id"])
-    return records.assign(part=records["run_id"].map(lambda r: "main" if r in grid else "extra"))
 
 
 def _load(config: str, out_dir: str | Path | None) -> Frames | None:
