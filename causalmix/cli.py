@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
         act.add_argument("config", help="configuration name or YAML path, e.g. standard")
         act.add_argument("--parts", nargs="+", choices=list(PARTS), default=None, help="only these parts (default: all "
                          "the YAML declares)")
+        act.add_argument("--methods", nargs="+", default=None, metavar="METHOD", help="only these methods' runs "
+                         "(default: all), e.g. a primary claim's first; the run ids are the whole study's")
         act.add_argument("--jobs", type=int, default=1, help="parallel processes (default %(default)s)")
         act.add_argument("--out", default=None, help="results folder (default: the configuration's out_dir)")
         if action == "run":

@@ -227,8 +227,9 @@ def _results_of(args: argparse.Namespace, records: pd.DataFrame, curves: pd.Data
 
 def cmd_study_run(args: argparse.Namespace) -> int:
     study = load_study(args.config, out_dir=args.out)
-    summaries = run_study(study, parts=args.parts, jobs=args.jobs, progress=not args.quiet, backend=args.backend,
-                          address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
+    summaries = run_study(study, parts=args.parts, methods=args.methods, jobs=args.jobs, progress=not args.quiet,
+                          backend=args.backend, address=args.address, gpus_per_run=args.gpus_per_run,
+                          cpus_per_run=args.cpus_per_run)
     for part, summary in summaries.items():
         print(f"{part}: {summary}")
     failed = sum(summary.n_failed for summary in summaries.values())
@@ -237,7 +238,7 @@ def cmd_study_run(args: argparse.Namespace) -> int:
 
 def cmd_study_plan(args: argparse.Namespace) -> int:
     study = load_study(args.config, out_dir=args.out)
-    plans = plan_study(study, parts=args.parts, jobs=args.jobs)
+    plans = plan_study(study, parts=args.parts, methods=args.methods, jobs=args.jobs)
     for part, plan in plans.items():
         print(f"== {part}\n{plan}\n")
     hours = pd.concat([plan.table["est_hours"] for plan in plans.values()]).sum(min_count=1)  # as SweepPlan sums

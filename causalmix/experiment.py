@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,7 @@ def run_sweep(
     address: str | None = None,
     gpus_per_run: float = 0.0,
     cpus_per_run: float = 1.0,
+    methods: Sequence[str] | None = None,
 ) -> SweepSummary:
     """Run every run of ``config`` that has no ``ok`` record yet under ``out_dir``.
 
@@ -176,6 +177,7 @@ def run_sweep(
         backend: ``"local"`` (processes on this machine) or ``"ray"`` (each run a Ray task,
             :mod:`causalmix.distributed`; ``address``, ``gpus_per_run`` and ``cpus_per_run``
             apply to it).
+        methods: only the runs of these methods (default: all; the run ids are the whole sweep's).
 
     Several sweeps on one folder (processes, or machines sharing it) split the runs through
     claims (:mod:`causalmix.claims`); the summary counts the runs done by others.
@@ -191,7 +193,7 @@ def run_sweep(
     resolve_model_path(cfg.model)  # "tabpfn-v2" not cached: fail now, with what to do
     check_inputs(cfg)
     out = Path(out_dir or cfg.out_dir)
-    specs = expand_config(cfg)
+    specs = expand_config(cfg, methods=methods)
     previous = recorded_status(out)
     todo = [s for s in specs if s.run_id not in previous or (retry_failed and previous[s.run_id] != "ok")]
     n_retried = sum(1 for s in todo if s.run_id in previous)

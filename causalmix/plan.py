@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ class SweepPlan:
 
 def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir: str | Path | None = None,
                jobs: int = 1, retry_failed: bool = True, timings: str | Path | None = None,
-               done_before: frozenset[str] = frozenset()) -> SweepPlan:
+               done_before: frozenset[str] = frozenset(), methods: Sequence[str] | None = None) -> SweepPlan:
     """The plan of :func:`run_sweep` for ``config`` (nothing is run or written).
 
     On a CPU the estimate prices each run from its own settings (steps, evaluation cadence, test cap,
@@ -67,7 +67,7 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
     cfg = load_config(config)
     check_inputs(cfg, need_weights=False)
     out = Path(out_dir or cfg.out_dir)
-    specs = expand_config(cfg)
+    specs = expand_config(cfg, methods=methods)
     previous = {**recorded_status(out), **dict.fromkeys(done_before, "ok")}  # runs an earlier sweep will record
     device = "cuda" if resolve_device(cfg.device).startswith("cuda") else "cpu"
     measured, source = pd.DataFrame(columns=["method", "n_train", "seconds"]), "no timings"

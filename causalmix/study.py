@@ -183,20 +183,36 @@ def _chosen(study: Study, parts: Sequence[str] | None) -> list[str]:
 
 
 def run_study(study: Study, *, parts: Sequence[str] | None = None, jobs: int = 1, progress: bool = True,
-              **sweep_options: Any) -> dict[str, SweepSummary]:
+              methods: Sequence[str] | None = None, **sweep_options: Any) -> dict[str, SweepSummary]:
     """Run the study's parts in order (all, or ``parts``); resumable like every sweep: recorded runs
     are reused, and a run an earlier part recorded in another folder (the ablation's CausalMixFT as
-    configured is a grid run) is copied, not recomputed: the same run id is the same run.
+    configured is a grid run) is copied, not recomputed: the same run id is the same run. ``methods``
+    keeps the runs of those methods (in the parts that have them), e.g. the primary claim's first.
     ``sweep_options`` go to :func:`~causalmix.experiment.run_sweep`."""
     summaries, folders = {}, []
-    for part in _chosen(study, parts):
+    chosen = _with_methods(study, _chosen(study, parts), methods)
+    for part, only in chosen.items():
         here = Path(study.parts[part]["out_dir"])
         for folder in folders:
             if folder != here:
                 reuse_records({spec.run_id for spec in study.specs(part)}, source=folder, dest=here)
-        summaries[part] = run_sweep(study.parts[part], jobs=jobs, progress=progress, **sweep_options)
+        summaries[part] = run_sweep(study.parts[part], jobs=jobs, progress=progress, methods=only, **sweep_options)
         folders.append(here)
     return summaries
+
+
+def _with_methods(study: Study, parts: list[str], methods: Sequence[str] | None) -> dict[str, list[str] | None]:
+    """Per chosen part, the methods to run there (None: all); a part without any of ``methods`` is left out."""
+    if methods is None:
+        return dict.fromkeys(parts)
+    listed = {part: [m for m in study.parts[part]["methods"]]
+                    + [m for block in study.parts[part].get("domain_shift") or () for m in block.get("methods") or ()]
+              for part in parts}
+    unknown = sorted(set(methods) - {m for names in listed.values() for m in names})
+    if unknown:
+        known = ", ".join(dict.fromkeys(m for names in listed.values() for m in names))
+        raise ValueError(f"Methods {unknown} are in no chosen part of study '{study.name}'; its methods: {known}.")
+    return {part: [m for m in methods if m in names] for part, names in listed.items() if set(methods) & set(names)}
 
 
 def reuse_records(run_ids: set[str], *, source: Path, dest: Path) -> int:
@@ -216,12 +232,13 @@ def reuse_records(run_ids: set[str], *, source: Path, dest: Path) -> int:
     return copied
 
 
-def plan_study(study: Study, *, parts: Sequence[str] | None = None, jobs: int = 1) -> dict[str, SweepPlan]:
+def plan_study(study: Study, *, parts: Sequence[str] | None = None, jobs: int = 1,
+               methods: Sequence[str] | None = None) -> dict[str, SweepPlan]:
     """What :func:`run_study` would do, per part (nothing is run or written); a run an earlier part
     makes (the extension shares its grid sizes with the grid) counts as recorded in the later one."""
     plans, earlier = {}, frozenset()
-    for part in _chosen(study, parts):
-        plans[part] = plan_sweep(study.parts[part], jobs=jobs, done_before=earlier)
+    for part, only in _with_methods(study, _chosen(study, parts), methods).items():
+        plans[part] = plan_sweep(study.parts[part], jobs=jobs, done_before=earlier, methods=only)
         earlier |= {spec.run_id for spec in study.specs(part)}
     return plans
 

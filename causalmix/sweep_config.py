@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -276,9 +276,17 @@ def load_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> SweepCo
     return SweepConfig.from_dict(raw)
 
 
-def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> list[RunSpec]:
-    """The runs of a sweep configuration, in a stable order (datasets, n_train, seeds, methods)."""
+def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig, *,
+                  methods: Sequence[str] | None = None) -> list[RunSpec]:
+    """The runs of a sweep configuration, in a stable order (datasets, n_train, seeds, methods);
+    ``methods`` keeps the runs of those methods only (names as the configuration lists them), with
+    the run ids they have in the whole sweep, e.g. to compute a primary claim's methods first."""
     cfg = load_config(config)
+    if methods is not None:
+        listed = [*cfg.methods, *(m for block in cfg.domain_shift for m in _as_list(block.get("methods", ())))]
+        unknown = sorted(set(methods) - set(listed))
+        if unknown:
+            raise ValueError(f"Methods {unknown} are not in sweep '{cfg.name}'; its methods: {', '.join(dict.fromkeys(listed))}.")
     common = dict(model=cfg.model, device=cfg.device, finetune=dict(cfg.finetune), test_cap=cfg.test_cap)
 
     def settings(name: str) -> dict[str, Any]:
@@ -311,7 +319,7 @@ def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> list[
     seen, unique = set(), []
     for s in specs:
         key = json.dumps(s.to_dict(), sort_keys=True, default=str)
-        if key not in seen:
+        if key not in seen and (methods is None or (s.variant or s.method) in methods):
             seen.add(key)
             unique.append(s)
     return unique

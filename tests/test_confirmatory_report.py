@@ -40,7 +40,7 @@ def _boards():
     explo, fake = _fake_studies()
     board = report.scoreboard(*explo, config="standard", name="standard")
     ctgan = _fake_ctgan(fake)
-    return report.scoreboards(explo, fake, config="standard", board=board, ctgan=ctgan)
+    return report.scoreboards(explo, fake, config="standard", board=board, ctgan=ctgan, withhold_incomplete=False)
 
 
 def test_three_labelled_scoreboards_and_pooled_is_the_union():
@@ -144,3 +144,56 @@ def test_pooling_needs_the_same_settings():
     records, _ = report.pooled(explo, fake)
     assert records["run_id"].is_unique and set(records["part"]) <= {"main", "extra"}
     assert len(records) == len(explo[0]) + len(fake[0])
+
+
+def _registered_records(specs, status="ok"):
+    """Records of ``specs`` as a study writes them (metadata only: nothing is run or read)."""
+    return pd.DataFrame([{"run_id": f"r{i}", "dataset": s.name, "method": s.method, "variant": s.variant,
+                          "n_train": s.n_train, "seed": s.seed, "status": status, "part": "main"}
+                         for i, s in enumerate(specs)])
+
+
+def test_progress_counts_the_registered_runs_per_method_without_reading_data(monkeypatch):
+    monkeypatch.setattr(runs, "file_sha256", lambda *a, **k: (_ for _ in ()).throw(AssertionError("hashed data")))
+    specs = report.registered_runs()
+    grid, ctgan = load_study("confirmatory").specs("grid"), load_study("confirmatory-ctgan").specs("grid")
+    ours = set(report.settings("confirmatory")["datasets"])
+    assert len(specs) == len(grid) + sum(s.name in ours for s in ctgan)
+    half = [s for s in specs if s.seed <= 1]
+    records = pd.concat([_registered_records(half), _registered_records(half[:3], "failed")], ignore_index=True)
+    table = report.progress(records, specs).set_index("method")
+    assert table["registered"].sum() == len(specs)
+    assert table["ok"].sum() == len(half) and table["failed"].sum() == 0  # a later ok record wins over a failure
+    assert table.loc["tabebm", "registered"] == 14 * 4 * 3 and table.loc["ctgan", "registered"] == 14 * 4 * 5
+    assert (table["registered"] == table["ok"] + table["failed"] + table["to run"]).all()
+    failed = report.progress(_registered_records(specs[:2], "failed"), specs)
+    assert failed["failed"].sum() == 2 and failed["ok"].sum() == 0
+
+
+def test_interim_records_withhold_the_confirmatory_and_pooled_verdicts():
+    explo, _ = _fake_studies()
+    specs = report.registered_runs()
+    partial = _registered_records([s for s in specs if s.method != "tabebm"])
+    boards = report.scoreboards(explo, (partial, pd.DataFrame()), config="standard", board=[])
+    assert [s.key for s in boards] == ["exploratory"]
+    text = report.state_text((partial, pd.DataFrame()))
+    assert "being computed" in text and f"{len(partial):,} of its {len(specs):,} registered runs" in text
+    assert "withheld" in text and "complete" not in text.split("withheld")[0]
+    done = report.state_text((_registered_records(specs), pd.DataFrame()))
+    assert done.startswith("**The confirmatory study is complete**") and f"{len(specs):,} registered runs" in done
+
+
+def test_a_complete_registered_grid_releases_the_boards(monkeypatch):
+    from causalmix.report import confirmatory
+    from causalmix.runs import RunSpec
+
+    explo, fake = _fake_studies()
+    ctgan = _fake_ctgan(fake)
+    as_specs = lambda records: [RunSpec(dataset=r.dataset, n_train=int(r.n_train), seed=int(r.seed), method=r.method)
+                                for r in records.itertuples()]
+    registered = {"confirmatory": as_specs(pd.concat([fake[0], ctgan[0]])), None: as_specs(ctgan[0])}  # None: CTGAN's all
+    monkeypatch.setattr(confirmatory, "registered_runs", lambda config, *a, **k: registered[config])
+    board = report.scoreboard(*explo, config="standard", name="standard")
+    keys = lambda frames: [s.key for s in report.scoreboards(explo, frames, config="standard", board=board, ctgan=ctgan)]
+    assert keys(fake) == ["exploratory", "confirmatory", "pooled"]
+    assert keys((fake[0].iloc[1:], fake[1])) == ["exploratory"]  # one registered run without a record

@@ -77,3 +77,20 @@ def test_study_run_and_plan_from_the_command_line(tmp_path, untrained_checkpoint
     with pytest.raises(SystemExit):  # argparse names the parts there are
         main(["study", "run", str(config), "--parts", "nothing"])
     assert "invalid choice: 'nothing' (choose from 'grid', 'extension', 'ablation')" in capsys.readouterr().err
+
+
+def test_methods_keep_a_subset_with_the_whole_studys_run_ids(data_dir):
+    confirmatory = study.load_study("confirmatory")
+    whole = {s.run_id: s for s in confirmatory.specs("grid")}
+    primary = study.plan_study(confirmatory, methods=["pretrained", "finetune", "causalmix"])
+    assert list(primary) == ["grid"] and int(primary["grid"].table["total"].sum()) == 840
+    standard = study.load_study("standard")
+    variants = study.plan_study(standard, methods=["cm-max-features-None"])  # a variant: the ablation only
+    assert list(variants) == ["ablation"] and int(variants["ablation"].table["total"].sum()) == 17
+    from causalmix.sweep_config import expand_config
+    subset = expand_config(confirmatory.grid, methods=["tabebm"])
+    assert {s.run_id for s in subset} == {i for i, s in whole.items() if s.method == "tabebm"}
+    with pytest.raises(ValueError, match=r"Methods \['ctgan'\] are in no chosen part .* its methods: pretrained"):
+        study.plan_study(confirmatory, methods=["ctgan"])
+    with pytest.raises(ValueError, match=r"Methods \['nope'\] are not in sweep 'confirmatory'"):
+        expand_config(confirmatory.grid, methods=["nope"])

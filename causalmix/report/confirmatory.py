@@ -8,11 +8,14 @@ was registered in ``studies/confirmatory/PREREGISTRATION.md`` before any run on 
   (``DEVIATIONS.md``, read from the file: :func:`deviations_log`);
 - the study's state (:func:`state_text`): its records, or — before they exist — the runs it plans,
   their estimated compute (:func:`planned`, from the data manifest's row and feature counts only: no
-  dataset file is opened) and the command that computes it;
+  dataset file is opened) and the command that computes it; while it is computed, how many of its
+  registered runs have a record, per method (:func:`progress`);
 - three scoreboards (:func:`scoreboards`), each labelled: *exploratory* (the configured study, whose
   records shaped the registration), *confirmatory* (the new datasets only: the registered analysis)
   and *pooled* (both together: more datasets, but not confirmatory, since the exploratory ones were
-  seen before registration);
+  seen before registration). The confirmatory and pooled verdicts are withheld until every registered
+  run has a record: the registration fixes one analysis of the complete grid, and an interim look
+  would let the stopping point depend on the results;
 - which claims a study of the confirmatory and of the pooled size can settle, at the exploratory
   spread (:func:`settle_table`, from :func:`~causalmix.report.evidence.power_table`).
 
@@ -44,11 +47,12 @@ from causalmix.report.paper import method_label
 from causalmix.report.records import load_results
 from causalmix.report.registration import STUDY, registration_facts
 from causalmix.report.scoreboard import ClaimResult, scoreboard
+from causalmix.runs import RunSpec
 from causalmix.study import load_study, results_dir, settings, with_part
 
 __all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "confirmatory_records",
-           "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable", "pooled", "registration_text",
-           "scoreboards", "settle_table", "settle_text", "state_text", "unpooled_methods", "with_ctgan", "with_part"]
+           "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable", "pooled", "progress",
+           "registered_runs", "registration_text", "scoreboards", "settle_table", "settle_text", "state_text", "unpooled_methods", "with_ctgan", "with_part"]
 
 Frames = tuple[pd.DataFrame, pd.DataFrame]  # (records, curves)
 
@@ -227,10 +231,14 @@ class Scored:
 
 def scoreboards(exploratory: Frames, confirmatory: Frames | None, *, config: str, name: str | None = None,
                 board: list[ClaimResult] | None = None, ctgan: Frames | None = None,
-                confirmatory_config: str = CONFIRMATORY) -> list[Scored]:
+                confirmatory_config: str = CONFIRMATORY, ctgan_config: str = CTGAN_CONFIG,
+                withhold_incomplete: bool = True) -> list[Scored]:
     """The landing page's scoreboards, each labelled: exploratory (the configured study; ``board`` when
     already computed), confirmatory (only when its records exist) and pooled (only when both exist and
-    the two studies share their settings, :func:`poolable`)."""
+    the two studies share their settings, :func:`poolable`). With ``withhold_incomplete`` (the default)
+    the confirmatory board waits until every registered run of it (CTGAN's on its datasets included)
+    has a record, and the pooled one until CTGAN's runs on every pooled dataset have one too
+    (:func:`progress`): no interim verdicts."""
     name = name or settings(config)["name"]
     records, curves = exploratory
     if board is None:
@@ -241,12 +249,17 @@ def scoreboards(exploratory: Frames, confirmatory: Frames | None, *, config: str
     if confirmatory is None:
         return out
     conf = with_ctgan(confirmatory, ctgan)
+    if withhold_incomplete and not _complete(progress(conf[0], registered_runs(confirmatory_config, ctgan_config))):
+        return out
     conf_name = settings(confirmatory_config)["name"]
     out.append(Scored("confirmatory", LABELS["confirmatory"], conf_name, conf[0],
                       scoreboard(*conf, config=confirmatory_config, name=conf_name),
                       f"The registered analysis on the confirmatory study `{conf_name}` alone: its datasets were "
                       "not looked at before registration. These are the confirmatory verdicts."))
     if not poolable(config, confirmatory_config):
+        return out
+    every_ctgan = registered_runs(None, ctgan_config, datasets=None)
+    if withhold_incomplete and not _complete(progress(ctgan[0] if ctgan is not None else None, every_ctgan)):
         return out
     apart = unpooled_methods(config, confirmatory_config)
     both = pooled((with_part(records, config), curves), conf, ctgan=ctgan, leave_out=apart)
@@ -262,6 +275,51 @@ def scoreboards(exploratory: Frames, confirmatory: Frames | None, *, config: str
 
 
 # --- the study's state ------------------------------------------------------------------------------
+
+
+def registered_runs(config: str | None = CONFIRMATORY, ctgan_config: str | None = CTGAN_CONFIG, *,
+                    datasets: Sequence[str] | None | str = "study") -> list[RunSpec]:
+    """The runs a study registered: its grid's and the CTGAN study's on ``datasets`` ("study": the
+    study's own; None: all of CTGAN's). Expanding them opens no dataset file."""
+    specs = load_study(config).specs("grid") if config is not None else []
+    if ctgan_config is not None:
+        keep = set(settings(config)["datasets"]) if datasets == "study" else None if datasets is None else set(datasets)
+        specs += [s for s in load_study(ctgan_config).specs("grid") if keep is None or s.name in keep]
+    return specs
+
+
+def _key(dataset: Any, method: Any, n_train: Any, seed: Any) -> tuple[str, str, int, int]:
+    return str(dataset), str(method), int(n_train), int(seed)
+
+
+def progress(records: pd.DataFrame | None, specs: Sequence[RunSpec]) -> pd.DataFrame:
+    """Per method, the registered runs ``specs`` and how many of them ``records`` hold: ``ok``,
+    ``failed`` (a sweep retries it; one that fails for good is left out of its cell with its reason)
+    and ``to run``; matched by (dataset, method, n_train, seed), so no dataset file is hashed.
+
+    >>> spec = RunSpec(dataset="d", n_train=64, seed=0, method="finetune")
+    >>> progress(pd.DataFrame({"dataset": ["d"], "method": ["finetune"], "variant": [None], "n_train": [64],
+    ...                        "seed": [0], "status": ["ok"]}), [spec]).to_dict("records")
+    [{'method': 'finetune', 'registered': 1, 'ok': 1, 'failed': 0, 'to run': 0}]
+    """
+    status: dict[tuple[str, str, int, int], str] = {}
+    if records is not None and len(records):
+        method = records["variant"].fillna(records["method"]) if "variant" in records else records["method"]
+        for row, label in zip(records.itertuples(index=False), method):
+            key = _key(row.dataset, label, row.n_train, row.seed)
+            status[key] = "ok" if row.status == "ok" or status.get(key) == "ok" else "failed"
+    rows = {}
+    for spec in specs:
+        row = rows.setdefault(spec.variant or spec.method, {"registered": 0, "ok": 0, "failed": 0, "to run": 0})
+        row["registered"] += 1
+        row[{"ok": "ok", "failed": "failed"}.get(status.get(_key(spec.name, spec.variant or spec.method,
+                                                                 spec.n_train, spec.seed)), "to run")] += 1
+    return pd.DataFrame([{"method": m, **row} for m, row in rows.items()],
+                        columns=["method", "registered", "ok", "failed", "to run"])
+
+
+def _complete(table: pd.DataFrame) -> bool:
+    return bool(len(table)) and int(table["to run"].sum()) == 0
 
 
 def planned(config: str = CONFIRMATORY) -> dict[str, Any]:
@@ -299,15 +357,18 @@ def state_text(found: Frames | None, *, config: str = CONFIRMATORY, ctgan: Frame
                 f"environment. CPU-hours are the cost model's (`causalmix.costs`), priced from the data manifest's row "
                 f"and feature counts. Compute it with {_code(RUN_COMMAND + ' --jobs 2')} (CTGAN: {_code(CTGAN_COMMAND + ' --jobs 2')}); "
                 "rebuilding the book then adds the confirmatory and the pooled scoreboards here.")
-    records = found[0]
-    grid = records[records["part"] != "extra"] if "part" in records else records
-    ok = grid[grid["status"] == "ok"] if "status" in grid else grid
-    plan = planned(config)
-    has_ctgan = bool(len(ok)) and (ok["method"] == "ctgan").any()
-    return (f"**The confirmatory study has records**: {len(ok):,} ok runs of the {plan['runs']:,} it plans, on "
-            f"{ok['dataset'].nunique()} datasets. CTGAN: "
-            + (f"{int((ok['method'] == 'ctgan').sum()):,} runs merged from `{ctgan_config}`." if has_ctgan
-               else f"no records of `{ctgan_config}` yet, so its rows say *not run*."))
+    table = progress(found[0], registered_runs(config, ctgan_config))
+    done, total = int(table["ok"].sum() + table["failed"].sum()), int(table["registered"].sum())
+    failed = int(table["failed"].sum())
+    if not _complete(table):
+        return (f"**The confirmatory study is being computed**: {done:,} of its {total:,} registered runs have a "
+                f"record (CTGAN's on its datasets included; per method below). Its verdicts, and the pooled ones, are "
+                "withheld until every registered run has one: the registration fixes one analysis of the complete "
+                "grid, and a look at interim verdicts would let when to stop depend on them. "
+                f"{_code(RUN_COMMAND + ' --jobs 2')} (CTGAN: {_code(CTGAN_COMMAND + ' --jobs 2')}) resumes it.")
+    return (f"**The confirmatory study is complete**: every one of its {total:,} registered runs has a record "
+            f"(CTGAN's on its datasets included), {failed:,} of them failed (left out of their cells with the reason "
+            "their record gives). Its scoreboard below is the registered analysis.")
 
 
 # --- what the sizes can settle -------------------------------------------------------------------------
