@@ -91,6 +91,9 @@ def test_missing_records_say_not_computed_yet_with_the_planned_runs(tmp_path, mo
         raise AssertionError("planning must not open a dataset file")
 
     monkeypatch.setattr(costs, "load_dataset", forbidden)  # the rows
+    from causalmix.report import confirmatory
+
+    monkeypatch.setattr(confirmatory, "results_dir", lambda config, out_dir=None: tmp_path)  # no record files
     monkeypatch.setattr(runs, "file_sha256", forbidden)  # run ids hash the data file
     assert report.confirmatory_records(out_dir=tmp_path, ctgan=None) is None
     n_runs = len(load_study("confirmatory").specs("grid"))
@@ -197,3 +200,13 @@ def test_a_complete_registered_grid_releases_the_boards(monkeypatch):
     keys = lambda frames: [s.key for s in report.scoreboards(explo, frames, config="standard", board=board, ctgan=ctgan)]
     assert keys(fake) == ["exploratory", "confirmatory", "pooled"]
     assert keys((fake[0].iloc[1:], fake[1])) == ["exploratory"]  # one registered run without a record
+
+
+def test_record_files_that_cannot_be_checked_here_are_not_called_missing(tmp_path, monkeypatch):
+    from causalmix.report import confirmatory
+
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "x.json").write_text("{}")
+    monkeypatch.setattr(confirmatory, "results_dir", lambda config, out_dir=None: tmp_path)
+    text = report.state_text(None)
+    assert "being computed" in text and "holds 1 record file of its" in text and "not computed yet" not in text

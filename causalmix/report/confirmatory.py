@@ -351,6 +351,12 @@ def state_text(found: Frames | None, *, config: str = CONFIRMATORY, ctgan: Frame
     estimated compute and the command that computes it), or what its records hold."""
     if found is None:
         plan, extra = planned(config), planned(ctgan_config)
+        files = sum(1 for _ in (results_dir(config) / "records").glob("*.json"))
+        if files:  # records there, but none checked here: run ids hash the data files, which are absent
+            return (f"**The confirmatory study is being computed**: `{plan['folder']}/` holds {files:,} record file{'s' * (files != 1)} "
+                    f"of its {plan['runs']:,} runs, but this build cannot check them against their data (the datasets' "
+                    "files are not on this machine), so it counts none of them. No verdict is shown before every "
+                    "registered run has a record in any case.")
         return (f"**The confirmatory study is not computed yet**: this checkout has no records of it (none "
                 f"published, none under `{plan['folder']}/`), so no confirmatory verdict exists and the page "
                 f"shows the exploratory scoreboard only. {_plan_sentence(plan)}; {_plan_sentence(extra)}, in its own "
