@@ -5,7 +5,9 @@ DAGs drawn from it (or a researcher's graph instead). The method is described in
 
 from __future__ import annotations
 
+import contextlib
 import time
+import zlib
 from typing import Literal, Sequence
 
 import networkx as nx
@@ -25,6 +27,25 @@ IndepTest = Literal["fisherz", "kci", "rcit", "fastkci", "chisq", "gsq"]
 NominalCoding = Literal["ordinal", "onehot"]
 
 _TAIL, _ARROW, _CIRCLE = -1, 1, 2
+
+
+@contextlib.contextmanager
+def _fixed_node_hashes():
+    """causal-learn's nodes and edges hash as their names (``hash(str)``, salted per process unless
+    PYTHONHASHSEED is set), and FCI walks sets of them (possible-d-sep paths, orientation rules), so
+    the order of its tests, hence its graph, could differ from one process to the next with the same
+    data. While this is active they hash as a CRC-32 of the same text: the same order in every
+    process. Graph objects built inside must not be used after it (their dicts hold the other hash)."""
+    from causallearn.graph.Edge import Edge
+    from causallearn.graph.GraphNode import GraphNode
+
+    before = GraphNode.__dict__["__hash__"], Edge.__dict__["__hash__"]
+    GraphNode.__hash__ = lambda self: zlib.crc32(self.name.encode())
+    Edge.__hash__ = lambda self: zlib.crc32(str(self).encode())
+    try:
+        yield
+    finally:
+        GraphNode.__hash__, Edge.__hash__ = before
 
 
 class DiscoveryTimeoutError(RuntimeError):
@@ -162,7 +183,7 @@ def edge_probabilities(
                 rows = rng.integers(m, size=m)
                 sample = X[rows] + 1e-6 * scale * rng.standard_normal((m, d))
                 try:
-                    with _quiet():
+                    with _quiet(), _fixed_node_hashes():  # the matrix is taken inside
                         if algo == "pc":
                             graph = pc(sample, alpha=alpha, indep_test=indep_test, show_progress=False).G.graph
                         else:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -10,6 +14,8 @@ import pandas as pd
 import pytest
 
 from causalmix.scm import CausalMixFallbackWarning, CausalMixGenerator, edge_support, sample_dag
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def known_scm(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -349,3 +355,27 @@ def test_the_public_steps_by_hand_give_the_generators_rows():
     pd.testing.assert_frame_equal(X_gen, X_hand, check_exact=True)
     pd.testing.assert_series_equal(y_gen, y_hand, check_exact=True)
     assert X_gen["a"].isna().any() and X_gen["c"].isna().any()  # missing values came back
+
+
+_FCI_ON_TWO_LINEAR_SCMS = """
+import numpy as np, pandas as pd
+from causalmix.discovery import edge_probabilities
+for k in (5, 7):  # two random 20-node linear SCMs on which FCI's graph changed with the string-hash seed
+    rng = np.random.default_rng(k)
+    W = np.triu(rng.normal(size=(20, 20)) * (rng.random((20, 20)) < 0.125), 1)
+    X = rng.normal(size=(100, 20))
+    for j in range(20):
+        X[:, j] += X @ W[:, j]
+    P = edge_probabilities(pd.DataFrame(X).add_prefix("x"), algorithms=("fci",), n_bootstrap=1, random_state=0)
+    print(P.to_numpy().tobytes().hex())
+"""
+
+
+def test_discovery_gives_the_same_graph_in_every_process():
+    """causal-learn hashes its nodes by name (a per-process salted string hash) and FCI walks sets of
+    them: its graph, hence the DAGs and rows, depended on PYTHONHASHSEED until discovery fixed the hashes."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    outputs = {seed: subprocess.run([sys.executable, "-c", _FCI_ON_TWO_LINEAR_SCMS], capture_output=True, text=True,
+                                    env={**env, "PYTHONHASHSEED": seed}, check=True, timeout=120).stdout
+               for seed in ("0", "7", "123")}
+    assert outputs["0"] and len(set(outputs.values())) == 1
