@@ -47,6 +47,17 @@ def git_commit(*, short: bool = False, paths: Sequence[str] | None = None) -> st
     return commit + ("-dirty" if dirty else "") if commit else "unknown"
 
 
+def made_before(commit: str, later: str) -> bool:
+    """Whether ``commit`` (a record's, ``-dirty`` or not) does not contain commit ``later``; True when
+    this cannot be told (no checkout here, a commit this clone does not have)."""
+    try:
+        found = subprocess.run(["git", "merge-base", "--is-ancestor", later, str(commit).removesuffix("-dirty")],
+                               cwd=REPO_ROOT, capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return True
+    return found.returncode != 0
+
+
 #: The packages whose versions determine a run's numbers (part of every run id).
 RESULT_PACKAGES = ("torch", "tabpfn", "dowhy", "causal-learn", "scikit-learn", "imbalanced-learn", "numpy", "pandas")
 

@@ -20,8 +20,9 @@ Three checks, from cheapest to dearest:
      ``TOLERANCE`` (two rows tied within rounding swapped order);
    - ``diverged``: on another CPU model than the publishing one, a run of a float-sensitive
      generator (:data:`FLOAT_SENSITIVE_GENERATORS`: CausalMix, TabEBM) whose step 0 agrees but whose
-     curve leaves the published one afterwards (its synthetic rows differ): reported with its
-     differences, not failed;
+     curve leaves the published one afterwards (its synthetic rows differ), or a CausalMix run
+     recorded before :data:`DISCOVERY_ORDER_FIXED` (its causal graph followed the process's hash
+     order) on any CPU: reported with its differences and the reason, not failed;
    - ``differs``: anything else — named with the metric and the first step; the check fails.
 
 Since selection is tie-proof (:mod:`causalmix.selection`), curves that agree within the tolerance
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from causalmix.experiment import run_local
-from causalmix.provenance import REPO_ROOT, file_sha256, hardware, machine
+from causalmix.provenance import REPO_ROOT, file_sha256, hardware, machine, made_before
 from causalmix.publish import load_published, published_dir
 from causalmix.records import METRIC_FIELDS, read_json
 from causalmix.rederive import CURVE_METRICS, inconsistent_records
@@ -71,6 +72,11 @@ OUTCOMES = ("identical", "noise", "diverged", "differs")
 #: gradients for hundreds of steps. On another CPU such a run can leave the published curve after
 #: step 0 (its synthetic rows differ) while every other method agrees to 1e-6.
 FLOAT_SENSITIVE_GENERATORS = ("causalmix", "tabebm")
+#: The commit from which causal discovery no longer depends on the process's string-hash seed
+#: (``causalmix.discovery._fixed_node_hashes``). Before it, FCI's graph on some wide tables followed the
+#: per-process hash order of causal-learn's nodes: a CausalMix record made then drew its DAGs in one
+#: unrecorded order, so recomputing it may leave its curve after step 0 on any CPU, its own included.
+DISCOVERY_ORDER_FIXED = "1ed0f2b7b773e5575bd2495b3d03d9c237159541"
 
 
 def _arm(records: pd.DataFrame) -> pd.Series:
@@ -188,7 +194,8 @@ class Verification:
                 f"curves: {self.n_inconsistent} inconsistent. Recomputed {sum(c.values())} runs from scratch on "
                 f"{self.machine} ({self.date}, {self.seconds / 60:.1f} min) and compared their whole curves: "
                 f"{c['identical']} identical, {c['noise']} within {self.tolerance:g} (numerical noise), "
-                f"{c['diverged']} diverged after step 0 (float-sensitive generator on another CPU), "
+                f"{c['diverged']} diverged after step 0 (a float-sensitive generator on another CPU, or a "
+                "CausalMix run recorded before discovery stopped depending on the hash seed), "
                 f"{c['differs']} different.")
         if self.version_changed:
             text += (f" The result version changed since publication (published {self.published_versions}, now "
@@ -306,14 +313,19 @@ def _cpu(hardware_text: str) -> str:
     return str(hardware_text).rsplit(",", 1)[0].strip()
 
 
-def _may_diverge(published: pd.Series, comparison: CurveComparison, here: str) -> bool:
-    """Whether a run that differs has *diverged* (reported, not failed): its step 0 agrees (same
-    split, weights and evaluation), its generator is float-sensitive
-    (:data:`FLOAT_SENSITIVE_GENERATORS`), and this CPU is not the one that computed it — on the same
-    CPU model every run must agree to float noise."""
-    return (comparison.first_step is not None and comparison.first_step > 0
-            and METHODS.get(str(published.get("method"))) in FLOAT_SENSITIVE_GENERATORS
-            and _cpu(published.get("hardware", "")) != _cpu(here))
+def _divergence(published: pd.Series, comparison: CurveComparison, here: str) -> str | None:
+    """Why a run that differs has *diverged* (reported, not failed), or None: its step 0 agrees (same
+    split, weights and evaluation), its generator is float-sensitive (:data:`FLOAT_SENSITIVE_GENERATORS`),
+    and either this CPU is not the one that computed it or it is a CausalMix run recorded before
+    :data:`DISCOVERY_ORDER_FIXED`. Otherwise every run must agree to float noise."""
+    generator = METHODS.get(str(published.get("method")))
+    if comparison.first_step is None or comparison.first_step == 0 or generator not in FLOAT_SENSITIVE_GENERATORS:
+        return None
+    if _cpu(published.get("hardware", "")) != _cpu(here):
+        return "float-sensitive generator on another CPU"
+    if generator == "causalmix" and made_before(str(published.get("git_commit", "")), DISCOVERY_ORDER_FIXED):
+        return "recorded before causal discovery stopped depending on the process's hash seed"
+    return None
 
 
 def _other_inputs(published: pd.Series, recomputed: dict[str, Any]) -> str:
@@ -444,8 +456,9 @@ def verify(config: str | Path, *, n_runs: int = 32, seed: int = 0, jobs: int = 2
             outcome = cmp.outcome if same_selection or cmp.outcome == "differs" else "differs"
             if not same_selection and cmp.outcome != "differs":
                 detail = f"best step {pub.get('best_step')} published, {new.get('best_step')} now; {detail}"
-            if outcome == "differs" and _may_diverge(pub, cmp, hardware("cpu")):
-                outcome = "diverged"
+            why = _divergence(pub, cmp, hardware("cpu")) if outcome == "differs" else None
+            if why:
+                outcome, detail = "diverged", f"{detail} ({why})"
         inputs = _other_inputs(pub, new)
         if new_id != run_id and not inputs:
             inputs = f"its run id is {new_id} here (other package versions?)"

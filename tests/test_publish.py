@@ -295,3 +295,26 @@ def test_a_tampered_published_fidelity_table_is_refused(tmp_path, monkeypatch):
     path.write_text(path.read_text() + " ")  # one byte more
     with pytest.raises(ChecksumError, match=r"fidelity\.json has sha256"):
         report.published_fidelity("standard", dataset="diabetes", n_train=256, seed=0, n_synthetic=1000)
+
+
+def test_a_causalmix_run_recorded_before_the_discovery_order_fix_may_diverge_on_its_own_cpu():
+    import subprocess
+
+    from causalmix.provenance import REPO_ROOT, git_commit, made_before
+
+    fix = verify_mod.DISCOVERY_ORDER_FIXED
+    if subprocess.run(["git", "cat-file", "-e", f"{fix}^{{commit}}"], cwd=REPO_ROOT).returncode != 0:
+        pytest.skip("a shallow clone without the fix's commit")
+    later = verify_mod.CurveComparison(0.01, "differs", "first at step 2", first_step=2)
+    here = "Intel(R) Xeon(R) Processor, 2 cores"
+    before = pd.Series({"method": "causalmix", "hardware": here, "git_commit": f"{fix}~1"})  # the commit before the fix
+    after = before.copy()
+    after["git_commit"] = git_commit()  # HEAD contains the fix
+    assert made_before(before["git_commit"], fix) and not made_before(after["git_commit"], fix)
+    assert made_before("not-a-commit", fix)  # cannot be told: lenient
+    assert "hash seed" in verify_mod._divergence(before, later, here)
+    assert verify_mod._divergence(after, later, here) is None  # the same CPU, after the fix: must agree
+    assert "another CPU" in verify_mod._divergence(after, later, "AMD EPYC 7B13, 2 cores")
+    assert verify_mod._divergence(before.replace({"causalmix": "finetune"}), later, here) is None
+    step0 = verify_mod.CurveComparison(0.01, "differs", "first at step 0", first_step=0)
+    assert verify_mod._divergence(before, step0, here) is None  # step 0 has no generator in it
