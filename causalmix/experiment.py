@@ -383,6 +383,11 @@ def _recover_killed_sweeps(out: Path, stale_after_s: float) -> None:
         aside.unlink(missing_ok=True)
 
 
+#: A broken process pool, and what it most often means when a script calls the runner (one line, < 200 characters).
+BROKEN_POOL = ("worker process died: a script running sweeps with jobs > 1 must guard them with "
+               "`if __name__ == \"__main__\":` (workers re-import it); else out of memory or killed")
+
+
 def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, device: str | None,
               claim_timeout_s: float = STALE_AFTER_S, on_record=lambda record: None,
               on_lost=lambda spec, error: None, describe=lambda text: None, on_skipped=None) -> None:
@@ -420,7 +425,8 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
                 try:
                     done(spec, fut.result())
                 except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
-                    on_lost(spec, f"worker crashed: {type(err).__name__}: {err}")
+                    broken = isinstance(err, cf.process.BrokenProcessPool)
+                    on_lost(spec, BROKEN_POOL if broken else f"worker crashed: {type(err).__name__}: {err}")
         except BaseException:  # Ctrl-C: the runs not started yet are dropped (the running ones finish)
             pool.shutdown(wait=True, cancel_futures=True)
             raise

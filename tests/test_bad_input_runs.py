@@ -141,3 +141,20 @@ def test_cli_run_on_a_full_disk_shows_the_computed_record_instead_of_losing_it(b
     assert code == 2 and "could not be written" in out.err and "No space left" in out.err
     record = json.loads(out.out)
     assert record["status"] == "ok" and record["test_roc_auc"] is not None
+
+
+def test_a_script_without_a_main_guard_is_told_what_broke_its_workers(tmp_path, untrained_checkpoint, data_dir):
+    import subprocess
+    import sys
+
+    script = tmp_path / "sweep.py"
+    script.write_text(
+        "from causalmix.experiment import run_sweep\n"  # no `if __name__ == "__main__":` guard
+        f"print(run_sweep({{'name': 'guardless', 'model': {str(untrained_checkpoint)!r}, 'device': 'cpu',\n"
+        f"           'datasets': ['diabetes'], 'n_train': [32], 'seeds': [0, 1], 'methods': ['pretrained'],\n"
+        f"           'test_cap': 50, 'out_dir': {str(tmp_path / 'out')!r}}}, jobs=2, progress=False))\n")
+    env = {**os.environ, "CAUSALMIX_DATA_DIR": str(data_dir)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=300)
+    assert "2 x worker process died: a script running sweeps with jobs > 1 must guard them with `if __name__" in done.stdout
+    assert not list((tmp_path / "out").glob("records/*.json"))  # nothing recorded: the runs are rerun next time
