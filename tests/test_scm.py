@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import warnings
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -15,7 +11,7 @@ import pytest
 
 from causalmix.scm import CausalMixFallbackWarning, CausalMixGenerator, edge_support, sample_dag
 
-ROOT = Path(__file__).resolve().parents[1]
+from _hash_seeds import stdout_per_hash_seed
 
 
 def known_scm(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -374,8 +370,5 @@ for k in (5, 7):  # two random 20-node linear SCMs on which FCI's graph changed 
 def test_discovery_gives_the_same_graph_in_every_process():
     """causal-learn hashes its nodes by name (a per-process salted string hash) and FCI walks sets of
     them: its graph, hence the DAGs and rows, depended on PYTHONHASHSEED until discovery fixed the hashes."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    outputs = {seed: subprocess.run([sys.executable, "-c", _FCI_ON_TWO_LINEAR_SCMS], capture_output=True, text=True,
-                                    env={**env, "PYTHONHASHSEED": seed}, check=True, timeout=120).stdout
-               for seed in ("0", "7", "123")}
+    outputs = stdout_per_hash_seed(_FCI_ON_TWO_LINEAR_SCMS)
     assert outputs["0"] and len(set(outputs.values())) == 1
