@@ -15,6 +15,7 @@ import importlib.util
 import numpy as np
 import pandas as pd
 import pytest
+from _hash_seeds import stdout_per_hash_seed
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import estimator_checks
@@ -22,8 +23,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from causalmix.data import load_dataset, low_data_split
 from causalmix.generators import GENERATORS, Generator, make_generator
-
-from _hash_seeds import stdout_per_hash_seed
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

@@ -8,10 +8,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from _hash_seeds import stdout_per_hash_seed
 
 from causalmix.scm import CausalMixFallbackWarning, CausalMixGenerator, edge_support, sample_dag
-
-from _hash_seeds import stdout_per_hash_seed
 
 
 def known_scm(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
