@@ -210,3 +210,28 @@ def test_record_files_that_cannot_be_checked_here_are_not_called_missing(tmp_pat
     monkeypatch.setattr(confirmatory, "results_dir", lambda config, out_dir=None: tmp_path)
     text = report.state_text(None)
     assert "being computed" in text and "holds 1 record file of its" in text and "not computed yet" not in text
+
+
+def test_exploratory_runs_recomputed_with_the_confirmatory_settings_pool_like_with_like(monkeypatch):
+    from causalmix.report import confirmatory
+    from causalmix.runs import RunSpec
+
+    explo, fake = _fake_studies()
+    tabebm = explo[0][explo[0]["method"] == "tabebm"]
+    ids = {r: f"{r}-again" for r in tabebm["run_id"]}
+    again = (tabebm.assign(run_id=tabebm["run_id"].map(ids)),
+             explo[1][explo[1]["run_id"].isin(ids)].assign(run_id=lambda f: f["run_id"].map(ids)))
+    kept = report.pooled(explo, fake, leave_out=["tabebm"], recomputed=[again])[0].query("method == 'tabebm'")
+    on_explo = kept[~kept["dataset"].isin(FAKE.values())]
+    assert set(on_explo["run_id"]) == set(ids.values()) and set(on_explo["dataset"]) == set(tabebm["dataset"])
+    left_out = report.pooled(explo, fake, leave_out=["tabebm"])[0].query("method == 'tabebm'")
+    assert set(left_out["dataset"]) <= set(FAKE.values())
+    # standard-tabebm is declared with the confirmatory TabEBM settings; its records count once all are there
+    assert report.settings("standard-tabebm")["generators"]["tabebm"] == report.settings("confirmatory")["generators"]["tabebm"]
+    specs = [RunSpec(dataset=r.dataset, n_train=int(r.n_train), seed=int(r.seed), method="tabebm") for r in tabebm.itertuples()]
+    monkeypatch.setattr(confirmatory, "registered_runs", lambda *a, **k: specs)
+    monkeypatch.setattr(confirmatory, "_load", lambda name, out_dir: again if name == "standard-tabebm" else None)
+    assert report.recomputed_runs("standard", "tabebm") is again
+    monkeypatch.setattr(confirmatory, "_load", lambda name, out_dir: (again[0].iloc[1:], again[1]))
+    assert report.recomputed_runs("standard", "tabebm") is None  # one run not recorded yet
+    assert report.recomputed_runs("standard", "mixup") is None  # no such study

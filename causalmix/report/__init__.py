@@ -51,6 +51,7 @@ from causalmix.report.confirmatory import (  # noqa: F401
     poolable,
     pooled,
     progress,
+    recomputed_runs,
     registered_runs,
     registration_text,
     scoreboards,

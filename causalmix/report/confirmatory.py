@@ -52,7 +52,8 @@ from causalmix.study import load_study, results_dir, settings, with_part
 
 __all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "confirmatory_records",
            "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable", "pooled", "progress",
-           "registered_runs", "registration_text", "scoreboards", "settle_table", "settle_text", "state_text", "unpooled_methods", "with_ctgan", "with_part"]
+           "recomputed_runs", "registered_runs", "registration_text", "scoreboards", "settle_table", "settle_text",
+           "state_text", "unpooled_methods", "with_ctgan", "with_method_runs", "with_part"]
 
 Frames = tuple[pd.DataFrame, pd.DataFrame]  # (records, curves)
 
@@ -150,13 +151,19 @@ def with_ctgan(frames: Frames, ctgan: Frames | None, datasets: Sequence[str] | N
     on the datasets where ``frames`` has no CTGAN run of its own; ``frames`` as they are without CTGAN
     records. Both studies share the records' format and splits, so CTGAN's improvements are over the
     pre-trained runs of ``frames`` on the same splits."""
+    return with_method_runs(frames, ctgan, "ctgan", datasets)
+
+
+def with_method_runs(frames: Frames, extra: Frames | None, method: str, datasets: Sequence[str] | None = None) -> Frames:
+    """``frames`` with ``method``'s records in ``extra`` on ``datasets`` (default: those of ``frames``)
+    merged in where ``frames`` has no run of that method on the dataset (:func:`with_ctgan`)."""
     records, curves = frames
-    if ctgan is None or ctgan[0].empty:
+    if extra is None or extra[0].empty:
         return frames
-    extra, extra_curves = ctgan
+    extra, extra_curves = extra
     datasets = set(records["dataset"]) if datasets is None else set(datasets)
-    own = set(records.loc[records["method"] == "ctgan", "dataset"]) if len(records) else set()
-    keep = extra[(extra["method"] == "ctgan") & extra["dataset"].isin(datasets - own)
+    own = set(records.loc[records["method"] == method, "dataset"]) if len(records) else set()
+    keep = extra[(extra["method"] == method) & extra["dataset"].isin(datasets - own)
                  & ~extra["run_id"].isin(set(records["run_id"]) if len(records) else set())]
     if keep.empty:
         return frames
@@ -192,17 +199,38 @@ def unpooled_methods(config: str | Path, confirmatory: str | Path = CONFIRMATORY
     return sorted(m for m in set(a) | set(b) if (a.get(m) or {}) != (b.get(m) or {}))
 
 
+def recomputed_runs(config: str | Path, method: str, confirmatory: str | Path = CONFIRMATORY) -> Frames | None:
+    """The records of ``<study>-<method>`` (e.g. ``standard-tabebm``: the standard study's TabEBM runs
+    recomputed with the confirmatory study's generator settings, as its registration plans), once every
+    one of its runs has a record and its settings for ``method`` are the confirmatory study's; else None."""
+    name = f"{settings(config)['name']}-{method}"
+    try:
+        again = settings(name)
+    except FileNotFoundError:
+        return None
+    same = (again["generators"].get(method) or {}) == (settings(confirmatory)["generators"].get(method) or {})
+    found = _load(name, None) if same else None
+    if found is None or not _complete(progress(found[0], registered_runs(name, None))):
+        return None
+    return found
+
+
 def pooled(exploratory: Frames, confirmatory: Frames, *, ctgan: Frames | None = None,
-           leave_out: Sequence[str] = ()) -> Frames:
+           leave_out: Sequence[str] = (), recomputed: Sequence[Frames] = ()) -> Frames:
     """The exploratory and confirmatory records (and curves) together, each keeping its ``part`` (the
     exploratory study's extension stays out of the pooled grid), with CTGAN's records of every pooled
     dataset merged in; the exploratory runs of the methods in ``leave_out`` (other generator settings)
-    are not pooled. Not a confirmatory analysis: the exploratory datasets were seen before registration."""
-    explo = exploratory[0]
+    are not pooled, unless ``recomputed`` holds their runs made again with the confirmatory settings
+    (:func:`recomputed_runs`). Not a confirmatory analysis: the exploratory datasets were seen before
+    registration."""
+    explo, explo_curves = exploratory
     explo = explo[~explo["method"].isin(list(leave_out))] if len(leave_out) else explo
+    for again in recomputed:
+        for method in sorted(set(again[0]["method"])):
+            explo, explo_curves = with_method_runs((explo, explo_curves), again, method)
     records = pd.concat([explo, confirmatory[0]], ignore_index=True)
     records = records.drop_duplicates("run_id", keep="first").reset_index(drop=True)
-    curves = pd.concat([exploratory[1], confirmatory[1]], ignore_index=True)
+    curves = pd.concat([explo_curves, confirmatory[1]], ignore_index=True)
     if "run_id" in curves and "step" in curves:
         curves = curves.drop_duplicates(["run_id", "step"], keep="first").reset_index(drop=True)
     return with_ctgan((records, curves), ctgan)
@@ -262,10 +290,14 @@ def scoreboards(exploratory: Frames, confirmatory: Frames | None, *, config: str
     if withhold_incomplete and not _complete(progress(ctgan[0] if ctgan is not None else None, every_ctgan)):
         return out
     apart = unpooled_methods(config, confirmatory_config)
-    both = pooled((with_part(records, config), curves), conf, ctgan=ctgan, leave_out=apart)
+    again = {m: found for m in apart if (found := recomputed_runs(config, m, confirmatory_config)) is not None}
+    both = pooled((with_part(records, config), curves), conf, ctgan=ctgan, leave_out=apart,
+                  recomputed=list(again.values()))
     pooled_name = f"{name} + {conf_name}"
-    unpooled = (f" {', '.join(method_label(m) for m in apart)}: the confirmatory runs only (its generator settings "
-                f"differ between the studies; see the changes after registration)." if apart else "")
+    unpooled = "".join(
+        f" {method_label(m)}: its exploratory runs recomputed with the confirmatory settings (`{name}-{m}`)." if m in again
+        else f" {method_label(m)}: the confirmatory runs only (its generator settings differ between the studies; "
+             "see the changes after registration)." for m in apart)
     out.append(Scored("pooled", LABELS["pooled"], pooled_name, both[0],
                       scoreboard(*both, config=confirmatory_config, name=pooled_name),
                       f"`{name}` and `{conf_name}` together: more datasets, so narrower intervals, but not "
