@@ -39,7 +39,7 @@ from causalmix.model import model_fingerprint
 from causalmix.plan import SweepPlan, plan_sweep
 from causalmix.records import read_json
 from causalmix.runs import RESULT_VERSION, RunSpec
-from causalmix.sweep_config import expand_config, resolve_config
+from causalmix.sweep_config import config_methods, expand_config, resolve_config
 from causalmix.sweep_config import load_config as load_sweep_config
 
 __all__ = ["ABLATION_FACTORS", "BASELINE_VARIANT", "PARTS", "Study", "ablation_config", "current_records",
@@ -205,9 +205,7 @@ def _with_methods(study: Study, parts: list[str], methods: Sequence[str] | None)
     """Per chosen part, the methods to run there (None: all); a part without any of ``methods`` is left out."""
     if methods is None:
         return dict.fromkeys(parts)
-    listed = {part: [m for m in study.parts[part]["methods"]]
-                    + [m for block in study.parts[part].get("domain_shift") or () for m in block.get("methods") or ()]
-              for part in parts}
+    listed = {part: config_methods(study.parts[part]) for part in parts}
     unknown = sorted(set(methods) - {m for names in listed.values() for m in names})
     if unknown:
         known = ", ".join(dict.fromkeys(m for names in listed.values() for m in names))

@@ -276,6 +276,12 @@ def load_config(config: str | Path | Mapping[str, Any] | SweepConfig) -> SweepCo
     return SweepConfig.from_dict(raw)
 
 
+def config_methods(config: str | Path | Mapping[str, Any] | SweepConfig) -> list[str]:
+    """The methods (and variants) a configuration lists, its grid's then its domain-shift blocks', once each."""
+    cfg = load_config(config)
+    return list(dict.fromkeys([*cfg.methods, *(m for b in cfg.domain_shift for m in _as_list(b.get("methods", ())))]))
+
+
 def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig, *,
                   methods: Sequence[str] | None = None) -> list[RunSpec]:
     """The runs of a sweep configuration, in a stable order (datasets, n_train, seeds, methods);
@@ -283,10 +289,10 @@ def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig, *,
     the run ids they have in the whole sweep, e.g. to compute a primary claim's methods first."""
     cfg = load_config(config)
     if methods is not None:
-        listed = [*cfg.methods, *(m for block in cfg.domain_shift for m in _as_list(block.get("methods", ())))]
-        unknown = sorted(set(methods) - set(listed))
+        unknown = sorted(set(methods) - set(config_methods(cfg)))
         if unknown:
-            raise ValueError(f"Methods {unknown} are not in sweep '{cfg.name}'; its methods: {', '.join(dict.fromkeys(listed))}.")
+            raise ValueError(f"Methods {unknown} are not in sweep '{cfg.name}'; its methods: "
+                             f"{', '.join(config_methods(cfg))}.")
     common = dict(model=cfg.model, device=cfg.device, finetune=dict(cfg.finetune), test_cap=cfg.test_cap)
 
     def settings(name: str) -> dict[str, Any]:
