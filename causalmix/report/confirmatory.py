@@ -344,8 +344,7 @@ def progress(records: pd.DataFrame | None, specs: Sequence[RunSpec]) -> pd.DataF
     for spec in specs:
         row = rows.setdefault(spec.variant or spec.method, {"registered": 0, "ok": 0, "failed": 0, "to run": 0})
         row["registered"] += 1
-        row[{"ok": "ok", "failed": "failed"}.get(status.get(_key(spec.name, spec.variant or spec.method,
-                                                                 spec.n_train, spec.seed)), "to run")] += 1
+        row[status.get(_key(spec.name, spec.variant or spec.method, spec.n_train, spec.seed), "to run")] += 1
     return pd.DataFrame([{"method": m, **row} for m, row in rows.items()],
                         columns=["method", "registered", "ok", "failed", "to run"])
 
@@ -385,8 +384,8 @@ def state_text(found: Frames | None, *, config: str = CONFIRMATORY, ctgan: Frame
         plan, extra = planned(config), planned(ctgan_config)
         files = sum(1 for _ in (results_dir(config) / "records").glob("*.json"))
         if files:  # records there, but none checked here: run ids hash the data files, which are absent
-            return (f"**The confirmatory study is being computed**: `{plan['folder']}/` holds {files:,} record file{'s' * (files != 1)} "
-                    f"of its {plan['runs']:,} runs, but this build cannot check them against their data (the datasets' "
+            return (f"**The confirmatory study is being computed**: `{plan['folder']}/` holds {files:,} record "
+                    f"file{'s' * (files != 1)} of its {plan['runs']:,} runs, but this build cannot check them against their data (the datasets' "
                     "files are not on this machine), so it counts none of them. No verdict is shown before every "
                     "registered run has a record in any case.")
         return (f"**The confirmatory study is not computed yet**: this checkout has no records of it (none "
