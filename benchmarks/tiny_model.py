@@ -19,9 +19,14 @@ Writes ``benchmarks/results/tiny_model.csv`` (one row per dataset, n_train, seed
     python benchmarks/tiny_model.py --reuse-baselines benchmarks/results/tiny_model.csv  # new model only
     python benchmarks/tiny_model.py --model causalmix-wide --reuse-baselines benchmarks/results/tiny_model.csv \
         --compare causalmix-tiny --name model_quality     # beside the previous model, on the same splits
+    python benchmarks/tiny_model.py --model causalmix-wide --datasets splice kr-vs-kp --n-train 256 --seeds 3 \
+        --categorical default codes onehot cfg-numeric --reuse-baselines benchmarks/results/model_quality.csv \
+        --name categorical_inference                      # ways of handing over categorical columns
 
 The tabpfn model runs with the project's defaults (``load_classifier``: 4 estimators and the
-inference config stored in the checkpoint).
+inference config stored in the checkpoint). ``--categorical`` scores it once per way of handing it
+the categorical columns (:data:`CATEGORICAL_MODES`), on the same splits and weights; every mode but
+``default`` gets its own column, ``<model>[<mode>]``.
 """
 
 from __future__ import annotations
@@ -50,6 +55,19 @@ from causalmix.metrics import roc_auc  # noqa: E402
 
 BASELINES = ("logreg", "random_forest", "hist_gb")
 
+#: How the tabpfn model gets a table's categorical columns (``--categorical``); the weights never change.
+CATEGORICAL_MODES = {
+    "default": "the DataFrame as is: pandas category columns, which tabpfn takes as declared categorical",
+    "indices": "causalmix's own path: Encoder float codes with categorical_features_indices (make_classifier)",
+    "codes": "the same codes without indices: tabpfn then infers as categorical only the columns with fewer "
+             "than MIN_UNIQUE_FOR_NUMERICAL_FEATURES distinct training values",
+    "onehot": "categorical columns one-hot encoded (training levels) ahead of tabpfn, numeric ones as they are, "
+              "no indices (0/1 columns then count as inferred categorical)",
+    **{f"cfg-{name}": f"the DataFrame as in default, every PREPROCESS_TRANSFORMS entry of the checkpoint's "
+                      f"inference config with categorical_name={name!r}"
+       for name in ("numeric", "onehot", "ordinal", "ordinal_shuffled", "none")},
+}
+
 
 def _sklearn_model(name: str, categorical: list[str], numeric: list[str], seed: int):
     from sklearn.compose import ColumnTransformer
@@ -73,6 +91,41 @@ def _sklearn_model(name: str, categorical: list[str], numeric: list[str], seed: 
     return make_pipeline(pre, model)
 
 
+def _categorical_inputs(mode: str, model: str, X_train: pd.DataFrame, X_test: pd.DataFrame, y_train):
+    """``(X_train, X_test, classifier kwargs)`` for the tabpfn ``model`` under a :data:`CATEGORICAL_MODES` mode."""
+    if mode == "default":
+        return X_train, X_test, {}
+    if mode.startswith("cfg-"):
+        import dataclasses
+
+        from causalmix.model import load_classifier
+
+        probe = load_classifier(model, device="cpu")
+        probe._initialize_model_variables()  # the checkpoint's inference config
+        transforms = [dataclasses.replace(t, categorical_name=mode[len("cfg-"):])
+                      for t in probe.inference_config_.PREPROCESS_TRANSFORMS]
+        return X_train, X_test, {"inference_config": {"PREPROCESS_TRANSFORMS": transforms}}
+    from causalmix.encoding import Encoder
+
+    enc = Encoder.fit(X_train, y_train)
+    train, test = enc.X(X_train, "X_train"), enc.X(X_test, "X_test")
+    if mode == "indices":
+        return train, test, {"categorical_features_indices": enc.categorical_indices or None}
+    if mode == "codes":
+        return train, test, {}
+    if mode == "onehot":
+        from sklearn.preprocessing import OneHotEncoder
+
+        cat = enc.categorical_indices
+        num = [j for j in range(train.shape[1]) if j not in cat]
+        if not cat:
+            return train, test, {}
+        onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32).fit(train[:, cat])
+        return (np.hstack([train[:, num], onehot.transform(train[:, cat])]),
+                np.hstack([test[:, num], onehot.transform(test[:, cat])]), {})
+    raise ValueError(f"Unknown categorical mode {mode!r}; choose from {sorted(CATEGORICAL_MODES)}.")
+
+
 def _proba_in_order(model, X, classes) -> np.ndarray:
     proba = model.predict_proba(X)
     index = {c: i for i, c in enumerate(model.classes_)}
@@ -84,7 +137,7 @@ def _proba_in_order(model, X, classes) -> np.ndarray:
 
 
 def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators: int, test_cap: int,
-                    baselines: tuple[str, ...]) -> list[dict]:
+                    baselines: tuple[str, ...], categorical: tuple[str, ...] = ("default",)) -> list[dict]:
     import torch
 
     from causalmix.model import load_classifier
@@ -95,19 +148,22 @@ def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators
         split = low_data_split(ds, n_train=n_train, n_val=len(ds.classes), seed=seed, test_cap=test_cap)
     except DatasetError:
         return []  # too few rows for this n_train
-    categorical = [c for c in ds.X.columns if c in ds.categorical_features]
+    categorical_columns = [c for c in ds.X.columns if c in ds.categorical_features]
     numeric = [c for c in ds.X.columns if c not in ds.categorical_features]
     rows = []
-    for label in ([model_label(model)] if model else []) + list(baselines):
+    runs = [(model_label(model, mode), mode) for mode in categorical] if model else []
+    for label, mode in runs + [(b, None) for b in baselines]:
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if label not in BASELINES:
-                clf = load_classifier(model, device="cpu", n_estimators=n_estimators, random_state=seed)
+            if mode is not None:
+                X_train, X_test, kwargs = _categorical_inputs(mode, model, split.X_train, split.X_test, split.y_train)
+                clf = load_classifier(model, device="cpu", n_estimators=n_estimators, random_state=seed, **kwargs)
             else:
-                clf = _sklearn_model(label, categorical, numeric, seed)
-            clf.fit(split.X_train, split.y_train)
-            proba = _proba_in_order(clf, split.X_test, ds.classes)
+                X_train, X_test = split.X_train, split.X_test
+                clf = _sklearn_model(label, categorical_columns, numeric, seed)
+            clf.fit(X_train, y=split.y_train)
+            proba = _proba_in_order(clf, X_test, ds.classes)
         rows.append(
             {
                 "dataset": name,
@@ -117,6 +173,7 @@ def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators
                 "model": label,
                 "roc_auc": roc_auc(split.y_test, proba, ds.classes),
                 "n_test": len(split.y_test),
+                "n_features": X_train.shape[1],
                 "seconds": round(time.perf_counter() - start, 3),
             }
         )
@@ -133,6 +190,7 @@ def run(
     test_cap: int,
     baselines: tuple[str, ...],
     jobs: int = 1,
+    categorical: tuple[str, ...] = ("default",),
 ) -> pd.DataFrame:
     """All (dataset, n_train, seed) splits, in ``jobs`` processes; one row per split and model."""
     from joblib import Parallel, delayed
@@ -140,7 +198,8 @@ def run(
 
     # Big splits first so the parallel workers finish together.
     grid = sorted(((d, n, s) for d in datasets for n in n_trains for s in range(seeds)), key=lambda j: -j[1])
-    tasks = (delayed(_evaluate_split)(model, d, n, s, n_estimators, test_cap, baselines) for d, n, s in grid)
+    tasks = (delayed(_evaluate_split)(model, d, n, s, n_estimators, test_cap, baselines, categorical)
+             for d, n, s in grid)
     results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
     rows = [row for split_rows in tqdm(results, total=len(grid), desc="benchmark", dynamic_ncols=True)
             for row in split_rows]
@@ -159,9 +218,11 @@ def reused_rows(path: Path, models: list[str], splits: pd.DataFrame, test_cap: i
     return old
 
 
-def model_label(model: str) -> str:
-    """The model's column name: a shipped name as is, a checkpoint path by its file stem."""
-    return Path(str(model)).stem
+def model_label(model: str, categorical: str = "default") -> str:
+    """The model's column name: a shipped name as is, a checkpoint path by its file stem; a
+    ``--categorical`` mode other than ``default`` in brackets after it."""
+    stem = Path(str(model)).stem
+    return stem if categorical == "default" else f"{stem}[{categorical}]"
 
 
 def summarise(results: pd.DataFrame) -> str:
@@ -193,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--n-estimators", type=int, default=4, help="tabpfn ensemble size (%(default)s)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (%(default)s)")
+    parser.add_argument("--categorical", nargs="+", default=["default"], choices=list(CATEGORICAL_MODES),
+                        metavar="MODE", help="ways of handing the tabpfn model the categorical columns, each "
+                        "scored on the same splits: " + "; ".join(f"{k}: {v}" for k, v in CATEGORICAL_MODES.items()))
     parser.add_argument("--test-cap", type=int, default=500, help="most test rows per split (%(default)s)")
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--baselines-only", action="store_true", help="skip the tabpfn model")
@@ -218,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         test_cap=args.test_cap,
         baselines=baselines,
         jobs=args.jobs,
+        categorical=tuple(args.categorical),
     )
     if args.reuse_baselines:
         old = reused_rows(args.reuse_baselines, [*BASELINES, *args.compare], results, args.test_cap)
@@ -229,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.n_estimators}; test rows capped at {args.test_cap}; wall time {elapsed / 60:.1f} min "
         f"({args.jobs} processes, 1 thread each).\n"
         f"Multiclass: one-vs-rest macro ROC-AUC. Splits too small for an n_train are skipped.\n"
+        + (f"Categorical columns handed to the model as: {', '.join(args.categorical)} (`--categorical`).\n"
+           if args.categorical != ["default"] else "")
         + (f"Baseline rows reused from `{args.reuse_baselines}` (not refitted in this run).\n"
            if args.reuse_baselines else "")
         + "\n"
