@@ -92,6 +92,17 @@ def test_the_context_cache_gives_the_same_rows(two_gaussians):
     assert gen.context_cache(0) is not None
 
 
+def test_the_network_weights_stay_frozen(two_gaussians):
+    """SGLD differentiates the energy in the chains' rows only: the network's weights require no
+    gradient and get none. Weights requiring gradients change the backward's kernels, and with them
+    the rows' bits on 2 of 3 splits measured (benchmarks/results/tabebm_speed.md)."""
+    X, y = two_gaussians
+    gen = TabEBMGenerator(n_steps=2, pool_size=10).fit(X, y)
+    params = list(gen.network().parameters())
+    assert params and not any(p.requires_grad for p in params)
+    assert all(p.grad is None for p in params)
+
+
 def test_the_paper_settings_draw_rows_near_the_data(data_dir):
     """PAPER_SETTINGS (the reference code's mean energy, one-hot categoricals, temperature 0.9) run,
     keep the schema and decode one-hot blocks to observed levels; the mean energy leaves the rows
