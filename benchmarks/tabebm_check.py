@@ -10,7 +10,7 @@ real training rows scored the same way are the reference row. Then two costs:
   fit (its 1,024-row pool of SGLD chains, what a run pays per split), wall and CPU seconds;
 - the context cache: one class's chains with and without it, rows compared for equality.
 
-Only datasets of the exploratory study (``configs/standard.yaml``) may be named: the others are
+Only datasets of the exploratory study (``causalmix/configs/standard.yaml``) may be named: the others are
 reserved for the confirmatory study.
 
     python benchmarks/tabebm_check.py [--out benchmarks/results/tabebm_check.md]
@@ -36,11 +36,11 @@ if (ROOT.parent / "shared" / "datasets" / "manifest.json").is_file():
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
 from causalmix.data import load_dataset, low_data_split
 from causalmix.fidelity import fidelity_report
 from causalmix.report.anatomy import held_out
+from causalmix.sweep_config import load_config
 from causalmix.tabebm import PAPER_SETTINGS, TabEBMGenerator
 
 SETTINGS = {"published (defaults)": {}, "paper (PAPER_SETTINGS)": dict(PAPER_SETTINGS)}
@@ -53,7 +53,7 @@ def timed(fn):
 
 
 def allowed_datasets() -> set[str]:
-    return set(yaml.safe_load((ROOT / "configs" / "standard.yaml").read_text())["datasets"])
+    return set(load_config("standard").datasets)  # causalmix/configs/standard.yaml
 
 
 def fidelity_rows(dataset: str, n_train: int, seed: int, n_synthetic: int) -> list[dict]:
@@ -114,7 +114,7 @@ def main() -> None:
     args = ap.parse_args()
     bad = [d for d in [*args.datasets, args.cost_dataset] if d not in allowed_datasets()]
     if bad:
-        raise SystemExit(f"{bad}: not a dataset of the exploratory study (configs/standard.yaml); the others are "
+        raise SystemExit(f"{bad}: not a dataset of the exploratory study (causalmix/configs/standard.yaml); the others are "
                          f"reserved for the confirmatory study.")
     torch.set_num_threads(args.threads)
 
