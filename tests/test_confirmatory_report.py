@@ -100,7 +100,7 @@ def test_missing_records_say_not_computed_yet_with_the_planned_runs(tmp_path, mo
     n_ctgan = len(load_study("confirmatory-ctgan").specs("grid"))
     text = report.state_text(None)
     assert "not computed yet" in text and f"{n_runs:,} runs" in text and f"{n_ctgan:,} runs" in text
-    assert "causalmix study run confirmatory" in text
+    assert "`causalmix study run confirmatory --jobs 2`" in text  # a code span: the typographer keeps its "--"
     plan = report.planned("confirmatory")
     assert plan["runs"] == n_runs and len(plan["datasets"]) == len(report.settings("confirmatory")["datasets"])
 

@@ -78,9 +78,10 @@ POOLED_SETTINGS = ("model", "n_train", "n_val", "seeds", "test_cap", "finetune")
 
 
 def _code(text: str) -> str:
-    """Inline code that may break anywhere (a sha256 is wider than a phone's screen); its hyphens as
-    entities, which the book's typographer leaves alone (``--jobs`` must not become an en dash)."""
-    return f'<code style="overflow-wrap: anywhere; word-break: break-all">{html.escape(text).replace("-", "&#45;")}</code>'
+    """Inline code that may break anywhere (a sha256 is wider than a phone's screen). Not for commands:
+    the book's typographer turns ``--`` in HTML into an en dash, even written as entities (measured in a
+    built page); commands go in backticks, which it leaves alone."""
+    return f'<code style="overflow-wrap: anywhere; word-break: break-all">{html.escape(text)}</code>'
 
 
 def registration_text(folder: Path = STUDY) -> str:
@@ -392,7 +393,7 @@ def state_text(found: Frames | None, *, config: str = CONFIRMATORY, ctgan: Frame
                 f"published, none under `{plan['folder']}/`), so no confirmatory verdict exists and the page "
                 f"shows the exploratory scoreboard only. {_plan_sentence(plan)}; {_plan_sentence(extra)}, in its own "
                 f"environment. CPU-hours are the cost model's (`causalmix.costs`), priced from the data manifest's row "
-                f"and feature counts. Compute it with {_code(RUN_COMMAND + ' --jobs 2')} (CTGAN: {_code(CTGAN_COMMAND + ' --jobs 2')}); "
+                f"and feature counts. Compute it with `{RUN_COMMAND} --jobs 2` (CTGAN: `{CTGAN_COMMAND} --jobs 2`); "
                 "rebuilding the book then adds the confirmatory and the pooled scoreboards here.")
     table = progress(found[0], registered_runs(config, ctgan_config))
     done, total = int(table["ok"].sum() + table["failed"].sum()), int(table["registered"].sum())
@@ -402,7 +403,7 @@ def state_text(found: Frames | None, *, config: str = CONFIRMATORY, ctgan: Frame
                 f"record (CTGAN's on its datasets included; per method below). Its verdicts, and the pooled ones, are "
                 "withheld until every registered run has one: the registration fixes one analysis of the complete "
                 "grid, and a look at interim verdicts would let when to stop depend on them. "
-                f"{_code(RUN_COMMAND + ' --jobs 2')} (CTGAN: {_code(CTGAN_COMMAND + ' --jobs 2')}) resumes it.")
+                f"`{RUN_COMMAND} --jobs 2` (CTGAN: `{CTGAN_COMMAND} --jobs 2`) resumes it.")
     return (f"**The confirmatory study is complete**: every one of its {total:,} registered runs has a record "
             f"(CTGAN's on its datasets included), {failed:,} of them failed (left out of their cells with the reason "
             "their record gives). Its scoreboard below is the registered analysis.")

@@ -113,7 +113,8 @@ _WRAP_CHARS = 28
 
 # Columns that hold counts: shown without decimals.
 _COUNT_WORDS = {"n_datasets", "n_runs", "runs", "rows", "ok", "failed", "datasets", "seeds", "correlation", "n_real",
-                "n_synthetic", "edges", "n_points", "position", "wins", "ties", "losses", "higher", "lower", "methods"}
+                "n_synthetic", "edges", "n_points", "position", "wins", "ties", "losses", "higher", "lower", "methods",
+                "registered", "run"}
 
 
 def median_improvement_table(records: pd.DataFrame, metric: str = "test_roc_auc", *, with_paper: bool = True,
