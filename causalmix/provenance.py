@@ -33,29 +33,28 @@ def _file_sha256(path: str, _mtime_ns: int, _size: int) -> str:
     return digest.hexdigest()
 
 
+def _git(*args: str) -> str | None:
+    """The output of ``git args`` in this package's checkout; None when git fails or is not there."""
+    try:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 @functools.cache
 def git_commit(*, short: bool = False, paths: Sequence[str] | None = None) -> str:
     """HEAD of the checkout holding this package, ``-dirty`` when tracked files (or only ``paths``)
     have uncommitted changes; ``"unknown"`` outside a checkout."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", *(["--short"] if short else []), "HEAD"], cwd=REPO_ROOT,
-                                capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *(paths or [])],
-                               cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "") if commit else "unknown"
+    commit = _git("rev-parse", *(["--short"] if short else []), "HEAD")
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", *(paths or [])) if commit else None
+    return commit + ("-dirty" if dirty else "") if commit and dirty is not None else "unknown"
 
 
 def made_before(commit: str, later: str) -> bool:
     """Whether ``commit`` (a record's, ``-dirty`` or not) does not contain commit ``later``; True when
     this cannot be told (no checkout here, a commit this clone does not have)."""
-    try:
-        found = subprocess.run(["git", "merge-base", "--is-ancestor", later, str(commit).removesuffix("-dirty")],
-                               cwd=REPO_ROOT, capture_output=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return True
-    return found.returncode != 0
+    return _git("merge-base", "--is-ancestor", later, str(commit).removesuffix("-dirty")) is None
 
 
 #: The packages whose versions determine a run's numbers (part of every run id).
