@@ -2,7 +2,7 @@
 minutes spent to reach them, and the first checkpoint of each run that reaches a target.
 
 Every ``--every``-th saved checkpoint ``step_NNNNNN.ckpt`` of each run folder (and its last) is scored
-like ``benchmarks/tiny_model.py`` scores a model (the same splits: every shared dataset, ``--n-train``,
+like ``benchmarks/tiny_model.py`` scores a model (the same splits: the standard study's 17 datasets, ``--n-train``,
 ``--seeds``), and its training time read from the run's ``loss.csv`` (wall seconds of one thread).
 Writes ``benchmarks/results/<name>.csv`` (one row per run, checkpoint, dataset and seed), ``<name>.md``
 (per checkpoint: step, CPU minutes, median ROC-AUC; the first reaching ``--target``) and ``<name>.png``
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
 
     runs = dict(parse_run(text) for text in args.runs)
-    datasets = tiny_model._local_datasets()
+    datasets = tiny_model.first_study_datasets()
     csv_path = args.out_dir / f"{args.name}.csv"
     earlier = (pd.read_csv(csv_path) if csv_path.is_file()
                else pd.DataFrame(columns=["run", "step", "n_train", "dataset", "seed"]))

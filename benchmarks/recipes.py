@@ -138,7 +138,6 @@ def main(argv: list[str] | None = None) -> int:
             config = recipe(base, overrides, steps)
         train(name, config, args.runs / name, args.prior_workers)
 
-    # Never tiny_model._local_datasets(): the data folder's manifest also lists the acceptance tables.
     datasets = args.datasets or yaml.safe_load(args.datasets_config.read_text())["datasets"]
     frames, rows = [], []
     for name in variants:

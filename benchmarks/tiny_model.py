@@ -1,8 +1,9 @@
 """Zero-shot ROC-AUC of a TabPFN-architecture checkpoint (default: the shipped ``causalmix-tiny``)
 beside scikit-learn baselines.
 
-For every dataset in ``CAUSALMIX_DATA_DIR`` (default: the shared folder), every ``n_train`` and
-every seed: a stratified low-data split (``causalmix.data.low_data_split``; the test set capped
+For every dataset of the standard study (the 17 first ones; ``--acceptance``: the 14 reserved ones of the
+confirmatory study, for issue 29's one acceptance run; ``--datasets``: any), every ``n_train`` and every
+seed: a stratified low-data split (``causalmix.data.low_data_split``; the test set capped
 for speed), then
 
 - ``causalmix-tiny``: in-context prediction through ``TabPFNClassifier`` (no fine-tuning);
@@ -50,7 +51,7 @@ os.environ.setdefault("TABPFN_DISABLE_TELEMETRY", "1")
 # HistGradientBoosting many times slower. Parallelism comes from --jobs processes instead.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from causalmix.data import DatasetError, list_datasets, load_dataset, low_data_split  # noqa: E402
+from causalmix.data import DatasetError, load_dataset, low_data_split  # noqa: E402
 from causalmix.metrics import roc_auc  # noqa: E402
 
 BASELINES = ("logreg", "random_forest", "hist_gb")
@@ -249,7 +250,9 @@ def summarise(results: pd.DataFrame) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="causalmix-tiny", help="model spec or checkpoint path (%(default)s)")
-    parser.add_argument("--datasets", nargs="*", help="default: every dataset in CAUSALMIX_DATA_DIR")
+    parser.add_argument("--datasets", nargs="*", help="default: the standard study's 17 (first_study_datasets)")
+    parser.add_argument("--acceptance", action="store_true", help="score the 14 datasets reserved for acceptance "
+                        "(the confirmatory study's): once, for the final candidate; nothing may be tuned on them")
     parser.add_argument("--n-train", nargs="+", type=int, default=[64, 256, 1024])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--n-estimators", type=int, default=4, help="tabpfn ensemble size (%(default)s)")
@@ -270,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
 
-    datasets = args.datasets or _local_datasets()
+    if args.acceptance and args.datasets:
+        parser.error("--acceptance scores the reserved datasets; it does not take --datasets")
+    datasets = args.datasets or (acceptance_datasets() if args.acceptance else first_study_datasets())
     start = time.perf_counter()
     baselines = () if (args.no_baselines or args.reuse_baselines) else BASELINES
     results = run(
@@ -290,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     header = (
         f"# Zero-shot `{Path(str(args.model)).name}` vs scikit-learn baselines (ROC-AUC)\n\n"
-        f"Datasets: {len(datasets)} (from `{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`); n_train {args.n_train}; {args.seeds} seeds; tabpfn n_estimators="
+        f"Datasets: {len(datasets)} ({'the reserved acceptance set' if args.acceptance else 'from'} "
+        f"`{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`); n_train {args.n_train}; {args.seeds} seeds; tabpfn n_estimators="
         f"{args.n_estimators}; test rows capped at {args.test_cap}; wall time {elapsed / 60:.1f} min "
         f"({args.jobs} processes, 1 thread each).\n"
         f"Multiclass: one-vs-rest macro ROC-AUC. Splits too small for an n_train are skipped.\n"
@@ -309,13 +315,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _local_datasets() -> list[str]:
-    import json
+def first_study_datasets() -> list[str]:
+    """The standard study's 17 datasets: every recipe and model decision is scored on these only. Never the
+    data folder's whole manifest, which also lists the 14 reserved for the confirmatory study and acceptance."""
+    from causalmix.study import settings
 
-    manifest = Path(os.environ["CAUSALMIX_DATA_DIR"]) / "manifest.json"
-    if manifest.is_file():
-        return [d["name"] for d in json.loads(manifest.read_text())["datasets"]]
-    return list_datasets()
+    return list(settings("standard")["datasets"])
+
+
+def acceptance_datasets() -> list[str]:
+    """The 14 datasets reserved for the confirmatory study and issue 29's acceptance run (``--acceptance``)."""
+    from causalmix.study import settings
+
+    reserved = [d for d in settings("confirmatory")["datasets"] if d not in set(first_study_datasets())]
+    assert len(reserved) == 14, reserved
+    return reserved
 
 
 if __name__ == "__main__":
