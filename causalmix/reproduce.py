@@ -1,7 +1,9 @@
 """Build the report for one study: its records first, then the notebooks with papermill, which only read.
 
 First the records (:func:`prepare_records`): a published study is checked (every record against its
-curve, a sample recomputed); any other study, or a published one with ``--fresh``, is run
+curve, a sample recomputed), and so is each published study the book reads beside it
+(:func:`~causalmix.report.confirmatory.companion_studies`: the confirmatory study, CTGAN's, in the CTGAN
+environment, and recomputed exploratory runs); any other study, or a published one with ``--fresh``, is run
 (:func:`causalmix.study.run_study`, resumable). Then every ``notebooks/0*.ipynb`` runs, in order,
 with the parameters ``config`` (the configuration's name or path), ``jobs``, ``out_dir`` when given,
 and those its YAML decides (:mod:`causalmix.book_params`; each notebook's ``parameters`` cell holds
@@ -18,7 +20,9 @@ the executed copy that shows it.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -28,12 +32,15 @@ from typing import Any
 from causalmix.book_params import configuration_parameters, declared_parameters
 from causalmix.provenance import REPO_ROOT
 from causalmix.publish import published_dir, uses_published
+from causalmix.report.confirmatory import companion_studies
 from causalmix.report.page import relative_to_repo
 from causalmix.report.verification import current_check
 from causalmix.study import load_study, results_dir, run_study, settings
 from causalmix.verify import verification_path, verify
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+#: The Python of the environment with CTGAN (which needs pandas < 3): ``make setup-ctgan`` builds it.
+CTGAN_PYTHON = Path(os.environ.get("CAUSALMIX_CTGAN_PYTHON") or REPO_ROOT / ".venv-ctgan" / "bin" / "python")
 OUTPUT_DIR = REPO_ROOT / "book" / "results"
 
 
@@ -187,20 +194,52 @@ class VerificationFailed(RuntimeError):
 EXIT_CHECK_FAILED = 3
 
 
-def failed_check(config: str | Path) -> str | None:
-    """The summary of this build's failed check of the published records (None: passed or not run)."""
-    check = current_check(config) if uses_published(config) else None
-    return None if check is None or check["ok"] else check["summary"]
+def failed_check(config: str | Path, companions: Sequence[str | Path] | None = None) -> str | None:
+    """The summary of this build's failed checks of the published records — of ``config`` and of its
+    ``companions`` (default :func:`companion_studies`), each named — or None: passed or not run."""
+    if not uses_published(config):
+        return None
+    failures = []
+    for study in [config, *(companion_studies(config) if companions is None else companions)]:
+        check = current_check(study)
+        if check is not None and not check["ok"]:
+            failures.append(check["summary"] if study == config else f"{settings(study)['name']}: {check['summary']}")
+    return "; ".join(failures) or None
+
+
+def _needs_ctgan_environment(config: str | Path) -> bool:
+    return "ctgan" in settings(config)["methods"] and importlib.util.find_spec("ctgan") is None
+
+
+def _verify_published(config: str | Path, *, n_runs: int, jobs: int, log) -> None:
+    """Check one published study (:func:`causalmix.verify.verify`), writing the result the book reads; a
+    study of CTGAN runs is checked in the CTGAN environment (:data:`CTGAN_PYTHON`) when this one lacks it."""
+    if not _needs_ctgan_environment(config):
+        log(verify(config, n_runs=n_runs, jobs=jobs).summary(), flush=True)
+        return
+    name = settings(config)["name"]
+    if not CTGAN_PYTHON.is_file():
+        raise ValueError(f"The published study {name!r} holds CTGAN runs, which need the ctgan package; this environment "
+                         f"lacks it and there is no CTGAN environment at {CTGAN_PYTHON}. Build it with `make setup-ctgan` "
+                         "(or set CAUSALMIX_CTGAN_PYTHON to a Python that has causalmix[ctgan]), then rerun.")
+    log(f"{name}: checked in the CTGAN environment ({relative_to_repo(CTGAN_PYTHON)}).", flush=True)
+    done = subprocess.run([str(CTGAN_PYTHON), "-m", "causalmix.cli", "verify", str(config), "--runs", str(n_runs),
+                           "--jobs", str(jobs)], cwd=REPO_ROOT, check=False)
+    if current_check(config) is None:
+        raise ValueError(f"The check of {name!r} in the CTGAN environment stopped (exit status {done.returncode}) before "
+                         f"writing its result; its output above says why.")
 
 
 def prepare_records(config: str | Path, *, out_dir: str | Path | None, fresh: bool, jobs: int,
-                    verify_runs: int, log=print) -> tuple[str | Path | None, str | None]:
+                    verify_runs: int, log=print,
+                    companions: Sequence[str | Path] | None = None) -> tuple[str | Path | None, str | None]:
     """Before the notebooks, which only read: for a published configuration, check its records
-    (every record against its curve, and ``verify_runs`` runs recomputed); otherwise, or with
-    ``fresh``, run the whole study (:func:`causalmix.study.run_study`: grid, extension, ablations;
-    resumable, with a progress bar) into its results folder, which the notebooks then read. Returns
-    ``(records folder for the notebooks, failure message or None)``: a failed check still gets its
-    book, which shows the failure."""
+    (every record against its curve, and ``verify_runs`` runs recomputed), and those of every published
+    study the book reads beside it (``companions``, default :func:`companion_studies`), each with its own
+    sample of ``verify_runs``; otherwise, or with ``fresh``, run the whole study
+    (:func:`causalmix.study.run_study`: grid, extension, ablations; resumable, with a progress bar) into
+    its results folder, which the notebooks then read. Returns ``(records folder for the notebooks,
+    failure message or None)``: a failed check still gets its book, which shows the failure."""
     if fresh or not uses_published(config, out_dir):
         folder = out_dir if out_dir is not None else results_dir(config) if fresh else None
         study = load_study(config, out_dir=folder)
@@ -209,12 +248,13 @@ def prepare_records(config: str | Path, *, out_dir: str | Path | None, fresh: bo
         for part, summary in run_study(study, jobs=jobs).items():
             log(f"{study.name} {part}: {summary}", flush=True)
         return folder, None
-    if not verify_runs:  # the book says this build did not re-verify, not what an earlier build's check found
-        verification_path(config).unlink(missing_ok=True)
-        return None, None
-    result = verify(config, n_runs=verify_runs, jobs=jobs)
-    log(result.summary(), flush=True)
-    return None, None if result.ok else result.summary()
+    studies = [config, *(companion_studies(config) if companions is None else companions)]
+    for study in studies:
+        if not verify_runs:  # the book says this build did not re-verify, not what an earlier build's check found
+            verification_path(study).unlink(missing_ok=True)
+        else:
+            _verify_published(study, n_runs=verify_runs, jobs=jobs, log=log)
+    return None, failed_check(config, studies[1:])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -237,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.check_only:
-            failure = failed_check(args.config)
+            failure = failed_check(args.config)  # and its companion studies
         else:
             args.out_dir, failure = prepare_records(args.config, out_dir=args.out_dir, fresh=args.fresh,
                                                     jobs=args.jobs, verify_runs=args.verify_runs)

@@ -201,6 +201,53 @@ def test_reproduce_verifies_a_published_configuration_before_building_and_fresh_
     assert "FAILED" in report.verification_notice(config)
 
 
+def test_reproduce_checks_every_published_study_the_book_reads_and_names_the_one_that_failed(published, monkeypatch):
+    import causalmix.reproduce as reproduce
+
+    root, config = published
+    other = root / "pubtest-b.yaml"  # a second published study (the confirmatory one beside the standard one)
+    other.write_text(config.read_text().replace("name: pubtest", "name: pubtest-b"))
+    publish_mod.publish(other)
+    logged: list[str] = []
+    kw = {"jobs": 1, "log": lambda text, **_: logged.append(text), "companions": [other]}
+    assert reproduce.prepare_records(config, out_dir=None, fresh=False, verify_runs=2, **kw) == (None, None)
+    assert [line.startswith("Checked all 12") for line in logged] == [True, True]
+    assert report.current_check(other)["ok"] and "pubtest-b</code>: This build's check passed" in \
+        report.verification_notice(other, named=True)
+    table = root / "published" / "pubtest-b" / "runs.csv.gz"
+    frame = pd.read_csv(table)
+    frame["test_log_loss"] += 0.01  # no record of the companion follows from its curve any more
+    frame.to_csv(table, index=False, compression="gzip")
+    _rerecord(table)
+    folder, failure = reproduce.prepare_records(config, out_dir=None, fresh=False, verify_runs=2, **kw)
+    assert folder is None and failure.startswith("pubtest-b: ") and "12 inconsistent" in failure
+    assert reproduce.failed_check(config, [other]) == failure  # what `make reproduce` exits 1 with, after the book
+    assert report.current_check(config)["ok"]  # the first study's own check still passed
+
+
+def test_published_ctgan_runs_are_checked_in_the_ctgan_environment(study, monkeypatch, tmp_path):
+    import causalmix.reproduce as reproduce
+
+    root, config = study
+    ctgan = root / "pubtest-ctgan.yaml"
+    ctgan.write_text(config.read_text().replace("name: pubtest", "name: pubtest-ctgan")
+                     .replace("[pretrained, finetune, smote]", "[pretrained, ctgan]"))
+    monkeypatch.setattr(reproduce.importlib.util, "find_spec", lambda name: None)  # as in the main environment
+    monkeypatch.setattr(reproduce, "CTGAN_PYTHON", tmp_path / "no-env" / "python")
+    monkeypatch.setattr(reproduce, "verify", None)  # nothing may be recomputed here
+    with pytest.raises(ValueError, match=r"holds CTGAN runs.*make setup-ctgan"):
+        reproduce._verify_published(ctgan, n_runs=2, jobs=1, log=print)
+    python = tmp_path / "python"
+    python.write_text("")
+    calls = []
+    monkeypatch.setattr(reproduce, "CTGAN_PYTHON", python)
+    monkeypatch.setattr(reproduce.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or
+                        type("Done", (), {"returncode": 1})())  # stops without writing a check
+    with pytest.raises(ValueError, match=r"'pubtest-ctgan' in the CTGAN environment stopped \(exit status 1\)"):
+        reproduce._verify_published(ctgan, n_runs=2, jobs=1, log=print)
+    assert calls == [[str(python), "-m", "causalmix.cli", "verify", str(ctgan), "--runs", "2", "--jobs", "1"]]
+
+
 def test_a_configuration_changed_since_publication_is_refused_with_what_changed(published, tmp_path):
     root, config = published
     edited = config.read_text().replace("test_cap: 100", "test_cap: 200")

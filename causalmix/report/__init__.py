@@ -43,6 +43,7 @@ from causalmix.report.confirmatory import (  # noqa: F401
     CTGAN_CONFIG,
     DEVIATIONS,
     Scored,
+    companion_studies,
     confirmatory_records,
     confirmatory_sizes,
     ctgan_records,

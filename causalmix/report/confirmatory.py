@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from causalmix.costs import CostModel, spec_seconds
+from causalmix.publish import is_published
 from causalmix.report.evidence import power_table
 from causalmix.report.page import relative_to_repo, repository_url, source_url
 from causalmix.report.paper import method_label
@@ -50,8 +51,8 @@ from causalmix.report.scoreboard import ClaimResult, scoreboard
 from causalmix.runs import RunSpec
 from causalmix.study import load_study, results_dir, settings, with_part
 
-__all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "confirmatory_records",
-           "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable", "pooled", "progress",
+__all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "companion_studies",
+           "confirmatory_records", "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable", "pooled", "progress",
            "recomputed_runs", "registered_runs", "registration_text", "scoreboards", "settle_table", "settle_text",
            "state_text", "unpooled_methods", "with_ctgan", "with_method_runs", "with_part"]
 
@@ -213,6 +214,21 @@ def recomputed_runs(config: str | Path, method: str, confirmatory: str | Path = 
     found = _load(name, None) if same else None
     if found is None or not _complete(progress(found[0], registered_runs(name, None))):
         return None
+    return found
+
+
+def companion_studies(config: str | Path) -> list[str]:
+    """The published studies this book reads beside ``config``: the confirmatory study, CTGAN's and the
+    exploratory runs recomputed with the confirmatory settings (``<study>-<method>``, :func:`recomputed_runs`),
+    those of them published in this checkout (``make reproduce`` checks each, as it checks ``config``)."""
+    name = settings(config)["name"]
+    found = []
+    for other in (CONFIRMATORY, CTGAN_CONFIG, *(f"{name}-{m}" for m in unpooled_methods(config))):
+        try:
+            if other != name and is_published(other):
+                found.append(other)
+        except FileNotFoundError:  # no such configuration in this checkout
+            continue
     return found
 
 

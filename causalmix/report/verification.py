@@ -34,12 +34,15 @@ def published_text(config: str | Path) -> str:
     return text + verification_notice(config)
 
 
-def verification_notice(config: str | Path) -> str:
+def verification_notice(config: str | Path, *, named: bool = False) -> str:
     """Markdown for the landing and benchmark pages: this build's check of the published records as a
-    coloured box — passed (green), FAILED with the runs' names (red), or not run (grey)."""
+    coloured box — passed (green), FAILED with the runs' names (red), or not run (grey); ``named``: the
+    title starts with the study's name (a companion study's box on the landing page)."""
+    study = f"<code>{_html.escape(read_provenance(config)['configuration'])}</code>: " if named else ""
+
     def box(kind: str, title: str, body: str) -> str:
         # HTML, not a MyST directive: notebook outputs are rendered as CommonMark, where a directive is a code block.
-        return (f'\n<div class="admonition {kind}"><p class="admonition-title">{title}</p><p>{body}</p></div>\n')
+        return (f'\n<div class="admonition {kind}"><p class="admonition-title">{study}{title}</p><p>{body}</p></div>\n')
 
     check = current_check(config)
     if check is None:
