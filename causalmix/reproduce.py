@@ -223,6 +223,7 @@ def _verify_published(config: str | Path, *, n_runs: int, jobs: int, log) -> Non
                          f"lacks it and there is no CTGAN environment at {CTGAN_PYTHON}. Build it with `make setup-ctgan` "
                          "(or set CAUSALMIX_CTGAN_PYTHON to a Python that has causalmix[ctgan]), then rerun.")
     log(f"{name}: checked in the CTGAN environment ({relative_to_repo(CTGAN_PYTHON)}).", flush=True)
+    verification_path(config).unlink(missing_ok=True)  # an earlier build's result is not this one's
     done = subprocess.run([str(CTGAN_PYTHON), "-m", "causalmix.cli", "verify", str(config), "--runs", str(n_runs),
                            "--jobs", str(jobs)], cwd=REPO_ROOT, check=False)
     if current_check(config) is None:
