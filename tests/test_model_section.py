@@ -1,6 +1,7 @@
 """The README's model section and the landing page's model-strength note are generated from the benchmark
-results (:mod:`causalmix.report.models`): the README holds what the generator writes now, the numbers are the
-benchmarks' aggregation, and the command never touches a file without its markers."""
+results (:mod:`causalmix.report.models`; :mod:`causalmix.report.readme` writes the README's): the README holds
+what the generator writes now, the numbers are the benchmarks' aggregation, and the command never touches a
+file without its markers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from causalmix.report import models
+from causalmix.report import models, readme
 from causalmix.report.benchmark_results import in_prior_scores, recipe_runs
 from causalmix.report.tables import zero_shot_table
 
@@ -43,9 +44,9 @@ def write_runs(path: Path, scores: dict = SCORES) -> Path:
 
 def test_the_readme_holds_the_section_generated_from_the_committed_results():
     text = README.read_text()
-    assert text.index(HEADING) < text.index(models.BEGIN) < text.index(models.END) < text.index("## GPU and the real")
-    assert models.generated_block(text) == models.model_section(), (
-        "README.md's model section is stale: run python -m causalmix.report.models --readme README.md")
+    assert text.index(HEADING) < text.index(readme.BEGIN) < text.index(readme.END) < text.index("## GPU and the real")
+    assert readme.generated_block(text) == models.model_section(), (
+        "README.md's model section is stale: run python -m causalmix.report.readme README.md")
 
 
 def test_zero_shot_table_and_comparison_on_known_numbers(tmp_path):
@@ -88,26 +89,26 @@ def test_the_parsed_markdown_numbers():
     assert columns == 60 and medians["base"] == 0.530 and medians["random forest"] == 0.964
 
 
-@pytest.mark.parametrize("text", ["# README\n\nno markers here\n", f"# README\n{models.BEGIN}\nonly the start\n",
-                                  f"{models.END}\nreversed\n{models.BEGIN}\n"], ids=["none", "one", "reversed"])
+@pytest.mark.parametrize("text", ["# README\n\nno markers here\n", f"# README\n{readme.BEGIN}\nonly the start\n",
+                                  f"{readme.END}\nreversed\n{readme.BEGIN}\n"], ids=["none", "one", "reversed"])
 def test_the_command_refuses_a_readme_without_its_markers(tmp_path, capsys, text):
-    readme = tmp_path / "README.md"
-    readme.write_text(text)
-    assert models.main(["--readme", str(readme)]) == 2
+    path = tmp_path / "README.md"
+    path.write_text(text)
+    assert readme.main([str(path)]) == 2
     assert "needs the markers" in capsys.readouterr().err
-    assert readme.read_text() == text
+    assert path.read_text() == text
 
 
 def test_the_command_rewrites_only_between_the_markers_and_check_reports_stale(tmp_path, capsys):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# Title\n\n{models.BEGIN}\nold text\n{models.END}\n\n## Next\n")
-    assert models.main(["--readme", str(readme), "--check"]) == 1
-    assert "stale" in capsys.readouterr().err and "old text" in readme.read_text()
-    assert models.main(["--readme", str(readme)]) == 0
-    text = readme.read_text()
-    assert text.startswith(f"# Title\n\n{models.BEGIN}\n\n") and text.endswith(f"\n\n{models.END}\n\n## Next\n")
-    assert models.generated_block(text) == models.model_section()
-    assert models.main(["--readme", str(readme), "--check"]) == 0
+    path = tmp_path / "README.md"
+    path.write_text(f"# Title\n\n{readme.BEGIN}\nold text\n{readme.END}\n\n## Next\n")
+    assert readme.main([str(path), "--check"]) == 1
+    assert "stale" in capsys.readouterr().err and "old text" in path.read_text()
+    assert readme.main([str(path)]) == 0
+    text = path.read_text()
+    assert text.startswith(f"# Title\n\n{readme.BEGIN}\n\n") and text.endswith(f"\n\n{readme.END}\n\n## Next\n")
+    assert readme.generated_block(text) == models.model_section()
+    assert readme.main([str(path), "--check"]) == 0
 
 
 def _model_strength_cell() -> str:

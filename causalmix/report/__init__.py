@@ -15,7 +15,8 @@
   :mod:`~causalmix.report.page` — their numbers, captions, alt text and data links;
 - :mod:`~causalmix.report.anatomy` — the SCM anatomy page;
 - :mod:`~causalmix.report.models` — the shipped models in words (the README's model section, the landing
-  page's model-strength note), from the benchmark results as :mod:`~causalmix.report.benchmark_results` reads them.
+  page's model-strength note), from the benchmark results as :mod:`~causalmix.report.benchmark_results` reads them;
+  ``python -m causalmix.report.readme README.md`` (:mod:`~causalmix.report.readme`) writes the section.
 
 The notebooks stay thin: each table and figure of the book is one call here, and every one carries a
 provenance caption (configuration, model, datasets, number of runs, git commit). Definitions are
