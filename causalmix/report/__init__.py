@@ -13,7 +13,10 @@
 - :mod:`~causalmix.report.evidence` — per training size, per dataset, sensitivity, power, the landing page's summary;
 - :mod:`~causalmix.report.tables` and :mod:`~causalmix.report.figures` — what the pages show, and
   :mod:`~causalmix.report.page` — their numbers, captions, alt text and data links;
-- :mod:`~causalmix.report.anatomy` — the SCM anatomy page.
+- :mod:`~causalmix.report.anatomy` — the SCM anatomy page;
+- :mod:`~causalmix.report.models` — the shipped models in words (the README's model section, the landing
+  page's model-strength note), from the benchmark results as :mod:`~causalmix.report.benchmark_results` reads them;
+  ``python -m causalmix.report.readme README.md`` (:mod:`~causalmix.report.readme`) writes the section.
 
 The notebooks stay thin: each table and figure of the book is one call here, and every one carries a
 provenance caption (configuration, model, datasets, number of runs, git commit). Definitions are
@@ -37,6 +40,12 @@ from causalmix.report.anatomy import (  # noqa: F401
     plot_pairwise,
     published_fidelity,
     write_published_fidelity,
+)
+from causalmix.report.benchmark_results import (  # noqa: F401
+    in_prior_scores,
+    per_dataset_scores,
+    recipe_runs,
+    score_summary,
 )
 from causalmix.report.confirmatory import (  # noqa: F401
     CONFIRMATORY,
@@ -103,6 +112,11 @@ from causalmix.report.hierarchical import (  # noqa: F401
     dataset_values,
     grid,
     hierarchical_bootstrap,
+)
+from causalmix.report.models import (  # noqa: F401
+    comparison_text,
+    model_section,
+    zero_shot_markdown,
 )
 from causalmix.report.page import (  # noqa: F401
     Page,

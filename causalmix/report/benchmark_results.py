@@ -1,0 +1,108 @@
+"""The benchmark results as the model section reads them (``benchmarks/results/``, the weights' sidecars).
+
+Scores are aggregated as the benchmarks aggregate them (``benchmarks/tiny_model.py``, ``recipes.py``,
+``pretrain_efficiency.py``): per dataset the mean ROC-AUC over seeds, then the median (or mean) across
+datasets. What no CSV holds is parsed from the markdown a benchmark printed beside its CSV:
+:func:`recipe_runs` (each recipe variant's settings, steps and trainer minutes, from ``recipes.py``'s
+summary table) and :func:`in_prior_scores` (the in-prior rule-table check in ``prior_rules.md``).
+
+>>> import pandas as pd
+>>> runs = pd.DataFrame({"dataset": ["a", "a", "b"], "n_train": 64, "seed": [0, 1, 0], "model": "m",
+...                      "roc_auc": [0.6, 0.8, 0.9]})
+>>> per_dataset_scores(runs)["m"].round(3).tolist(), score_summary(runs).round(3).loc["m"].tolist()
+([0.7, 0.9], [0.8, 0.8])
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from causalmix.provenance import REPO_ROOT
+
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+WEIGHTS = REPO_ROOT / "causalmix" / "weights"
+
+
+def per_dataset_scores(runs: pd.DataFrame, n_train: int | None = None) -> pd.DataFrame:
+    """Per dataset (rows) and model (columns) the mean ROC-AUC over seeds, at ``n_train`` (or the only one)."""
+    if n_train is not None:
+        runs = runs[runs["n_train"] == n_train]
+    return runs.pivot_table(index="dataset", columns="model", values="roc_auc", aggfunc="mean")
+
+
+def score_summary(runs: pd.DataFrame, n_train: int | None = None) -> pd.DataFrame:
+    """Per model the median and mean across datasets of :func:`per_dataset_scores`."""
+    cells = per_dataset_scores(runs, n_train)
+    return pd.DataFrame({"median": cells.median(), "mean": cells.mean()})
+
+
+def sidecar(name: str, weights: Path = WEIGHTS) -> dict:
+    """A shipped model's sidecar (``causalmix/weights/<name>.json``)."""
+    return json.loads((Path(weights) / f"{name}.json").read_text())
+
+
+def training_minutes(card: dict) -> float:
+    """A sidecar's training wall time in minutes."""
+    return card["wall_time_s"] / 60
+
+
+def recipe_runs(path: Path) -> pd.DataFrame:
+    """The summary table of a ``benchmarks/recipes.py`` markdown (parsed: its CSV holds only the scores):
+    per variant its ``settings`` (a dict), ``recipe`` (those settings over the base recipe, the YAML the
+    header names as it is now), ``steps`` and trainer minutes (``CPU min``); the reference models' rows
+    dropped. ``attrs``: ``equal`` (``"steps"`` or ``"time"``, as the header says) and ``config``."""
+    text = Path(path).read_text()
+    header = re.search(r"at equal (\w+)[^(]*\(`([^`]+)`", text)
+    if header is None:
+        raise ValueError(f"{path}: not a benchmarks/recipes.py summary (no 'at equal ... (`config`)' header)")
+    rows = _pipe_table(text, "variant")
+    table = pd.DataFrame(rows[1:], columns=rows[0]).set_index("variant")
+    table = table[table["steps"] != ""]
+    config = Path(header.group(2))
+    base = yaml.safe_load(next(p for p in (REPO_ROOT / config, REPO_ROOT / "causalmix" / config) if p.is_file())
+                          .read_text())
+    table["settings"] = [_settings(s) for s in table["settings"]]
+    table["recipe"] = [{**base, **s, "prior": {**base.get("prior", {}), **s["prior"]}} for s in table["settings"]]
+    table = table.astype({"steps": int, "CPU min": float})
+    table.attrs.update(equal=header.group(1), config=str(config))
+    return table
+
+
+def _pipe_table(text: str, first: str) -> list[list[str]]:
+    """The cells of the first markdown table whose first header is ``first`` (separator row dropped)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(rf"\|\s*{re.escape(first)}\s*\|", line.strip())),
+                 None)
+    if start is None:
+        raise ValueError(f"no markdown table with a first column {first!r}")
+    rows = []
+    for line in lines[start:]:
+        if not line.strip().startswith("|"):
+            break
+        if not re.fullmatch(r"[|:\- ]+", line.strip()):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return rows
+
+
+def _settings(text: str) -> dict:
+    """A variant's settings as ``recipes.py`` reads them: ``"emsize=96,prior.mix_share=0.3"`` ->
+    ``{"emsize": 96, "prior": {"mix_share": 0.3}}`` (``"base"``: none)."""
+    settings: dict = {"prior": {}}
+    for key, _, value in (item.partition("=") for item in text.split(",") if "=" in item):
+        target = settings["prior"] if key.startswith("prior.") else settings
+        target[key.removeprefix("prior.")] = yaml.safe_load(value)
+    return settings
+
+
+def in_prior_scores(path: Path, row: str = "categorical columns") -> tuple[int, dict[str, float]]:
+    """The in-prior check of ``prior_rules.md`` (``benchmarks/rule_prior_check.py`` printed it; parsed):
+    the row whose label holds ``row``, as its number of columns and each model's median ROC-AUC."""
+    rows = _pipe_table(Path(path).read_text(), "tables")
+    label, *cells = next(r for r in rows[1:] if row in r[0])
+    return int(re.search(r"(\d+) " + row, label).group(1)), {
+        model: float(cell.split("/")[1]) for model, cell in zip(rows[0][1:], cells)}
