@@ -393,10 +393,10 @@ def _plan_sentence(plan: dict[str, Any]) -> str:
     return f"`{plan['name']}` plans {plan['runs']:,} runs ({len(plan['datasets'])} datasets, {what}; {hours})"
 
 
-def state_text(found: Frames | None, *, config: str = CONFIRMATORY, ctgan: Frames | None = None,
-               ctgan_config: str = CTGAN_CONFIG) -> str:
+def state_text(found: Frames | None, *, config: str = CONFIRMATORY, ctgan_config: str = CTGAN_CONFIG) -> str:
     """The confirmatory study's state, in plain words: not computed yet (the runs it plans, their
-    estimated compute and the command that computes it), or what its records hold."""
+    estimated compute and the command that computes it), or what its records (CTGAN's merged in,
+    :func:`confirmatory_records`) hold."""
     if found is None:
         plan, extra = planned(config), planned(ctgan_config)
         files = sum(1 for _ in (results_dir(config) / "records").glob("*.json"))
