@@ -1,9 +1,11 @@
 """In-prior check (issue 29): can a model learn the rule prior's own tables? Zero-shot ROC-AUC on fresh
 noise-free binary rule tables (:mod:`causalmix.rule_prior`; 256 train and 500 test rows, ``--tables``
 per shape) of recipe checkpoints, the shipped ``causalmix-wide`` and a random forest on the same rows.
-Run after ``benchmarks/recipes.py`` has trained ``runs/recipes/{base,rules30}``:
+By default the checkpoints ``benchmarks/recipes.py`` trained (``runs/recipes/{base,rules30}``); ``--models``
+names others (a pretraining run's step checkpoints, issue 29's long run):
 
     python benchmarks/rule_prior_check.py [--tables 10] [--seed 123]
+    python benchmarks/rule_prior_check.py --models xl-4000=runs/pretrain-xl/step_004000.ckpt causalmix-wide=causalmix-wide
 """
 
 from __future__ import annotations
@@ -41,18 +43,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", type=int, default=10, help="tables per shape (default %(default)s)")
     parser.add_argument("--seed", type=int, default=123)
+    parser.add_argument("--models", nargs="+", metavar="LABEL=SPEC", help="checkpoints or model specs to score "
+                        "(default: " + " ".join(f"{k}={v}" for k, v in MODELS.items()) + ")")
     args = parser.parse_args()
+    models = dict(m.split("=", 1) for m in args.models) if args.models else MODELS
     warnings.filterwarnings("ignore")
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(args.seed)
     for label, (n_features, config) in SHAPES.items():
-        scores: dict[str, list[float]] = {m: [] for m in [*MODELS, "random_forest"]}
+        scores: dict[str, list[float]] = {m: [] for m in [*models, "random_forest"]}
         kinds = []
         for _ in range(args.tables):
             x, y, kind = two_class_table(g, n_features, config)
             kinds.append(kind)
             train, test = slice(0, N_TRAIN), slice(N_TRAIN, None)
-            for name, spec in MODELS.items():
+            for name, spec in models.items():
                 clf = load_classifier(spec, device="cpu", n_estimators=2, random_state=0).fit(x[train], y[train])
                 scores[name].append(roc_auc_score(y[test], clf.predict_proba(x[test])[:, 1]))
             forest = RandomForestClassifier(100, random_state=0, n_jobs=1).fit(x[train], y[train])
