@@ -8,7 +8,8 @@ Writes ``benchmarks/results/<name>.csv`` (one row per run, checkpoint, dataset a
 (per checkpoint: step, CPU minutes, median ROC-AUC; the first reaching ``--target``) and ``<name>.png``
 (median ROC-AUC against CPU minutes, one line per run, the target and the baselines' medians).
 Checkpoints already scored in an existing ``<name>.csv`` (same run label, step and n_train) are taken
-from it, so adding a run or resuming an interrupted one scores only what is new.
+from it, so adding a run or resuming an interrupted one scores only what is new; those whose checkpoint files
+are gone since (a long run resumed in a fresh checkout keeps only its state) stay in the tables and figure.
 
     python benchmarks/pretrain_efficiency.py causalmix-wide=runs/pretrain-long --every 2000 --target 0.802
 """
@@ -102,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     frames = []
     for run_dir, label in runs.items():
         minutes = cpu_minutes(run_dir)
-        for step, path in checkpoints(run_dir, args.every):
+        listed = checkpoints(run_dir, args.every)
+        # checkpoints scored earlier whose files are gone (a long run resumed in a fresh checkout) stay in the figure
+        gone = earlier[(earlier["run"] == label) & (earlier["n_train"] == args.n_train)
+                       & ~earlier["step"].isin([step for step, _ in listed]) & (earlier["step"] % args.every == 0)]
+        frames += [scores for _, scores in gone.groupby("step") if scores["seed"].nunique() == args.seeds]
+        for step, path in listed:
             scores = earlier[(earlier["run"] == label) & (earlier["step"] == step)
                              & (earlier["n_train"] == args.n_train)]
             if len(scores) and scores["seed"].nunique() == args.seeds:
