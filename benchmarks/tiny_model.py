@@ -328,7 +328,9 @@ def acceptance_datasets() -> list[str]:
     from causalmix.study import settings
 
     reserved = [d for d in settings("confirmatory")["datasets"] if d not in set(first_study_datasets())]
-    assert len(reserved) == 14, reserved
+    if len(reserved) != 14:
+        raise SystemExit(f"error: the confirmatory study lists {len(reserved)} datasets outside the standard study's, "
+                         "not the 14 reserved ones; check causalmix/configs/confirmatory.yaml")
     return reserved
 
 
