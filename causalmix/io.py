@@ -17,13 +17,14 @@ causalmix.io.ChecksumError: ...a.txt has sha256 2cf24dba..., but 00000000... was
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from causalmix.provenance import file_sha256
 
 __all__ = ["CHECKSUMS_ENV", "ChecksumError", "atomic_write", "check_sha256", "checksums_enabled", "load_yaml",
-           "write_bytes_atomic"]
+           "markdown_table", "write_bytes_atomic"]
 
 #: Environment variable: ``0`` skips the sha256 checks of :func:`check_sha256`.
 CHECKSUMS_ENV = "CAUSALMIX_VERIFY_CHECKSUMS"
@@ -134,3 +135,25 @@ def load_yaml(path: str | os.PathLike, *, max_bytes: int = YAML_MAX_BYTES, max_n
         raise ValueError(f"{path}: nested too deeply.") from None
     finally:
         loader.dispose()
+
+
+def markdown_table(text: str, first: str | None = None) -> list[list[str]]:
+    """The cells of the first markdown table in ``text`` (whose first header cell is ``first``, when given):
+    header row first, the separator row dropped, ``\\|`` read as a literal ``|``; ``[]`` when there is none.
+
+    >>> markdown_table("intro\\n| a | b |\\n|---|---|\\n| 1 | x \\\\| y |\\n\\nafter")
+    [['a', 'b'], ['1', 'x | y']]
+    """
+    def cells(line: str) -> list[str]:
+        return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("|")
+                  and (first is None or cells(line)[0] == first)), None)
+    rows = []
+    for line in lines[start:] if start is not None else []:
+        if not line.lstrip().startswith("|"):
+            break
+        if not re.fullmatch(r"\|?[\s:|-]+\|?", line.strip()):
+            rows.append(cells(line))
+    return rows

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from causalmix.io import markdown_table
 from causalmix.provenance import REPO_ROOT
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
@@ -60,7 +61,7 @@ def recipe_runs(path: Path) -> pd.DataFrame:
     header = re.search(r"at equal (\w+)[^(]*\(`([^`]+)`", text)
     if header is None:
         raise ValueError(f"{path}: not a benchmarks/recipes.py summary (no 'at equal ... (`config`)' header)")
-    rows = _pipe_table(text, "variant")
+    rows = _table(text, "variant", path)
     table = pd.DataFrame(rows[1:], columns=rows[0]).set_index("variant")
     table = table[table["steps"] != ""]
     config = Path(header.group(2))
@@ -73,19 +74,10 @@ def recipe_runs(path: Path) -> pd.DataFrame:
     return table
 
 
-def _pipe_table(text: str, first: str) -> list[list[str]]:
-    """The cells of the first markdown table whose first header is ``first`` (separator row dropped)."""
-    lines = text.splitlines()
-    start = next((i for i, line in enumerate(lines) if re.match(rf"\|\s*{re.escape(first)}\s*\|", line.strip())),
-                 None)
-    if start is None:
-        raise ValueError(f"no markdown table with a first column {first!r}")
-    rows = []
-    for line in lines[start:]:
-        if not line.strip().startswith("|"):
-            break
-        if not re.fullmatch(r"[|:\- ]+", line.strip()):
-            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+def _table(text: str, first: str, path: Path) -> list[list[str]]:
+    rows = markdown_table(text, first)
+    if not rows:
+        raise ValueError(f"{path}: no markdown table with a first column {first!r}")
     return rows
 
 
@@ -102,7 +94,7 @@ def _settings(text: str) -> dict:
 def in_prior_scores(path: Path, row: str = "categorical columns") -> tuple[int, dict[str, float]]:
     """The in-prior check of ``prior_rules.md`` (``benchmarks/rule_prior_check.py`` printed it; parsed):
     the row whose label holds ``row``, as its number of columns and each model's median ROC-AUC."""
-    rows = _pipe_table(Path(path).read_text(), "tables")
+    rows = _table(Path(path).read_text(), "tables", path)
     label, *cells = next(r for r in rows[1:] if row in r[0])
     return int(re.search(r"(\d+) " + row, label).group(1)), {
         model: float(cell.split("/")[1]) for model, cell in zip(rows[0][1:], cells)}

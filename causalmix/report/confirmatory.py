@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from causalmix.costs import CostModel, spec_seconds
+from causalmix.io import markdown_table
 from causalmix.publish import is_published
 from causalmix.report.evidence import power_table
 from causalmix.report.page import relative_to_repo, repository_url, source_url
@@ -52,9 +53,10 @@ from causalmix.runs import RunSpec
 from causalmix.study import load_study, results_dir, settings, with_part
 
 __all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "companion_studies",
-           "confirmatory_records", "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable", "pooled", "progress",
-           "recomputed_runs", "registered_runs", "registration_text", "scoreboards", "settle_table", "settle_text",
-           "state_text", "unpooled_methods", "with_ctgan", "with_method_runs", "with_part"]
+           "confirmatory_records", "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable",
+           "pooled", "progress", "recomputed_runs", "registered_runs", "registration_text", "scoreboards",
+           "settle_table", "settle_text", "state_text", "unpooled_methods", "with_ctgan", "with_method_runs",
+           "with_part"]
 
 Frames = tuple[pd.DataFrame, pd.DataFrame]  # (records, curves)
 
@@ -105,27 +107,13 @@ def registration_text(folder: Path = STUDY) -> str:
             f"({source_url(relative_to_repo(folder / DEVIATIONS.name))}):")
 
 
-def _cells(line: str) -> list[str]:
-    cells = re.split(r"(?<!\\)\|", line.strip().strip("|"))
-    return [c.strip().replace("\\|", "|") for c in cells]
-
-
 def deviations_log(path: Path = DEVIATIONS, *, html_cells: bool = False) -> pd.DataFrame:
     """The first markdown table of the deviation log (``DEVIATIONS.md``) as a frame, as written there
     (``html_cells``: escaped, with its inline code as ``<code>``, for a page's table)."""
-    if not path.is_file():
+    table = markdown_table(path.read_text()) if path.is_file() else []
+    if not table:
         return pd.DataFrame()
-    lines = path.read_text().splitlines()
-    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("|")), None)
-    if start is None:
-        return pd.DataFrame()
-    table = []
-    for line in lines[start:]:
-        if not line.lstrip().startswith("|"):
-            break
-        table.append(line)
-    header, rows = _cells(table[0]), [_cells(line) for line in table[1:]
-                                      if not re.fullmatch(r"\|?[\s:|-]+\|?", line.strip())]
+    header, rows = table[0], table[1:]
     frame = pd.DataFrame([row + [""] * (len(header) - len(row)) for row in rows], columns=header)
     if html_cells:
         frame = frame.map(lambda cell: re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(cell)))
