@@ -104,13 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     for run_dir, label in runs.items():
         minutes = cpu_minutes(run_dir)
         listed = checkpoints(run_dir, args.every)
+        mine = earlier[(earlier["run"] == label) & (earlier["n_train"] == args.n_train)]
         # checkpoints scored earlier whose files are gone (a long run resumed in a fresh checkout) stay in the figure
-        gone = earlier[(earlier["run"] == label) & (earlier["n_train"] == args.n_train)
-                       & ~earlier["step"].isin([step for step, _ in listed]) & (earlier["step"] % args.every == 0)]
+        gone = mine[~mine["step"].isin([step for step, _ in listed]) & (mine["step"] % args.every == 0)]
         frames += [scores for _, scores in gone.groupby("step") if scores["seed"].nunique() == args.seeds]
         for step, path in listed:
-            scores = earlier[(earlier["run"] == label) & (earlier["step"] == step)
-                             & (earlier["n_train"] == args.n_train)]
+            scores = mine[mine["step"] == step]
             if len(scores) and scores["seed"].nunique() == args.seeds:
                 frames.append(scores)
                 continue
