@@ -3,7 +3,7 @@ the same splits.
 
 Each ``--variant NAME:key=value,...`` overrides the ``--base`` recipe (keys as in the YAML; ``prior.``
 prefixes a prior setting) and trains ``--steps`` steps (or, with ``--minutes``, as many as a 60-step
-trial says fill that time) into ``runs/recipes/<NAME>`` (a finished run is reused, an interrupted one
+trial says fill that time; ``steps=N`` among a variant's settings: its own count) into ``runs/recipes/<NAME>`` (a finished run is reused, an interrupted one
 resumed). Then every variant is scored like ``benchmarks/tiny_model.py`` scores a model (``--n-train``,
 ``--seeds``, the datasets of ``--datasets-config``: by default the 17 of the standard study, never
 the whole data folder, which also holds tables kept for acceptance), with the baselines' rows of
@@ -50,9 +50,11 @@ def parse_variant(text: str) -> tuple[str, dict[str, object]]:
 
 
 def recipe(base: dict, overrides: dict, steps: int) -> dict:
-    out = {**base, **{k: v for k, v in overrides.items() if k != "prior"}, "steps": steps}
+    """``base`` with a variant's overrides, trained ``steps`` steps unless the variant sets its own
+    ``steps`` (e.g. equal time for a different batch shape, from a measured seconds-per-step ratio)."""
+    out = {**base, "steps": steps, **{k: v for k, v in overrides.items() if k != "prior"}}
     out["prior"] = {**base.get("prior", {}), **overrides.get("prior", {})}
-    out["warmup_steps"] = min(out.get("warmup_steps", 100), steps // 10)
+    out["warmup_steps"] = min(out.get("warmup_steps", 100), out["steps"] // 10)
     return out
 
 
