@@ -160,8 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"variant": model, "settings": f"from {args.baselines.name}", "median": per_dataset.median(),
                      "mean": per_dataset.mean()})
     table = pd.DataFrame(rows).astype({"steps": "Int64"}).astype(object).fillna("")
+    budget = "time" if args.minutes else "steps"
+    if any("steps" in overrides for overrides in variants.values()):
+        budget += ", or the steps a variant sets"
     text = "\n".join([
-        f"# Pretraining recipes at equal {'time' if args.minutes else 'steps'} (`{os.path.relpath(args.base.resolve(), ROOT)}` + overrides)", "",
+        f"# Pretraining recipes at equal {budget} (`{os.path.relpath(args.base.resolve(), ROOT)}` + overrides)", "",
         f"Zero-shot ROC-AUC over {len(datasets)} shared datasets at n_train {args.n_train}, {args.seeds} seeds "
         "(benchmarks/tiny_model.py's splits, 4 estimators, test rows capped at 500); CPU min: the trainer's "
         f"wall minutes on one thread, with {args.prior_workers} prior process(es) drawing batches ahead; prior "

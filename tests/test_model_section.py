@@ -89,6 +89,16 @@ def test_the_parsed_markdown_numbers():
     assert columns == 60 and medians["base"] == 0.530 and medians["random forest"] == 0.964
 
 
+def test_a_recipe_clause_reads_only_the_variants_that_vary_its_setting():
+    """recipe_rules.md varies the learning rate and the batch around one base: each clause takes its own."""
+    runs = recipe_runs(models.RESULTS / "recipe_rules.md")
+    assert runs.at["rules30-b6", "recipe"]["steps"] == 2685 and runs.at["rules30-b6", "recipe"]["lr"] == 0.002
+    assert list(models._varied(runs, "lr").index) == ["rules30", "rules30-lr1e3", "rules30-lr4e3"]
+    assert list(models._varied(runs, "batch_size").index) == ["rules30", "rules30-b6", "rules30-b24"]
+    assert "among 1e-3, 2e-3 and 4e-3" in models._rate_clause(models.RESULTS, "recipe_rules")
+    assert models._batch_clause(models.RESULTS, "recipe_rules").count("median") == 2
+
+
 @pytest.mark.parametrize("text", ["# README\n\nno markers here\n", f"# README\n{readme.BEGIN}\nonly the start\n",
                                   f"{readme.END}\nreversed\n{readme.BEGIN}\n"], ids=["none", "one", "reversed"])
 def test_the_command_refuses_a_readme_without_its_markers(tmp_path, capsys, text):

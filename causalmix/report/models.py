@@ -197,11 +197,15 @@ def rules_text(results: Path = RESULTS) -> str:
 
 def recipe_text(results: Path = RESULTS) -> str:
     """How the recipe was chosen: the network's shape (``depth_width``), the learning rate
-    (``learning_rate_pretrain``) and the batch (``batch_shape``). That Muon beat AdamW has no results file
-    here; the sentence holds no number."""
+    (``learning_rate_pretrain``) and the batch (``batch_shape``), then both re-measured with the rule-table
+    prior (``recipe_rules``). That Muon beat AdamW has no results file here; the sentence holds no number."""
+    results = Path(results)
+    rules = recipe_runs(results / "recipe_rules.md").iloc[0]["settings"]["prior"]
     return ("How the recipe was chosen, by short runs scored on the same splits (`benchmarks/recipes.py`): "
-            f"Muon beat AdamW at equal time; {_shape_clause(Path(results))}, {_rate_clause(Path(results))}; "
-            f"{_batch_clause(Path(results))} (`batch_shape.md`).")
+            f"Muon beat AdamW at equal time; {_shape_clause(results)}, {_rate_clause(results)}; "
+            f"{_batch_clause(results)} (`batch_shape.md`). Re-measured with {_percent(rules['mix_share'])} of the "
+            f"batches from the rule-table prior: {_rate_clause(results, 'recipe_rules').removeprefix('with ')}; "
+            f"{_batch_clause(results, 'recipe_rules')}.")
 
 
 def _shape_clause(results: Path) -> str:
@@ -223,13 +227,20 @@ def _shape_clause(results: Path) -> str:
             "`depth_width.md`)")
 
 
-def _rate_clause(results: Path) -> str:
-    runs = recipe_runs(results / "learning_rate_pretrain.md")
-    medians = score_summary(pd.read_csv(results / "learning_rate_pretrain.csv"))["median"]
+def _varied(runs: pd.DataFrame, setting: str) -> pd.DataFrame:
+    """The base (first row) and the variants that vary only ``setting`` among the learning rate and the batch."""
+    base = runs["recipe"].iloc[0]
+    fixed = [k for k in ("lr", "batch_size") if k != setting]
+    return runs[[all(r[k] == base[k] for k in fixed) for r in runs["recipe"]]]
+
+
+def _rate_clause(results: Path, name: str = "learning_rate_pretrain") -> str:
+    runs = _varied(recipe_runs(results / f"{name}.md"), "lr")
+    medians = score_summary(pd.read_csv(results / f"{name}.csv"))["median"][runs.index]
     rate = {v: float(r["lr"]) for v, r in runs["recipe"].items()}
     order = sorted(rate, key=rate.get)
     return (f"with learning rate {_rate(rate[medians.idxmax()])} best among {_and([_rate(rate[v]) for v in order])} "
-            f"(medians {_and([f'{medians[v]:.3f}' for v in order])}, `learning_rate_pretrain.md`)")
+            f"(medians {_and([f'{medians[v]:.3f}' for v in order])}, `{name}.md`)")
 
 
 def _rate(value: float) -> str:
@@ -237,9 +248,9 @@ def _rate(value: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def _batch_clause(results: Path) -> str:
-    runs = recipe_runs(results / "batch_shape.md")
-    cells = per_dataset_scores(pd.read_csv(results / "batch_shape.csv"))
+def _batch_clause(results: Path, name: str = "batch_shape") -> str:
+    runs = _varied(recipe_runs(results / f"{name}.md"), "batch_size")
+    cells = per_dataset_scores(pd.read_csv(results / f"{name}.csv"))
     base = runs.index[0]
     size = {v: r["batch_size"] for v, r in runs["recipe"].items()}
     changes = []
