@@ -3,6 +3,9 @@
 import importlib.util
 from pathlib import Path
 
+import pandas as pd
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("recipes", ROOT / "benchmarks" / "recipes.py")
 recipes = importlib.util.module_from_spec(_spec)
@@ -20,3 +23,27 @@ def test_a_variant_overrides_the_base_and_the_prior_and_may_set_its_own_steps():
     plain = recipes.recipe(BASE, recipes.parse_variant("lr:lr=0.004")[1], 2000)
     assert plain["steps"] == 2000 and plain["warmup_steps"] == 200 and plain["lr"] == 0.004
     assert BASE["prior"] == {"max_rows": 512}  # the base is not modified
+
+
+def test_the_rule_check_adds_a_model_to_its_results_without_scoring_the_others_again(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("rule_prior_check", ROOT / "benchmarks" / "rule_prior_check.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    scored = []
+
+    def fake_score(models, *, tables, seed):  # a model's ROC-AUC on table t: its number + t / 100
+        scored.append(list(models))
+        rows = [(shape, t, "tree", m, value + t / 100) for shape in check.SHAPES for t in range(tables)
+                for m, value in [*((m, float(v)) for m, v in models.items()), ("random_forest", 0.9)]]
+        return pd.DataFrame(rows, columns=["shape", "table", "kind", "model", "roc_auc"]).assign(seed=seed, tables=tables)
+
+    monkeypatch.setattr(check, "score", fake_score)
+    check.main(["--models", "a=0.5", "--tables", "3", "--name", "rules", "--out-dir", str(tmp_path)])
+    check.main(["--models", "a=0.1", "b=0.6", "--tables", "3", "--name", "rules", "--out-dir", str(tmp_path)])
+    assert scored == [["a"], ["b"]]  # `a` kept its first scores
+    table = check.summary(pd.read_csv(tmp_path / "rules.csv"))
+    assert list(table.columns) == ["a", "b", "random_forest"]
+    assert set(table["a"]) == {"0.510 / 0.510"} and set(table["b"]) == {"0.610 / 0.610"}
+    assert "0.910 / 0.910" in (tmp_path / "rules.md").read_text()
+    with pytest.raises(SystemExit, match="other tables"):
+        check.main(["--models", "c=0.5", "--tables", "4", "--name", "rules", "--out-dir", str(tmp_path)])

@@ -48,6 +48,8 @@ TARGET_BASELINES = ("random_forest", "hist_gb")
 RULE_DATASETS = ("splice", "kr-vs-kp")
 #: The recipe of the faster, unshipped runs of ``pretrain_efficiency.csv`` and ``model_quality_shallow.csv``.
 SHALLOW_CONFIG = "causalmix/configs/pretrain-shallow.yaml"
+#: Issue 29's long run, scored along the way (``pretrain_xl.csv``, ``pretrain_xl_rules.csv``).
+LONG_RUN_CONFIG = "causalmix/configs/pretrain-xl.yaml"
 #: Each shipped model's role; ``{config}``: its recipe, from its sidecar.
 ROLES = {"causalmix-wide": "the default; {config}, `make pretrain` reruns it",
          "causalmix-tiny": "its predecessor, kept for speed in some tests; {config}"}
@@ -267,10 +269,7 @@ def efficiency_text(results: Path = RESULTS, weights: Path = WEIGHTS) -> str:
     recipe reaches the old model's median, and the faster recipe's model against the shipped one
     (``model_quality_shallow``)."""
     results = Path(results)
-    runs = pd.read_csv(results / "pretrain_efficiency.csv")
-    curve = (runs.groupby(["run", "step", "cpu_minutes", "dataset"], sort=False)["roc_auc"].mean()
-             .groupby(level=["run", "step", "cpu_minutes"], sort=False).median().rename("median").reset_index())
-    runs = dict(list(curve.groupby("run", sort=False)))
+    runs = dict(list(_curve(pd.read_csv(results / "pretrain_efficiency.csv")).groupby("run", sort=False)))
     shipped = runs.pop(DEFAULT_MODEL)
     faster = sorted(runs, key=lambda r: -runs[r]["step"].max())
     quality = pd.read_csv(results / "model_quality.csv")
@@ -305,6 +304,39 @@ def efficiency_text(results: Path = RESULTS, weights: Path = WEIGHTS) -> str:
     return (f"{level} (the figure, `benchmarks/results/pretrain_efficiency.md`). The old model's {target:.3f} "
             f"takes the shipped wide recipe {reached(shipped)} CPU-minutes, the {recipe} recipe (`{SHALLOW_CONFIG}`) "
             f"{schedules}, against {training_minutes(sidecar(old, weights)):.0f} for the old recipe; {verdict}.")
+
+
+def _curve(runs: pd.DataFrame) -> pd.DataFrame:
+    """A ``pretrain_efficiency.py`` CSV per run and checkpoint: ``step``, ``cpu_minutes`` and the median over
+    datasets of the mean ROC-AUC over seeds."""
+    return (runs.groupby(["run", "step", "cpu_minutes", "dataset"], sort=False)["roc_auc"].mean()
+            .groupby(level=["run", "step", "cpu_minutes"], sort=False).median().rename("median").reset_index())
+
+
+def long_run_text(results: Path = RESULTS) -> str:
+    """Issue 29's long run as far as it is scored: its checkpoints on the efficiency figure (``pretrain_xl``)
+    beside the shipped run's at the same steps, and in-prior on fresh rule tables (``pretrain_xl_rules``)."""
+    results = Path(results)
+    config = yaml.safe_load((REPO_ROOT / LONG_RUN_CONFIG).read_text())
+    curve = _curve(pd.read_csv(results / "pretrain_xl.csv"))
+    shipped = _curve(pd.read_csv(results / "pretrain_efficiency.csv")).query("run == @DEFAULT_MODEL")
+    shipped = shipped.set_index("step")["median"]
+    same = [f"{shipped[s]:.3f}" if s in shipped.index else "not scored" for s in curve["step"]]
+    target = score_summary(pd.read_csv(results / "tiny_model.csv"), TARGET_N_TRAIN).at["hist_gb", "median"]
+    rules = pd.read_csv(results / "pretrain_xl_rules.csv")
+    medians = rules.groupby(["shape", "model"], sort=False)["roc_auc"].median()
+    splice = next(shape for shape in medians.index.levels[0] if shape.startswith("splice"))
+    last = f"xl-{curve['step'].iloc[-1]}"
+    return (f"A long run (`{LONG_RUN_CONFIG}`: {config['emsize']}-wide embeddings, {config['nlayers']} layers, "
+            f"{_percent(config['prior']['mix_share'])} of the batches from the rule-table prior, a "
+            f"{config['steps']:,}-step schedule, resumable across sessions) is scored along the way: median "
+            f"zero-shot ROC-AUC {_and([f'{m:.3f}' for m in curve['median']])} at steps "
+            f"{_and([f'{s:,}' for s in curve['step']])} ({_and([f'{m:.0f}' for m in curve['cpu_minutes']])} "
+            f"trainer-minutes), against {_and(same)} for `{DEFAULT_MODEL}`'s run at the same steps and the "
+            f"gradient-boosting target {target:.3f} (`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on "
+            f"fresh splice-like rule tables, its last checkpoint's median ROC-AUC is {medians[splice, last]:.3f} "
+            f"against `{DEFAULT_MODEL}`'s {medians[splice, DEFAULT_MODEL]:.3f} and a random forest's "
+            f"{medians[splice, 'random_forest']:.3f} (`benchmarks/results/pretrain_xl_rules.md`).")
 
 
 def zero_shot_markdown(table: pd.DataFrame, models: list[str] | None = None) -> str:
@@ -418,4 +450,5 @@ def model_section(results: Path = RESULTS, weights: Path = WEIGHTS) -> str:
     """The README's model section (what lies between its markers), from ``results`` and ``weights``."""
     return "\n\n".join([models_text(weights), _wrap(prior_text(results)),
                         _wrap(recipe_text(results) + " " + efficiency_text(results, weights)), FIGURE,
+                        _wrap(long_run_text(results)),
                         strength_text(results)])
