@@ -20,6 +20,8 @@ Writes ``benchmarks/results/tiny_model.csv`` (one row per dataset, n_train, seed
     python benchmarks/tiny_model.py --reuse-baselines benchmarks/results/tiny_model.csv  # new model only
     python benchmarks/tiny_model.py --model causalmix-wide --reuse-baselines benchmarks/results/tiny_model.csv \
         --compare causalmix-tiny --name model_quality     # beside the previous model, on the same splits
+    python benchmarks/tiny_model.py --acceptance --model CANDIDATE.ckpt causalmix-wide --name acceptance
+                                                          # issue 29's one acceptance run, both side by side
     python benchmarks/tiny_model.py --model causalmix-wide --datasets splice kr-vs-kp --n-train 256 --seeds 3 \
         --categorical default codes onehot cfg-numeric --reuse-baselines benchmarks/results/model_quality.csv \
         --name categorical_inference                      # ways of handing over categorical columns
@@ -137,7 +139,7 @@ def _proba_in_order(model, X, classes) -> np.ndarray:
     return out
 
 
-def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators: int, test_cap: int,
+def _evaluate_split(models: tuple[str, ...], name: str, n_train: int, seed: int, n_estimators: int, test_cap: int,
                     baselines: tuple[str, ...], categorical: tuple[str, ...] = ("default",)) -> list[dict]:
     import torch
 
@@ -152,8 +154,8 @@ def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators
     categorical_columns = [c for c in ds.X.columns if c in ds.categorical_features]
     numeric = [c for c in ds.X.columns if c not in ds.categorical_features]
     rows = []
-    runs = [(model_label(model, mode), mode) for mode in categorical] if model else []
-    for label, mode in runs + [(b, None) for b in baselines]:
+    runs = [(model, model_label(model, mode), mode) for model in models for mode in categorical]
+    for model, label, mode in runs + [(None, b, None) for b in baselines]:
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -183,7 +185,7 @@ def _evaluate_split(model: str, name: str, n_train: int, seed: int, n_estimators
 
 def run(
     *,
-    model: str | None,
+    model: str | list[str] | None,
     datasets: list[str],
     n_trains: list[int],
     seeds: int,
@@ -193,13 +195,15 @@ def run(
     jobs: int = 1,
     categorical: tuple[str, ...] = ("default",),
 ) -> pd.DataFrame:
-    """All (dataset, n_train, seed) splits, in ``jobs`` processes; one row per split and model."""
+    """All (dataset, n_train, seed) splits, in ``jobs`` processes; one row per split and model (``model``: one
+    spec or several, each scored on every split)."""
     from joblib import Parallel, delayed
     from tqdm.auto import tqdm
 
     # Big splits first so the parallel workers finish together.
     grid = sorted(((d, n, s) for d in datasets for n in n_trains for s in range(seeds)), key=lambda j: -j[1])
-    tasks = (delayed(_evaluate_split)(model, d, n, s, n_estimators, test_cap, baselines, categorical)
+    models = (model,) if isinstance(model, str) else tuple(model or ())
+    tasks = (delayed(_evaluate_split)(models, d, n, s, n_estimators, test_cap, baselines, categorical)
              for d, n, s in grid)
     results = Parallel(n_jobs=jobs, return_as="generator")(tasks)
     rows = [row for split_rows in tqdm(results, total=len(grid), desc="benchmark", dynamic_ncols=True)
@@ -249,7 +253,8 @@ def summarise(results: pd.DataFrame) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="causalmix-tiny", help="model spec or checkpoint path (%(default)s)")
+    parser.add_argument("--model", nargs="+", default=["causalmix-tiny"],
+                        help="model specs or checkpoint paths, each scored on the same splits (%(default)s)")
     parser.add_argument("--datasets", nargs="*", help="default: the standard study's 17 (first_study_datasets)")
     parser.add_argument("--acceptance", action="store_true", help="score the 14 datasets reserved for acceptance "
                         "(the confirmatory study's): once, for the final candidate; nothing may be tuned on them")
@@ -294,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         results = pd.concat([results, old], ignore_index=True)
     elapsed = time.perf_counter() - start
     header = (
-        f"# Zero-shot `{Path(str(args.model)).name}` vs scikit-learn baselines (ROC-AUC)\n\n"
+        f"# Zero-shot {', '.join(f'`{Path(str(m)).name}`' for m in args.model)} vs scikit-learn baselines (ROC-AUC)\n\n"
         f"Datasets: {len(datasets)} ({'the reserved acceptance set' if args.acceptance else 'from'} "
         f"`{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`); n_train {args.n_train}; {args.seeds} seeds; tabpfn n_estimators="
         f"{args.n_estimators}; test rows capped at {args.test_cap}; wall time {elapsed / 60:.1f} min "

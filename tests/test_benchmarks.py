@@ -1,4 +1,5 @@
-"""``benchmarks/recipes.py`` turns ``--variant`` texts into pretraining recipes."""
+"""The model benchmarks' own logic: recipe variants (``recipes.py``), the in-prior rule check's results
+(``rule_prior_check.py``), several models scored on the same splits (``tiny_model.py``)."""
 
 import importlib.util
 from pathlib import Path
@@ -47,3 +48,17 @@ def test_the_rule_check_adds_a_model_to_its_results_without_scoring_the_others_a
     assert "0.910 / 0.910" in (tmp_path / "rules.md").read_text()
     with pytest.raises(SystemExit, match="other tables"):
         check.main(["--models", "c=0.5", "--tables", "4", "--name", "rules", "--out-dir", str(tmp_path)])
+
+
+def test_several_models_are_scored_on_the_same_splits_as_one_alone(data_dir):
+    spec = importlib.util.spec_from_file_location("tiny_model", ROOT / "benchmarks" / "tiny_model.py")
+    tiny_model = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tiny_model)
+    grid = dict(datasets=["wdbc"], n_trains=[64], seeds=2, n_estimators=1, test_cap=100, baselines=("logreg",))
+    both = tiny_model.run(model=["causalmix-tiny", "causalmix-wide"], **grid)
+    alone = tiny_model.run(model="causalmix-wide", **grid)
+    assert list(dict.fromkeys(both["model"])) == ["causalmix-tiny", "causalmix-wide", "logreg"]
+    key = ["seed", "model"]
+    pd.testing.assert_frame_equal(
+        both[both["model"] != "causalmix-tiny"].sort_values(key).reset_index(drop=True).drop(columns="seconds"),
+        alone.sort_values(key).reset_index(drop=True).drop(columns="seconds"))
