@@ -59,6 +59,8 @@ OPTIMIZERS = {"muon": "Muon for the weight matrices and AdamW for the rest", "ad
 WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 FIGURE = ("![Median zero-shot ROC-AUC of pretraining checkpoints against CPU minutes]"
           "(benchmarks/results/pretrain_efficiency.png)")
+ACCEPTANCE_COMMAND = ("python benchmarks/tiny_model.py --acceptance --model runs/pretrain-xl/causalmix-xl.ckpt "
+                      "causalmix-wide --name acceptance")
 QUALITY_COMMAND = ("python benchmarks/tiny_model.py --model causalmix-wide --reuse-baselines "
                    "benchmarks/results/tiny_model.csv --compare causalmix-tiny --name model_quality")
 
@@ -337,6 +339,29 @@ def long_run_text(results: Path = RESULTS) -> str:
             f"fresh splice-like rule tables, its last checkpoint's median ROC-AUC is {medians[splice, last]:.3f} "
             f"against `{DEFAULT_MODEL}`'s {medians[splice, DEFAULT_MODEL]:.3f} and a random forest's "
             f"{medians[splice, 'random_forest']:.3f} (`benchmarks/results/pretrain_xl_rules.md`).")
+
+
+def acceptance_text(results: Path = RESULTS) -> str:
+    """Issue 29's acceptance run (``acceptance``: the final candidate and the shipped model on the reserved
+    datasets, scored once): its table, whether the candidate ships (its median at :data:`TARGET_N_TRAIN` above
+    the shipped model's, as the table shows them) and both against the baselines."""
+    path = Path(results) / "acceptance.csv"
+    runs, table = pd.read_csv(path), zero_shot_table(path)
+    candidate = next(m for m in _models(runs) if m != DEFAULT_MODEL)
+    shown = table.round(3)
+    ours, theirs = (shown.at[TARGET_N_TRAIN, f"{m} (zero-shot)"] for m in (candidate, DEFAULT_MODEL))
+    ships = ours > theirs
+    intro = (f"Acceptance, scored once, on the {runs['dataset'].nunique()} datasets kept from every recipe "
+             f"decision (the confirmatory study's; {runs['seed'].nunique()} seeds, the same splits for every model; "
+             f"`{ACCEPTANCE_COMMAND}`, per-dataset rows in `benchmarks/results/acceptance.md`):")
+    verdict = (f"The long run's final checkpoint (`{candidate}`) scores {ours:.3f} at n_train {TARGET_N_TRAIN} "
+               f"against `{DEFAULT_MODEL}`'s {theirs:.3f}, so it "
+               + ("ships as the default for new work (the published studies stay pinned to the model they were "
+                  "computed with)." if ships else f"does not ship: `{DEFAULT_MODEL}` stays the default.")
+               + " " + comparison_text(table, candidate, subject="the candidate")
+               + " " + comparison_text(table, DEFAULT_MODEL, subject=f"`{DEFAULT_MODEL}`").replace("The target", "For "
+                                       f"`{DEFAULT_MODEL}` the target", 1))
+    return "\n\n".join([_wrap(intro), zero_shot_markdown(table, [candidate, DEFAULT_MODEL]), _wrap(verdict)])
 
 
 def zero_shot_markdown(table: pd.DataFrame, models: list[str] | None = None) -> str:
