@@ -159,3 +159,18 @@ def test_the_candidate_ships_only_above_the_shipped_model_at_the_target_size(tmp
     assert f"scores 0.800 at n_train 256 against `causalmix-wide`'s {0.8 - shift:.3f}" in " ".join(text.split())
     assert ("ships as the default" in text) is ships and ("stays the default" in text) is not ships
     assert "| n_train | candidate | causalmix-wide | logistic regression |" in text
+
+
+@pytest.mark.parametrize("have_long_run", [True, False], ids=["long run", "no long run"])
+def test_the_landing_page_shows_what_may_replace_the_model_as_the_readme_does(tmp_path, have_long_run):
+    from causalmix import report
+
+    cells = json.loads((ROOT / "notebooks" / "08_overview.ipynb").read_text())["cells"]
+    cell = next("".join(c["source"]) for c in cells if "report.successor_text(" in "".join(c["source"]))
+    bench = models.RESULTS / "model_quality.csv" if have_long_run else tmp_path / "model_quality.csv"
+    shown: list = []
+    namespace = {"report": report, "model_benchmark": str(bench), "display": shown.append, "Markdown": str}
+    exec(compile(cell, "08_overview successor cell", "exec"), namespace)  # noqa: S102
+    assert shown == (["**What may replace it.** " + models.successor_text()] if have_long_run else [])
+    if have_long_run:
+        assert models.successor_text() in readme.generated_block(README.read_text())

@@ -116,6 +116,7 @@ from causalmix.report.hierarchical import (  # noqa: F401
 from causalmix.report.models import (  # noqa: F401
     comparison_text,
     model_section,
+    successor_text,
     zero_shot_markdown,
 )
 from causalmix.report.page import (  # noqa: F401

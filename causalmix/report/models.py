@@ -341,6 +341,14 @@ def long_run_text(results: Path = RESULTS) -> str:
             f"{medians[splice, 'random_forest']:.3f} (`benchmarks/results/pretrain_xl_rules.md`).")
 
 
+def successor_text(results: Path = RESULTS) -> str:
+    """What may replace the default: the long run as far as it is scored, then its acceptance run once it has one."""
+    parts = [_wrap(long_run_text(results))]
+    if (Path(results) / "acceptance.csv").is_file():
+        parts.append(acceptance_text(results))
+    return "\n\n".join(parts)
+
+
 def acceptance_text(results: Path = RESULTS) -> str:
     """Issue 29's acceptance run (``acceptance``: the final candidate and the shipped model on the reserved
     datasets, scored once): its table, whether the candidate ships (its median at :data:`TARGET_N_TRAIN` above
@@ -475,5 +483,5 @@ def model_section(results: Path = RESULTS, weights: Path = WEIGHTS) -> str:
     """The README's model section (what lies between its markers), from ``results`` and ``weights``."""
     return "\n\n".join([models_text(weights), _wrap(prior_text(results)),
                         _wrap(recipe_text(results) + " " + efficiency_text(results, weights)), FIGURE,
-                        _wrap(long_run_text(results)),
+                        successor_text(results),
                         strength_text(results)])
