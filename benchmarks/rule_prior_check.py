@@ -63,9 +63,10 @@ def score(models: dict[str, str], *, tables: int, seed: int) -> pd.DataFrame:
     return frame.assign(seed=seed, tables=tables)
 
 
-def summary(scores: pd.DataFrame) -> pd.DataFrame:
-    """Per shape (rows) and model (columns, in the order scored, the random forest last): "mean / median"."""
-    models = [m for m in dict.fromkeys(scores["model"]) if m != "random_forest"] + ["random_forest"]
+def summary(scores: pd.DataFrame, order: list[str] = ()) -> pd.DataFrame:
+    """Per shape (rows) and model (columns: ``order``'s first, then the others in the order scored, the random
+    forest last): "mean / median"."""
+    models = [m for m in dict.fromkeys([*order, *scores["model"]]) if m != "random_forest"] + ["random_forest"]
     stats = scores.groupby(["shape", "model"], sort=False)["roc_auc"].agg(["mean", "median"])
     text = stats["mean"].map("{:.3f}".format) + " / " + stats["median"].map("{:.3f}".format)
     return text.unstack("model").reindex(index=list(SHAPES), columns=models)
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     scores = score(new, tables=args.tables, seed=args.seed) if new or earlier is None else earlier.iloc[:0]
     if earlier is not None:  # the random forest's rows are the same tables' again
         scores = pd.concat([earlier, scores[scores["model"] != "random_forest"]], ignore_index=True)
-    table = summary(scores)
+    table = summary(scores, [m for m in models if m in set(scores["model"])])
     print(table.to_markdown(), flush=True)
     if csv is not None:
         scores.to_csv(csv, index=False)
