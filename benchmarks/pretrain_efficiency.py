@@ -58,7 +58,7 @@ def plot(per_step: pd.DataFrame, baselines: pd.Series, target: float, reference_
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for run, group in per_step.groupby("run", sort=False):
         ax.plot(group["cpu_minutes"], group["median ROC-AUC"], marker="o", ms=3, label=run)
     ax.axhline(target, color="black", lw=0.8, ls=":", label=f"target {target}")
@@ -69,7 +69,7 @@ def plot(per_step: pd.DataFrame, baselines: pd.Series, target: float, reference_
         ax.axhline(median, color=color, lw=0.8, ls="--", label=f"{model} {median:.3f}")
     ax.set_xlabel("CPU minutes (one thread)")
     ax.set_ylabel("median zero-shot ROC-AUC")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)  # beside, never over a line
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
