@@ -29,6 +29,8 @@ def test_each_notebook_has_one_parameters_cell_with_the_quick_defaults(path):
     assert 'config = "quick"' in tagged[0].source and "out_dir = None" in tagged[0].source
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "commit notebooks without outputs"
+    ids = [c.get("id") for c in json.loads(path.read_text())["cells"]]  # as committed: nbformat.read adds missing ids
+    assert None not in ids and len(set(ids)) == len(ids), "every cell needs its own id (nbformat 4.5)"
 
 
 def test_parameters_passed_per_configuration(tmp_path):
