@@ -12,6 +12,8 @@ from it, so adding a run or resuming an interrupted one scores only what is new;
 are gone since (a long run resumed in a fresh checkout keeps only its state) stay in the tables and figure.
 
     python benchmarks/pretrain_efficiency.py causalmix-wide=runs/pretrain-long --every 2000 --target 0.802
+    python benchmarks/pretrain_efficiency.py xl=runs/pretrain-xl --every 4000 --name pretrain_xl --target 0.849 \
+        --reference-minutes 0 --beside benchmarks/results/pretrain_efficiency.csv:causalmix-wide
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ def parse_run(text: str) -> tuple[Path, str]:
     """``"wide=runs/pretrain-long"`` -> ``(Path("runs/pretrain-long"), "wide")``; no label: the folder's name."""
     label, _, path = text.rpartition("=")
     return Path(path), label or Path(path).name
+
+
+def earlier_run(item: str, n_train: int) -> pd.DataFrame:
+    """``"benchmarks/results/pretrain_efficiency.csv:causalmix-wide"`` -> that run's rows at ``n_train``."""
+    path, _, run = item.rpartition(":")
+    rows = pd.read_csv(path) if path and Path(path).is_file() else None
+    if rows is None or not ((rows["run"] == run) & (rows["n_train"] == n_train)).any():
+        raise SystemExit(f"error: --beside {item!r}: no run {run!r} at n_train {n_train} in {path or '(no file)'}.")
+    return rows[(rows["run"] == run) & (rows["n_train"] == n_train)]
 
 
 def cpu_minutes(run_dir: Path) -> pd.Series:
@@ -90,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--baselines", type=Path, default=ROOT / "benchmarks" / "results" / "tiny_model.csv",
                         help="earlier results CSV holding the baselines' rows on the same splits (%(default)s)")
+    parser.add_argument("--beside", action="append", default=[], metavar="CSV:RUN",
+                        help="a run this script scored earlier, from its results CSV: shown in the table and figure "
+                             "beside the others (not rescored, not copied into this CSV)")
     parser.add_argument("--name", default="pretrain_efficiency", help="output file stem (%(default)s)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
@@ -121,14 +135,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label} step {step}: median ROC-AUC {median:.3f}", flush=True)
             pd.concat([earlier, *frames], ignore_index=True).drop_duplicates(
                 ["run", "step", "dataset", "n_train", "seed"], keep="last").to_csv(csv_path, index=False)
-    results = pd.concat(frames, ignore_index=True)
+    beside = [earlier_run(item, args.n_train) for item in args.beside]
+    for rows in beside:
+        if set(zip(rows["dataset"], rows["seed"])) != set(zip(frames[0]["dataset"], frames[0]["seed"])):
+            raise SystemExit(f"error: {rows['run'].iloc[0]} was scored on other splits (datasets, seeds).")
+    results = pd.concat([*frames, *beside], ignore_index=True)
     per_step = (results.groupby(["run", "step", "cpu_minutes", "dataset"], sort=False)["roc_auc"].mean()
                 .groupby(level=["run", "step", "cpu_minutes"], sort=False).median().rename("median ROC-AUC")
                 .reset_index())
     baseline_rows = tiny_model.reused_rows(args.baselines, list(tiny_model.BASELINES), frames[0], test_cap=500)
     baselines = baseline_rows.groupby(["model", "dataset"])["roc_auc"].mean().groupby("model").median()
 
-    lines = [f"# Pretraining efficiency: {', '.join(f'{label} (`{d}`)' for d, label in runs.items())}", "",
+    shown = [f"{label} (`{d}`)" for d, label in runs.items()] + [f"{b['run'].iloc[0]} (from `{Path(i).name.split(':')[0]}`)"
+                                                                 for b, i in zip(beside, args.beside)]
+    lines = [f"# Pretraining efficiency: {', '.join(shown)}", "",
              f"Zero-shot median ROC-AUC over {results['dataset'].nunique()} datasets (from "
              f"`{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`) at n_train {args.n_train}, {args.seeds} seed(s) "
              "(benchmarks/tiny_model.py's splits and settings); CPU minutes: "

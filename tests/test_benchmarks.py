@@ -62,3 +62,16 @@ def test_several_models_are_scored_on_the_same_splits_as_one_alone(data_dir):
     pd.testing.assert_frame_equal(
         both[both["model"] != "causalmix-tiny"].sort_values(key).reset_index(drop=True).drop(columns="seconds"),
         alone.sort_values(key).reset_index(drop=True).drop(columns="seconds"))
+
+
+def test_a_run_scored_earlier_is_taken_beside_a_new_one_from_its_results_file():
+    spec = importlib.util.spec_from_file_location("pretrain_efficiency", ROOT / "benchmarks" / "pretrain_efficiency.py")
+    efficiency = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(efficiency)
+    csv = ROOT / "benchmarks" / "results" / "pretrain_efficiency.csv"
+    rows = efficiency.earlier_run(f"{csv}:causalmix-wide", 256)
+    assert set(rows["run"]) == {"causalmix-wide"} and set(rows["n_train"]) == {256}
+    assert rows.groupby("step").size().eq(17 * 5).all()  # every checkpoint: 17 datasets x 5 seeds
+    for item in (f"{csv}:no-such-run", "missing.csv:causalmix-wide"):
+        with pytest.raises(SystemExit, match="--beside"):
+            efficiency.earlier_run(item, 256)

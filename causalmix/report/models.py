@@ -323,20 +323,21 @@ def long_run_text(results: Path = RESULTS) -> str:
     curve = _curve(pd.read_csv(results / "pretrain_xl.csv"))
     shipped = _curve(pd.read_csv(results / "pretrain_efficiency.csv")).query("run == @DEFAULT_MODEL")
     shipped = shipped.set_index("step")["median"]
-    same = [f"{shipped[s]:.3f}" if s in shipped.index else "not scored" for s in curve["step"]]
+    both = [s for s in curve["step"] if s in shipped.index]
     target = score_summary(pd.read_csv(results / "tiny_model.csv"), TARGET_N_TRAIN).at["hist_gb", "median"]
     rules = pd.read_csv(results / "pretrain_xl_rules.csv")
     medians = rules.groupby(["shape", "model"], sort=False)["roc_auc"].median()
     splice = next(shape for shape in medians.index.levels[0] if shape.startswith("splice"))
-    last = f"xl-{curve['step'].iloc[-1]}"
+    last = max((m for m in rules["model"].unique() if m.startswith("xl-")), key=lambda m: int(m.removeprefix("xl-")))
     return (f"A long run (`{LONG_RUN_CONFIG}`: {config['emsize']}-wide embeddings, {config['nlayers']} layers, "
             f"{_percent(config['prior']['mix_share'])} of the batches from the rule-table prior, a "
             f"{config['steps']:,}-step schedule, resumable across sessions) is scored along the way: median "
             f"zero-shot ROC-AUC {_and([f'{m:.3f}' for m in curve['median']])} at steps "
             f"{_and([f'{s:,}' for s in curve['step']])} ({_and([f'{m:.0f}' for m in curve['cpu_minutes']])} "
-            f"trainer-minutes), against {_and(same)} for `{DEFAULT_MODEL}`'s run at the same steps and the "
-            f"gradient-boosting target {target:.3f} (`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on "
-            f"fresh splice-like rule tables, its last checkpoint's median ROC-AUC is {medians[splice, last]:.3f} "
+            f"trainer-minutes), where `{DEFAULT_MODEL}`'s run scored {_and([f'{shipped[s]:.3f}' for s in both])} at "
+            f"steps {_and([f'{s:,}' for s in both])}; the gradient-boosting target is {target:.3f} "
+            "(`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on "
+            f"fresh splice-like rule tables, its step-{int(last.removeprefix('xl-')):,} checkpoint's median ROC-AUC is {medians[splice, last]:.3f} "
             f"against `{DEFAULT_MODEL}`'s {medians[splice, DEFAULT_MODEL]:.3f} and a random forest's "
             f"{medians[splice, 'random_forest']:.3f} (`benchmarks/results/pretrain_xl_rules.md`).")
 
