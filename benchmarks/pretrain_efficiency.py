@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from causalmix.report.benchmark_results import checkpoint_medians
+
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("tiny_model", ROOT / "benchmarks" / "tiny_model.py")
 tiny_model = importlib.util.module_from_spec(_spec)
@@ -50,10 +52,11 @@ def parse_run(text: str) -> tuple[Path, str]:
 def earlier_run(item: str, n_train: int) -> pd.DataFrame:
     """``"benchmarks/results/pretrain_efficiency.csv:causalmix-wide"`` -> that run's rows at ``n_train``."""
     path, _, run = item.rpartition(":")
-    rows = pd.read_csv(path) if path and Path(path).is_file() else None
-    if rows is None or not ((rows["run"] == run) & (rows["n_train"] == n_train)).any():
+    rows = pd.read_csv(path) if path and Path(path).is_file() else pd.DataFrame(columns=["run", "n_train"])
+    rows = rows[(rows["run"] == run) & (rows["n_train"] == n_train)]
+    if rows.empty:
         raise SystemExit(f"error: --beside {item!r}: no run {run!r} at n_train {n_train} in {path or '(no file)'}.")
-    return rows[(rows["run"] == run) & (rows["n_train"] == n_train)]
+    return rows
 
 
 def cpu_minutes(run_dir: Path) -> pd.Series:
@@ -140,14 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         if set(zip(rows["dataset"], rows["seed"])) != set(zip(frames[0]["dataset"], frames[0]["seed"])):
             raise SystemExit(f"error: {rows['run'].iloc[0]} was scored on other splits (datasets, seeds).")
     results = pd.concat([*frames, *beside], ignore_index=True)
-    per_step = (results.groupby(["run", "step", "cpu_minutes", "dataset"], sort=False)["roc_auc"].mean()
-                .groupby(level=["run", "step", "cpu_minutes"], sort=False).median().rename("median ROC-AUC")
-                .reset_index())
+    per_step = checkpoint_medians(results).rename(columns={"median": "median ROC-AUC"})
     baseline_rows = tiny_model.reused_rows(args.baselines, list(tiny_model.BASELINES), frames[0], test_cap=500)
     baselines = baseline_rows.groupby(["model", "dataset"])["roc_auc"].mean().groupby("model").median()
 
-    shown = [f"{label} (`{d}`)" for d, label in runs.items()] + [f"{b['run'].iloc[0]} (from `{Path(i).name.split(':')[0]}`)"
-                                                                 for b, i in zip(beside, args.beside)]
+    shown = [f"{label} (`{d}`)" for d, label in runs.items()]
+    shown += [f"{run} (from `{Path(path).name}`)" for path, _, run in (i.rpartition(":") for i in args.beside)]
     lines = [f"# Pretraining efficiency: {', '.join(shown)}", "",
              f"Zero-shot median ROC-AUC over {results['dataset'].nunique()} datasets (from "
              f"`{Path(os.environ['CAUSALMIX_DATA_DIR']).name}/`) at n_train {args.n_train}, {args.seeds} seed(s) "

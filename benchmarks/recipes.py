@@ -3,8 +3,8 @@ the same splits.
 
 Each ``--variant NAME:key=value,...`` overrides the ``--base`` recipe (keys as in the YAML; ``prior.``
 prefixes a prior setting) and trains ``--steps`` steps (or, with ``--minutes``, as many as a 60-step
-trial says fill that time; ``steps=N`` among a variant's settings: its own count) into ``runs/recipes/<NAME>`` (a finished run is reused, an interrupted one
-resumed). Then every variant is scored like ``benchmarks/tiny_model.py`` scores a model (``--n-train``,
+trial says fill that time; ``steps=N`` among a variant's settings: its own count) into
+``runs/recipes/<NAME>`` (a finished run is reused, an interrupted one resumed). Then every variant is scored like ``benchmarks/tiny_model.py`` scores a model (``--n-train``,
 ``--seeds``, the datasets of ``--datasets-config``: by default the 17 of the standard study, never
 the whole data folder, which also holds tables kept for acceptance), with the baselines' rows of
 ``--baselines`` (and of ``--compare`` models, e.g. ``causalmix-wide`` from ``model_quality.csv``) on the same

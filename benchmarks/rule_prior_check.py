@@ -54,11 +54,12 @@ def score(models: dict[str, str], *, tables: int, seed: int) -> pd.DataFrame:
         for table in range(tables):
             x, y, kind = two_class_table(g, n_features, config)
             train, test = slice(0, N_TRAIN), slice(N_TRAIN, None)
-            for name, spec in models.items():
-                clf = load_classifier(spec, device="cpu", n_estimators=2, random_state=0).fit(x[train], y[train])
+            classifiers = {**{name: load_classifier(spec, device="cpu", n_estimators=2, random_state=0)
+                              for name, spec in models.items()},
+                           "random_forest": RandomForestClassifier(100, random_state=0, n_jobs=1)}
+            for name, clf in classifiers.items():
+                clf.fit(x[train], y[train])
                 rows.append((label, table, kind, name, roc_auc_score(y[test], clf.predict_proba(x[test])[:, 1])))
-            forest = RandomForestClassifier(100, random_state=0, n_jobs=1).fit(x[train], y[train])
-            rows.append((label, table, kind, "random_forest", roc_auc_score(y[test], forest.predict_proba(x[test])[:, 1])))
     frame = pd.DataFrame(rows, columns=["shape", "table", "kind", "model", "roc_auc"])
     return frame.assign(seed=seed, tables=tables)
 

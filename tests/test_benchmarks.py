@@ -36,7 +36,8 @@ def test_the_rule_check_adds_a_model_to_its_results_without_scoring_the_others_a
         scored.append(list(models))
         rows = [(shape, t, "tree", m, value + t / 100) for shape in check.SHAPES for t in range(tables)
                 for m, value in [*((m, float(v)) for m, v in models.items()), ("random_forest", 0.9)]]
-        return pd.DataFrame(rows, columns=["shape", "table", "kind", "model", "roc_auc"]).assign(seed=seed, tables=tables)
+        frame = pd.DataFrame(rows, columns=["shape", "table", "kind", "model", "roc_auc"])
+        return frame.assign(seed=seed, tables=tables)
 
     monkeypatch.setattr(check, "score", fake_score)
     check.main(["--models", "a=0.5", "--tables", "3", "--name", "rules", "--out-dir", str(tmp_path)])

@@ -42,6 +42,13 @@ def score_summary(runs: pd.DataFrame, n_train: int | None = None) -> pd.DataFram
     return pd.DataFrame({"median": cells.median(), "mean": cells.mean()})
 
 
+def checkpoint_medians(runs: pd.DataFrame) -> pd.DataFrame:
+    """A ``pretrain_efficiency.py`` CSV per run and checkpoint: ``run``, ``step``, ``cpu_minutes`` and ``median``,
+    the median over datasets of the mean ROC-AUC over seeds (the script's table and figure, and the model section)."""
+    return (runs.groupby(["run", "step", "cpu_minutes", "dataset"], sort=False)["roc_auc"].mean()
+            .groupby(level=["run", "step", "cpu_minutes"], sort=False).median().rename("median").reset_index())
+
+
 def sidecar(name: str, weights: Path = WEIGHTS) -> dict:
     """A shipped model's sidecar (``causalmix/weights/<name>.json``)."""
     return json.loads((Path(weights) / f"{name}.json").read_text())

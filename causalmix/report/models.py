@@ -32,6 +32,7 @@ from causalmix.provenance import REPO_ROOT
 from causalmix.report.benchmark_results import (
     RESULTS,
     WEIGHTS,
+    checkpoint_medians,
     in_prior_scores,
     per_dataset_scores,
     recipe_runs,
@@ -271,7 +272,7 @@ def efficiency_text(results: Path = RESULTS, weights: Path = WEIGHTS) -> str:
     recipe reaches the old model's median, and the faster recipe's model against the shipped one
     (``model_quality_shallow``)."""
     results = Path(results)
-    runs = dict(list(_curve(pd.read_csv(results / "pretrain_efficiency.csv")).groupby("run", sort=False)))
+    runs = dict(list(checkpoint_medians(pd.read_csv(results / "pretrain_efficiency.csv")).groupby("run", sort=False)))
     shipped = runs.pop(DEFAULT_MODEL)
     faster = sorted(runs, key=lambda r: -runs[r]["step"].max())
     quality = pd.read_csv(results / "model_quality.csv")
@@ -308,20 +309,13 @@ def efficiency_text(results: Path = RESULTS, weights: Path = WEIGHTS) -> str:
             f"{schedules}, against {training_minutes(sidecar(old, weights)):.0f} for the old recipe; {verdict}.")
 
 
-def _curve(runs: pd.DataFrame) -> pd.DataFrame:
-    """A ``pretrain_efficiency.py`` CSV per run and checkpoint: ``step``, ``cpu_minutes`` and the median over
-    datasets of the mean ROC-AUC over seeds."""
-    return (runs.groupby(["run", "step", "cpu_minutes", "dataset"], sort=False)["roc_auc"].mean()
-            .groupby(level=["run", "step", "cpu_minutes"], sort=False).median().rename("median").reset_index())
-
-
 def long_run_text(results: Path = RESULTS) -> str:
     """Issue 29's long run as far as it is scored: its checkpoints on the efficiency figure (``pretrain_xl``)
     beside the shipped run's at the same steps, and in-prior on fresh rule tables (``pretrain_xl_rules``)."""
     results = Path(results)
     config = yaml.safe_load((REPO_ROOT / LONG_RUN_CONFIG).read_text())
-    curve = _curve(pd.read_csv(results / "pretrain_xl.csv"))
-    shipped = _curve(pd.read_csv(results / "pretrain_efficiency.csv")).query("run == @DEFAULT_MODEL")
+    curve = checkpoint_medians(pd.read_csv(results / "pretrain_xl.csv")).sort_values("step")
+    shipped = checkpoint_medians(pd.read_csv(results / "pretrain_efficiency.csv")).query("run == @DEFAULT_MODEL")
     shipped = shipped.set_index("step")["median"]
     both = [s for s in curve["step"] if s in shipped.index]
     target = score_summary(pd.read_csv(results / "tiny_model.csv"), TARGET_N_TRAIN).at["hist_gb", "median"]
@@ -336,8 +330,8 @@ def long_run_text(results: Path = RESULTS) -> str:
             f"{_and([f'{s:,}' for s in curve['step']])} ({_and([f'{m:.0f}' for m in curve['cpu_minutes']])} "
             f"trainer-minutes), where `{DEFAULT_MODEL}`'s run scored {_and([f'{shipped[s]:.3f}' for s in both])} at "
             f"steps {_and([f'{s:,}' for s in both])}; the gradient-boosting target is {target:.3f} "
-            "(`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on "
-            f"fresh splice-like rule tables, its step-{int(last.removeprefix('xl-')):,} checkpoint's median ROC-AUC is {medians[splice, last]:.3f} "
+            "(`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on fresh splice-like rule tables, its "
+            f"step-{int(last.removeprefix('xl-')):,} checkpoint's median ROC-AUC is {medians[splice, last]:.3f} "
             f"against `{DEFAULT_MODEL}`'s {medians[splice, DEFAULT_MODEL]:.3f} and a random forest's "
             f"{medians[splice, 'random_forest']:.3f} (`benchmarks/results/pretrain_xl_rules.md`).")
 
