@@ -174,3 +174,19 @@ def test_the_landing_page_shows_what_may_replace_the_model_as_the_readme_does(tm
     assert shown == (["**What may replace it.** " + models.successor_text()] if have_long_run else [])
     if have_long_run:
         assert models.successor_text() in readme.generated_block(README.read_text())
+
+
+@pytest.mark.parametrize("last_median, reached", [(0.85, "first reached at step 2,000"), (0.80, "not reached yet")])
+def test_the_long_run_says_when_it_first_reaches_the_target(tmp_path, last_median, reached):
+    """A run whose per-dataset medians are 0.80 at step 1,000 and ``last_median`` at 2,000, against the committed
+    target (gradient boosting's median at n_train 256 in tiny_model.csv, 0.849 as the README shows it)."""
+    for name in ("tiny_model.csv", "pretrain_efficiency.csv", "pretrain_xl_rules.csv"):
+        (tmp_path / name).write_bytes((models.RESULTS / name).read_bytes())
+    target = zero_shot_table(models.RESULTS / "tiny_model.csv").at[models.TARGET_N_TRAIN, "gradient boosting"]
+    assert 0.80 < round(target, 3) <= 0.85
+    rows = [{"run": "xl", "step": step, "cpu_minutes": step / 100, "dataset": d, "seed": 0, "roc_auc": auc}
+            for step, auc in [(1000, 0.80), (2000, last_median)] for d in "abc"]
+    pd.DataFrame(rows).to_csv(tmp_path / "pretrain_xl.csv", index=False)
+    text = " ".join(models.long_run_text(tmp_path).split())
+    assert "median zero-shot ROC-AUC 0.800 and " + f"{last_median:.3f} at steps 1,000 and 2,000" in text
+    assert f"the gradient-boosting target is {target:.3f}, {reached} (" in text

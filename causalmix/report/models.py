@@ -319,6 +319,7 @@ def long_run_text(results: Path = RESULTS) -> str:
     shipped = shipped.set_index("step")["median"]
     both = [s for s in curve["step"] if s in shipped.index]
     target = score_summary(pd.read_csv(results / "tiny_model.csv"), TARGET_N_TRAIN).at["hist_gb", "median"]
+    reached = curve.loc[curve["median"].round(3) >= round(target, 3), "step"]
     rules = pd.read_csv(results / "pretrain_xl_rules.csv")
     medians = rules.groupby(["shape", "model"], sort=False)["roc_auc"].median()
     splice = next(shape for shape in medians.index.levels[0] if shape.startswith("splice"))
@@ -329,8 +330,9 @@ def long_run_text(results: Path = RESULTS) -> str:
             f"zero-shot ROC-AUC {_and([f'{m:.3f}' for m in curve['median']])} at steps "
             f"{_and([f'{s:,}' for s in curve['step']])} ({_and([f'{m:.0f}' for m in curve['cpu_minutes']])} "
             f"trainer-minutes), where `{DEFAULT_MODEL}`'s run scored {_and([f'{shipped[s]:.3f}' for s in both])} at "
-            f"steps {_and([f'{s:,}' for s in both])}; the gradient-boosting target is {target:.3f} "
-            "(`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on fresh splice-like rule tables, its "
+            f"steps {_and([f'{s:,}' for s in both])}; the gradient-boosting target is {target:.3f}, "
+            + (f"first reached at step {reached.iloc[0]:,}" if len(reached) else "not reached yet")
+            + " (`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on fresh splice-like rule tables, its "
             f"step-{int(last.removeprefix('xl-')):,} checkpoint's median ROC-AUC is {medians[splice, last]:.3f} "
             f"against `{DEFAULT_MODEL}`'s {medians[splice, DEFAULT_MODEL]:.3f} and a random forest's "
             f"{medians[splice, 'random_forest']:.3f} (`benchmarks/results/pretrain_xl_rules.md`).")
