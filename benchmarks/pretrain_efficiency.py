@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from causalmix.report.benchmark_results import checkpoint_medians
+from causalmix.report.benchmark_results import checkpoint_medians, first_reaching
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("tiny_model", ROOT / "benchmarks" / "tiny_model.py")
@@ -74,7 +74,7 @@ def plot(per_step: pd.DataFrame, baselines: pd.Series, target: float, reference_
 
     fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for run, group in per_step.groupby("run", sort=False):
-        ax.plot(group["cpu_minutes"], group["median ROC-AUC"], marker="o", ms=3, label=run)
+        ax.plot(group["cpu_minutes"], group["median"], marker="o", ms=3, label=run)
     ax.axhline(target, color="black", lw=0.8, ls=":", label=f"target {target}")
     if reference_minutes:
         ax.plot([reference_minutes], [target], "k*", ms=10,
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         if set(zip(rows["dataset"], rows["seed"])) != set(zip(frames[0]["dataset"], frames[0]["seed"])):
             raise SystemExit(f"error: {rows['run'].iloc[0]} was scored on other splits (datasets, seeds).")
     results = pd.concat([*frames, *beside], ignore_index=True)
-    per_step = checkpoint_medians(results).rename(columns={"median": "median ROC-AUC"})
+    per_step = checkpoint_medians(results)
     baseline_rows = tiny_model.reused_rows(args.baselines, list(tiny_model.BASELINES), frames[0], test_cap=500)
     baselines = baseline_rows.groupby(["model", "dataset"])["roc_auc"].mean().groupby("model").median()
 
@@ -157,11 +157,11 @@ def main(argv: list[str] | None = None) -> int:
              "they include contention). Baselines on the same splits (from "
              f"`{args.baselines.name}`): " + ", ".join(f"{m} {v:.3f}" for m, v in baselines.items()) + ".", ""]
     for run, group in per_step.groupby("run", sort=False):
-        reached = group[group["median ROC-AUC"].round(3) >= args.target]  # as the table shows it
+        reached = first_reaching(group, args.target)
         lines += [f"## {run}", "", "| step | CPU minutes | median ROC-AUC |", "|---|---|---|"]
-        lines += [f"| {r.step} | {r.cpu_minutes:.1f} | {r._4:.3f} |" for r in group.itertuples()]
-        lines += ["", (f"First checkpoint at or above {args.target}: step {int(reached.iloc[0]['step'])} after "
-                       f"{reached.iloc[0]['cpu_minutes']:.1f} CPU minutes." if len(reached) else
+        lines += [f"| {r.step} | {r.cpu_minutes:.1f} | {r.median:.3f} |" for r in group.itertuples()]
+        lines += ["", (f"First checkpoint at or above {args.target}: step {int(reached['step'])} after "
+                       f"{reached['cpu_minutes']:.1f} CPU minutes." if reached is not None else
                        f"No checkpoint reached {args.target}."), ""]
     text = "\n".join(lines)
     print(text)

@@ -188,5 +188,5 @@ def test_the_long_run_says_when_it_first_reaches_the_target(tmp_path, last_media
             for step, auc in [(1000, 0.80), (2000, last_median)] for d in "abc"]
     pd.DataFrame(rows).to_csv(tmp_path / "pretrain_xl.csv", index=False)
     text = " ".join(models.long_run_text(tmp_path).split())
-    assert "median zero-shot ROC-AUC 0.800 and " + f"{last_median:.3f} at steps 1,000 and 2,000" in text
+    assert f"median zero-shot ROC-AUC 0.800 and {last_median:.3f} at steps 1,000 and 2,000" in text
     assert f"the gradient-boosting target is {target:.3f}, {reached} (" in text

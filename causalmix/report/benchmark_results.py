@@ -49,6 +49,18 @@ def checkpoint_medians(runs: pd.DataFrame) -> pd.DataFrame:
             .groupby(level=["run", "step", "cpu_minutes"], sort=False).median().rename("median").reset_index())
 
 
+def first_reaching(medians: pd.DataFrame, target: float) -> pd.Series | None:
+    """The first checkpoint (in ``medians``' order, a :func:`checkpoint_medians` frame) whose median, rounded to 3
+    decimals as the tables show it, is at least ``target``; ``None`` if none is.
+
+    >>> medians = pd.DataFrame({"step": [1000, 2000, 3000], "median": [0.80, 0.8495, 0.86]})
+    >>> int(first_reaching(medians, 0.85)["step"]), first_reaching(medians, 0.9)
+    (2000, None)
+    """
+    hits = medians[medians["median"].round(3) >= target]
+    return hits.iloc[0] if len(hits) else None
+
+
 def sidecar(name: str, weights: Path = WEIGHTS) -> dict:
     """A shipped model's sidecar (``causalmix/weights/<name>.json``)."""
     return json.loads((Path(weights) / f"{name}.json").read_text())

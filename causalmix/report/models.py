@@ -33,6 +33,7 @@ from causalmix.report.benchmark_results import (
     RESULTS,
     WEIGHTS,
     checkpoint_medians,
+    first_reaching,
     in_prior_scores,
     per_dataset_scores,
     recipe_runs,
@@ -279,9 +280,9 @@ def efficiency_text(results: Path = RESULTS, weights: Path = WEIGHTS) -> str:
     old = next(m for m in _models(quality) if m != DEFAULT_MODEL)
     target = round(zero_shot_table(results / "model_quality.csv").at[TARGET_N_TRAIN, f"{old} (zero-shot)"], 3)
 
-    def reached(group: pd.DataFrame) -> str:  # as the benchmark's table rounds
-        hits = group[group["median"].round(3) >= target]
-        return f"{hits['cpu_minutes'].iloc[0]:.0f}" if len(hits) else f"more than {group['cpu_minutes'].max():.0f}"
+    def reached(group: pd.DataFrame) -> str:
+        hit = first_reaching(group, target)
+        return f"{hit['cpu_minutes']:.0f}" if hit is not None else f"more than {group['cpu_minutes'].max():.0f}"
 
     peak = shipped.loc[shipped["median"].idxmax()]
     threads = sidecar(DEFAULT_MODEL, weights)["hardware"]["torch_threads"]
@@ -319,7 +320,7 @@ def long_run_text(results: Path = RESULTS) -> str:
     shipped = shipped.set_index("step")["median"]
     both = [s for s in curve["step"] if s in shipped.index]
     target = score_summary(pd.read_csv(results / "tiny_model.csv"), TARGET_N_TRAIN).at["hist_gb", "median"]
-    reached = curve.loc[curve["median"].round(3) >= round(target, 3), "step"]
+    reached = first_reaching(curve, round(target, 3))
     rules = pd.read_csv(results / "pretrain_xl_rules.csv")
     medians = rules.groupby(["shape", "model"], sort=False)["roc_auc"].median()
     splice = next(shape for shape in medians.index.levels[0] if shape.startswith("splice"))
@@ -331,7 +332,7 @@ def long_run_text(results: Path = RESULTS) -> str:
             f"{_and([f'{s:,}' for s in curve['step']])} ({_and([f'{m:.0f}' for m in curve['cpu_minutes']])} "
             f"trainer-minutes), where `{DEFAULT_MODEL}`'s run scored {_and([f'{shipped[s]:.3f}' for s in both])} at "
             f"steps {_and([f'{s:,}' for s in both])}; the gradient-boosting target is {target:.3f}, "
-            + (f"first reached at step {reached.iloc[0]:,}" if len(reached) else "not reached yet")
+            + (f"first reached at step {reached['step']:,}" if reached is not None else "not reached yet")
             + " (`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on fresh splice-like rule tables, its "
             f"step-{int(last.removeprefix('xl-')):,} checkpoint's median ROC-AUC is {medians[splice, last]:.3f} "
             f"against `{DEFAULT_MODEL}`'s {medians[splice, DEFAULT_MODEL]:.3f} and a random forest's "
