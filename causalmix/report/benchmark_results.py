@@ -61,6 +61,20 @@ def first_reaching(medians: pd.DataFrame, target: float) -> pd.Series | None:
     return hits.iloc[0] if len(hits) else None
 
 
+def first_not_rising(medians: pd.DataFrame) -> pd.Series | None:
+    """The first checkpoint (in ``medians``' order) whose median, rounded to 3 decimals as the tables show it, is
+    not above the previous checkpoint's: where a "train on while the median rises" rule stops; ``None`` if every
+    one rises.
+
+    >>> medians = pd.DataFrame({"step": [4000, 8000, 12000], "median": [0.80, 0.8604, 0.8596]})
+    >>> int(first_not_rising(medians)["step"]), first_not_rising(medians.head(2))
+    (12000, None)
+    """
+    shown = medians["median"].round(3)
+    flat = medians[shown.le(shown.shift())]
+    return flat.iloc[0] if len(flat) else None
+
+
 def sidecar(name: str, weights: Path = WEIGHTS) -> dict:
     """A shipped model's sidecar (``causalmix/weights/<name>.json``)."""
     return json.loads((Path(weights) / f"{name}.json").read_text())

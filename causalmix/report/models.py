@@ -33,6 +33,7 @@ from causalmix.report.benchmark_results import (
     RESULTS,
     WEIGHTS,
     checkpoint_medians,
+    first_not_rising,
     first_reaching,
     in_prior_scores,
     per_dataset_scores,
@@ -52,6 +53,7 @@ RULE_DATASETS = ("splice", "kr-vs-kp")
 SHALLOW_CONFIG = "causalmix/configs/pretrain-shallow.yaml"
 #: Issue 29's long run, scored along the way (``pretrain_xl.csv``, ``pretrain_xl_rules.csv``).
 LONG_RUN_CONFIG = "causalmix/configs/pretrain-xl.yaml"
+STOP_RULE_EVERY = 4000  # the long run's stop rule compares its medians at these steps (its config's header)
 #: Each shipped model's role; ``{config}``: its recipe, from its sidecar.
 ROLES = {"causalmix-wide": "the default; {config}, `make pretrain` reruns it",
          "causalmix-tiny": "its predecessor, kept for speed in some tests; {config}"}
@@ -321,13 +323,23 @@ def long_run_text(results: Path = RESULTS) -> str:
     both = [s for s in curve["step"] if s in shipped.index]
     target = score_summary(pd.read_csv(results / "tiny_model.csv"), TARGET_N_TRAIN).at["hist_gb", "median"]
     reached = first_reaching(curve, round(target, 3))
+    rule_points = curve[curve["step"] % STOP_RULE_EVERY == 0]  # not the checkpoints scored at a session's end
+    stop = first_not_rising(rule_points)
+    if stop is not None:
+        before = rule_points[rule_points["step"] < stop["step"]].iloc[-1]
+        status = (f"stopped at step {stop['step']:,} by the stop rule in its configuration's header (train on "
+                  f"while the median rises at every {STOP_RULE_EVERY:,}-step point; "
+                  f"{before['median']:.3f} at step {before['step']:,}, {stop['median']:.3f} at {stop['step']:,}). "
+                  "Its checkpoints scored")
+    else:
+        status = "is scored along the way:"
     rules = pd.read_csv(results / "pretrain_xl_rules.csv")
     medians = rules.groupby(["shape", "model"], sort=False)["roc_auc"].median()
     splice = next(shape for shape in medians.index.levels[0] if shape.startswith("splice"))
     last = max((m for m in rules["model"].unique() if m.startswith("xl-")), key=lambda m: int(m.removeprefix("xl-")))
     return (f"A long run (`{LONG_RUN_CONFIG}`: {config['emsize']}-wide embeddings, {config['nlayers']} layers, "
             f"{_percent(config['prior']['mix_share'])} of the batches from the rule-table prior, a "
-            f"{config['steps']:,}-step schedule, resumable across sessions) is scored along the way: median "
+            f"{config['steps']:,}-step schedule, resumable across sessions) {status} median "
             f"zero-shot ROC-AUC {_and([f'{m:.3f}' for m in curve['median']])} at steps "
             f"{_and([f'{s:,}' for s in curve['step']])} ({_and([f'{m:.0f}' for m in curve['cpu_minutes']])} "
             f"trainer-minutes), where `{DEFAULT_MODEL}`'s run scored {_and([f'{shipped[s]:.3f}' for s in both])} at "
