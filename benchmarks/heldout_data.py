@@ -13,7 +13,7 @@ tables that ship inside installed packages (so they are available offline) into 
 
     python benchmarks/heldout_data.py runs/heldout-data
     CAUSALMIX_DATA_DIR=runs/heldout-data python benchmarks/tiny_model.py --model causalmix-wide \\
-        --name heldout
+        --datasets iris wine digits affairs anes96 --name heldout
 """
 
 from __future__ import annotations
