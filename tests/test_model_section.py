@@ -184,15 +184,16 @@ def test_the_landing_page_shows_what_may_replace_the_model_as_the_readme_does(tm
 def test_the_long_run_says_when_it_reaches_the_target_and_whether_it_stopped(tmp_path, last_median, reached, status):
     """A run whose per-dataset medians are 0.80 at step 4,000 and ``last_median`` at 8,000, against the committed
     target (gradient boosting's median at n_train 256 in tiny_model.csv, 0.849 as the README shows it); a median
-    that does not rise stops the run."""
+    that does not rise stops the run. A checkpoint scored at a session's end (step 5,000) is named apart."""
     for name in ("tiny_model.csv", "pretrain_efficiency.csv", "pretrain_xl_rules.csv"):
         (tmp_path / name).write_bytes((models.RESULTS / name).read_bytes())
     target = zero_shot_table(models.RESULTS / "tiny_model.csv").at[models.TARGET_N_TRAIN, "gradient boosting"]
     assert 0.80 < round(target, 3) <= 0.85
     rows = [{"run": "xl", "step": step, "cpu_minutes": step / 100, "dataset": d, "seed": 0, "roc_auc": auc}
-            for step, auc in [(4000, 0.80), (8000, last_median)] for d in "abc"]
+            for step, auc in [(4000, 0.80), (5000, 0.78), (8000, last_median)] for d in "abc"]
     pd.DataFrame(rows).to_csv(tmp_path / "pretrain_xl.csv", index=False)
     text = " ".join(models.long_run_text(tmp_path).split())
-    assert f"median zero-shot ROC-AUC 0.800 and {last_median:.3f} at steps 4,000 and 8,000" in text
+    assert f"median zero-shot ROC-AUC 0.800 and {last_median:.3f} at steps 4,000 and 8,000 (40 and 80" in text
+    assert "trainer-minutes; 0.780 at a session-end checkpoint, step 5,000)" in text
     assert f"the gradient-boosting target is {target:.3f}, {reached} (" in text
     assert status in text

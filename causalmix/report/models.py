@@ -333,6 +333,9 @@ def long_run_text(results: Path = RESULTS) -> str:
                   "Its checkpoints scored")
     else:
         status = "is scored along the way:"
+    others = curve[curve["step"] % STOP_RULE_EVERY != 0]
+    extra = "".join(f"; {m:.3f} at a session-end checkpoint, step {step:,}"
+                    for step, m in zip(others["step"], others["median"]))
     rules = pd.read_csv(results / "pretrain_xl_rules.csv")
     medians = rules.groupby(["shape", "model"], sort=False)["roc_auc"].median()
     splice = next(shape for shape in medians.index.levels[0] if shape.startswith("splice"))
@@ -340,9 +343,10 @@ def long_run_text(results: Path = RESULTS) -> str:
     return (f"A long run (`{LONG_RUN_CONFIG}`: {config['emsize']}-wide embeddings, {config['nlayers']} layers, "
             f"{_percent(config['prior']['mix_share'])} of the batches from the rule-table prior, a "
             f"{config['steps']:,}-step schedule, resumable across sessions) {status} median "
-            f"zero-shot ROC-AUC {_and([f'{m:.3f}' for m in curve['median']])} at steps "
-            f"{_and([f'{s:,}' for s in curve['step']])} ({_and([f'{m:.0f}' for m in curve['cpu_minutes']])} "
-            f"trainer-minutes), where `{DEFAULT_MODEL}`'s run scored {_and([f'{shipped[s]:.3f}' for s in both])} at "
+            f"zero-shot ROC-AUC {_and([f'{m:.3f}' for m in rule_points['median']])} at steps "
+            f"{_and([f'{s:,}' for s in rule_points['step']])} "
+            f"({_and([f'{m:.0f}' for m in rule_points['cpu_minutes']])} trainer-minutes{extra}), "
+            f"where `{DEFAULT_MODEL}`'s run scored {_and([f'{shipped[s]:.3f}' for s in both])} at "
             f"steps {_and([f'{s:,}' for s in both])}; the gradient-boosting target is {target:.3f}, "
             + (f"first reached at step {reached['step']:,}" if reached is not None else "not reached yet")
             + " (`benchmarks/results/pretrain_xl.md` and `.png`). In-prior, on fresh splice-like rule tables, its "
