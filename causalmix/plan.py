@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from causalmix.costs import plan_estimate
-from causalmix.experiment import check_inputs, recorded_status
+from causalmix.experiment import check_inputs, recorded_status, unmatched_records
 from causalmix.model import resolve_device
 from causalmix.records import load_records
 from causalmix.sweep_config import SweepConfig, expand_config, load_config
@@ -39,6 +39,7 @@ class SweepPlan:
     device: str
     jobs: int
     timing_source: str
+    note: str | None = None  # why runs to do have records under other run ids (:func:`unmatched_records`)
 
     def __str__(self) -> str:
         t = self.table
@@ -49,7 +50,8 @@ class SweepPlan:
                 f"{int(t['ok'].sum())} recorded, {int(t['failed'].sum())} failed (retried), "
                 f"{int(t['to_run'].sum())} to run; estimate {est} on {self.device} ({self.timing_source})")
         with pd.option_context("display.width", 200, "display.max_rows", 500):
-            return head + "\n" + t.to_string(float_format=lambda v: f"{v:.2f}")
+            table = t.to_string(float_format=lambda v: f"{v:.2f}")
+        return head + "\n" + table + (f"\nnote: {self.note}" if self.note else "")
 
 
 def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir: str | Path | None = None,
@@ -101,4 +103,5 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
                      "failed": int(status not in (None, "ok")), "to_run": int(to_run),
                      "est_hours": est / 3600 if to_run else 0.0})
     table = pd.DataFrame(rows).groupby(["method", "dataset"]).sum(min_count=1)
-    return SweepPlan(cfg.name, str(out), table, device, jobs, source)
+    note = unmatched_records([s for s in specs if s.run_id not in previous], out, previous)
+    return SweepPlan(cfg.name, str(out), table, device, jobs, source, note)

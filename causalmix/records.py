@@ -215,7 +215,7 @@ def load_records(out_dir: str | Path) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=cols)
     for c in METRIC_FIELDS + ["wall_time_s", "cpu_time_s"]:
-        frame[c] = pd.to_numeric(frame.get(c, np.nan), errors="coerce").astype(float)
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype(float) if c in frame else np.nan
     first = [c for c in cols if c in frame.columns]
     return frame[first + [c for c in frame.columns if c not in first]]
 

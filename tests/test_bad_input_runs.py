@@ -158,3 +158,43 @@ def test_a_script_without_a_main_guard_is_told_what_broke_its_workers(tmp_path, 
                           timeout=300)
     assert "2 x worker process died: a script running sweeps with jobs > 1 must guard them with `if __name__" in done.stdout
     assert not list((tmp_path / "out").glob("records/*.json"))  # nothing recorded: the runs are rerun next time
+
+
+def test_records_of_other_inputs_are_explained_not_silently_rerun(tmp_path, monkeypatch, untrained_checkpoint, data_dir):
+    # A folder's records whose inputs differ from this machine's (here: the dataset is not the local copy the
+    # records used, as when CAUSALMIX_DATA_DIR is unset) match no run id; the plan says why instead of
+    # silently counting every run as to do.
+    import causalmix.runs
+    from causalmix.experiment import expand_config, run_sweep, unmatched_records
+    from causalmix.plan import plan_sweep
+
+    out = tmp_path / "out"
+    cfg = {"name": "other-inputs", "device": "cpu", "datasets": ["phoneme"], "n_train": [32], "seeds": [0, 1],
+           "methods": ["pretrained"], "model": str(untrained_checkpoint), "out_dir": str(out)}
+    specs = expand_config(cfg)
+    run_sweep(cfg, progress=False)  # records as written on the machine with the local copy
+    plan = plan_sweep(cfg)
+    assert plan.note is None and int(plan.table["ok"].sum()) == 2
+
+    monkeypatch.setattr(causalmix.runs, "dataset_fingerprint", lambda name: "openml:1489")
+    plan = plan_sweep(cfg)
+    assert int(plan.table["to_run"].sum()) == 2
+    assert plan.note.startswith(f"2 of the runs to do have a record in {out} under another run id")
+    assert "dataset file (1 dataset(s), e.g. phoneme: the records'" in plan.note and "here openml:1489" in plan.note
+    assert "set CAUSALMIX_DATA_DIR" in str(plan) and "settings" not in plan.note
+
+    monkeypatch.undo()
+    other = expand_config({**cfg, "test_cap": 100})  # other settings: named as such, no data-folder hint
+    note = unmatched_records(other, out, {s.run_id: "ok" for s in specs})
+    assert "settings (1 dataset(s), e.g. phoneme)" in note and "dataset file" not in note
+    assert "CAUSALMIX_DATA_DIR" not in note
+
+
+def test_a_record_without_timings_or_metrics_loads_with_nan(tmp_path):
+    from causalmix.records import load_records
+
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "x.json").write_text(json.dumps(
+        {"run_id": "x", "status": "failed", "method": "smote", "dataset": "phoneme", "n_train": 32, "seed": 0}))
+    frame = load_records(tmp_path)
+    assert len(frame) == 1 and frame[["wall_time_s", "test_roc_auc"]].isna().all().all()
