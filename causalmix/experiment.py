@@ -35,7 +35,7 @@ from typing import Any
 
 from causalmix.claims import STALE_AFTER_S, _stale, claimed_run, holder, process_start
 from causalmix.costs import largest_first
-from causalmix.data import _local_manifest_entries, resolve_name
+from causalmix.data import _local_manifest_entries, load_dataset, resolve_name
 from causalmix.distributed import run_on_ray
 from causalmix.io import atomic_write, check_sha256
 from causalmix.model import ModelNotAvailableError, check_checkpoint, resolve_device, resolve_model_path
@@ -330,14 +330,16 @@ def run_sweep(
     )
 
 
-def check_inputs(cfg: SweepConfig, *, need_weights: bool = True) -> None:
-    """What every run of a sweep needs, checked once before any run starts (and by ``--plan``): the
-    model file is a checkpoint, the device exists, and each named dataset's file is the one its
-    manifest describes (sha256). ValueError naming the problem."""
+def check_inputs(cfg: SweepConfig, *, to_run: bool = True) -> None:
+    """What every run of a sweep needs, checked once before any run starts (and by ``--plan``, with
+    ``to_run=False``): the model file is a checkpoint, the device exists, each named dataset's local file
+    is the one its manifest describes (sha256), and, for a sweep, a dataset without a local copy can be
+    fetched (from OpenML, into its cache, once: offline, the sweep stops here instead of recording a
+    failure per run). ValueError or DatasetError naming the problem."""
     try:
         check_checkpoint(cfg.model)
     except ModelNotAvailableError:  # a plan needs no weights ("tabpfn-v2" before its download); a sweep does
-        if need_weights:
+        if to_run:
             raise
     resolve_device(cfg.device)
     local = _local_manifest_entries()
@@ -351,6 +353,8 @@ def check_inputs(cfg: SweepConfig, *, need_weights: bool = True) -> None:
             if not path.is_file():
                 raise ValueError(f"dataset {name!r}: its manifest names {path}, which is not a file.")
             check_sha256(path, entry.get("sha256"), what=f"dataset file of {name!r}")
+        elif to_run:
+            load_dataset(name)
 
 
 def _recheck(skipped: list[RunSpec], out: Path, *, execute, account, failures: dict[str, str], poll_s: float,

@@ -67,7 +67,7 @@ def plan_sweep(config: str | Path | Mapping[str, Any] | SweepConfig, *, out_dir:
     for the configuration's device), scaled linearly from the nearest measured n_train.
     """
     cfg = load_config(config)
-    check_inputs(cfg, need_weights=False)
+    check_inputs(cfg, to_run=False)
     out = Path(out_dir or cfg.out_dir)
     specs = expand_config(cfg, methods=methods)
     previous = {**recorded_status(out), **dict.fromkeys(done_before, "ok")}  # runs an earlier sweep will record

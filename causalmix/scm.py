@@ -71,6 +71,8 @@ from causalmix.discovery import (  # noqa: F401 - the public steps, importable f
     sample_dag,
     sample_dags,
 )
+from causalmix.generator_base import Generator
+from causalmix.params import Interval, Options, SubsetOf
 from causalmix.scm_steps import (  # noqa: F401
     CausalMixFallbackWarning,
     Quality,
@@ -80,8 +82,6 @@ from causalmix.scm_steps import (  # noqa: F401
     scm_table,
     subsample_rows,
 )
-from causalmix.generator_base import Generator
-from causalmix.params import Interval, Options, SubsetOf
 
 __all__ = [
     "CausalMixFallbackWarning", "CausalMixGenerator", "DiscoveryTimeoutError", "SCMTable", "draw_rows",

@@ -14,7 +14,6 @@ import yaml
 from causalmix import data
 
 
-
 def _openml_cache(root, name: str, shared, categorical: list[str]) -> int:
     """``<root>/org/openml/www/datasets/<id>/``: description.xml and dataset_<id>.pq, as openml writes them."""
     from openml.utils import _create_cache_directory_for_id
@@ -70,3 +69,23 @@ def test_every_full_configuration_dataset_resolves_to_openml_ids():
     assert no_task == {"adult"}  # Adult (OpenML 1590) is the brief's dataset, not a TabArena task
     assert infos["adult"].openml_dataset_id == 1590
     assert len([n for n in names if infos[n].in_tabarena_33]) == len(names) - 1
+
+
+def test_a_sweep_that_cannot_fetch_a_dataset_stops_before_any_run(openml_cache, data_dir, monkeypatch, tmp_path):
+    # Without a local copy, each run would fetch the dataset from OpenML; offline, the sweep says so once,
+    # before computing or writing anything, instead of recording one failure per run.
+    import openml
+
+    from causalmix.experiment import run_sweep
+    from causalmix.plan import plan_sweep
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no route to www.openml.org")
+
+    monkeypatch.setattr(openml.datasets, "get_dataset", offline)
+    cfg = {"name": "offline", "device": "cpu", "datasets": ["phoneme"], "n_train": [32], "seeds": [0, 1],
+           "methods": ["pretrained"], "out_dir": str(tmp_path / "out")}
+    assert int(plan_sweep(cfg).table["to_run"].sum()) == 2  # a plan reads no data
+    with pytest.raises(data.DatasetError, match=r"Could not fetch 'phoneme' from OpenML .*CAUSALMIX_DATA_DIR is unset"):
+        run_sweep(cfg, progress=False)
+    assert not (tmp_path / "out").exists()

@@ -30,8 +30,8 @@ from causalmix.report.hierarchical import (
     median_of,
     per_dataset,
     percentile_p,
-    replicates,
     rank_lead,
+    replicates,
     spread_difference,
     variance_components,
 )
