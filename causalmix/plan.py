@@ -15,9 +15,10 @@ from typing import Any
 import pandas as pd
 
 from causalmix.costs import plan_estimate
-from causalmix.experiment import check_inputs, recorded_status, unmatched_records
+from causalmix.experiment import check_inputs
 from causalmix.model import resolve_device
-from causalmix.records import load_records
+from causalmix.records import load_records, recorded_status
+from causalmix.runs import unmatched_records
 from causalmix.sweep_config import SweepConfig, expand_config, load_config
 
 __all__ = ["RUN_TIMES", "SweepPlan", "plan_sweep"]

@@ -23,7 +23,8 @@ from causalmix.data import safe_path
 from causalmix.io import atomic_write
 
 __all__ = ["BASELINE_FIELDS", "METRIC_FIELDS", "METRIC_NAMES", "TEST_SETS", "RecordNotWritten", "RunRecord",
-           "check_writable", "load_curves", "load_records", "read_json", "warning_summary", "write_record"]
+           "check_writable", "load_curves", "load_records", "read_json", "recorded_status", "warning_summary",
+           "write_record"]
 
 TEST_SETS = ("test", "test_ood")
 METRIC_NAMES = ("roc_auc", "accuracy", "balanced_accuracy", "log_loss")
@@ -250,3 +251,13 @@ def warning_summary(records: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["category", "message", "runs", "count"])
     frame = pd.DataFrame(rows).groupby(["category", "message"]).agg(runs=("run_id", "nunique"), count=("count", "sum"))
     return frame.reset_index().sort_values(["count", "category"], ascending=[False, True], ignore_index=True)
+
+
+def recorded_status(out: Path) -> dict[str, str]:
+    """run_id -> status of the records already under ``out``."""
+    done = {}
+    for path in (out / "records").glob("*.json"):
+        d = read_json(path)
+        if d is not None:
+            done[path.name[: -len(".json")]] = d.get("status", "failed")
+    return done

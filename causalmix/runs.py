@@ -37,7 +37,7 @@ import time
 import traceback
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +73,14 @@ from causalmix.records import (  # noqa: F401 - RunRecord, write_record, RecordN
     RecordNotWritten,
     RunRecord,
     check_writable,
+    read_json,
     write_record,
 )
 from causalmix.seeds import stream_seed
 
 __all__ = [
     "METHODS", "RESULT_MODULES", "RESULT_VERSION", "RunRecord", "RunSpec", "capture_warnings", "execute_run",
-    "result_code_hash", "run_dataset", "run_split", "write_record",
+    "result_code_hash", "run_dataset", "run_split", "unmatched_records", "write_record",
 ]
 
 #: method -> generator registry name (``None``: no synthetic rows). ``pretrained`` takes no steps.
@@ -256,6 +257,53 @@ class RunSpec:
     def _run_id(self, config_hash: str) -> str:
         tag = "" if self.domain is None else f"-{self.domain['column']}"
         return f"{self.name}-{self.variant or self.method}-n{self.n_train}-s{self.seed}{tag}-{config_hash[:8]}"
+
+
+def unmatched_records(specs: Sequence[RunSpec], out: Path, previous: Mapping[str, str]) -> str | None:
+    """Why runs to do already have a record under ``out`` with another run id (the same dataset,
+    method, size and seed, other inputs), or None when none has.
+
+    A run id hashes the run's inputs, so a record of other inputs is kept but never reused; most often
+    the dataset's file differs, e.g. ``CAUSALMIX_DATA_DIR`` is not set and a dataset resolves to OpenML
+    instead of the local copy the records used. The message says which inputs differ and what to do.
+    """
+    by_stem: dict[str, str] = {}
+    for run_id in previous:
+        by_stem.setdefault(run_id[:-9], run_id)  # "<name>-<method>-n<n>-s<seed>[-<column>]" + "-<8 hex>"
+    differ: dict[str, list[str]] = {}
+    n = 0
+    for spec in specs:
+        other = None if spec.run_id in previous else by_stem.get(spec.run_id[:-9])
+        record = read_json(out / "records" / f"{other}.json") if other else None
+        if record is None:
+            continue
+        n += 1
+        mine = spec.identity()
+        pairs = {"dataset file": (mine["dataset_sha256"], record.get("dataset_sha256")),
+                 "model weights": (mine["model_sha256"], record.get("model_sha256")),
+                 "result versions": (_canonical({"v": mine["result_version"], **mine["versions"]}),
+                                     _canonical({"v": record.get("result_version"),
+                                                 **{k: (record.get("versions") or {}).get(k) for k in mine["versions"]}})),
+                 "settings": (_canonical(spec.to_dict()), _canonical(record.get("spec")))}
+        for what, (here, there) in pairs.items():
+            if here != there:
+                example = f"{spec.name}: the records' {str(there)[:12]}…, here {str(here)[:12]}…" \
+                    if what in ("dataset file", "model weights") else spec.name
+                differ.setdefault(what, []).append(example)
+    if not n:
+        return None
+    parts = [f"{what} ({len({e.split(':')[0] for e in examples})} dataset(s), e.g. {examples[0]})"
+             for what, examples in differ.items()]
+    text = (f"{n} of the runs to do have a record in {out} under another run id (same dataset, method, size "
+            f"and seed; other inputs, so it is kept and not reused): {'; '.join(parts) or 'no input this check reads'}.")
+    if any(e.split(", here ")[-1].startswith(("openml:", "sklearn:")) for e in differ.get("dataset file", [])):
+        text += (" Here a dataset resolves to OpenML or scikit-learn, not to a local copy: set CAUSALMIX_DATA_DIR to "
+                 "the folder of the copies the records used (its manifest.json).")
+    return text
+
+
+def _canonical(d: Mapping[str, Any] | None) -> str:
+    return json.dumps({k: v for k, v in (d or {}).items() if k != "device"}, sort_keys=True, default=str)
 
 
 _ABOUT_CODE = (DeprecationWarning, PendingDeprecationWarning, ImportWarning)

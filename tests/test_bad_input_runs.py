@@ -165,8 +165,9 @@ def test_records_of_other_inputs_are_explained_not_silently_rerun(tmp_path, monk
     # records used, as when CAUSALMIX_DATA_DIR is unset) match no run id; the plan says why instead of
     # silently counting every run as to do.
     import causalmix.runs
-    from causalmix.experiment import expand_config, run_sweep, unmatched_records
+    from causalmix.experiment import expand_config, run_sweep
     from causalmix.plan import plan_sweep
+    from causalmix.runs import unmatched_records
 
     out = tmp_path / "out"
     cfg = {"name": "other-inputs", "device": "cpu", "datasets": ["phoneme"], "n_train": [32], "seeds": [0, 1],
