@@ -52,6 +52,9 @@ class SweepPlan:
                 f"{int(t['to_run'].sum())} to run; estimate {est} on {self.device} ({self.timing_source})")
         with pd.option_context("display.width", 200, "display.max_rows", 500):
             table = t.to_string(float_format=lambda v: f"{v:.2f}")
+            if t.index.get_level_values("dataset").nunique() > 1:  # a long table: its totals per method last
+                table += "\n\nby method\n" + t.groupby(level="method").sum(min_count=1).to_string(
+                    float_format=lambda v: f"{v:.2f}")
         return head + "\n" + table + (f"\nnote: {self.note}" if self.note else "")
 
 

@@ -84,6 +84,9 @@ def test_methods_keep_a_subset_with_the_whole_studys_run_ids(data_dir):
     whole = {s.run_id: s for s in confirmatory.specs("grid")}
     primary = study.plan_study(confirmatory, methods=["pretrained", "finetune", "causalmix"])
     assert list(primary) == ["grid"] and int(primary["grid"].table["total"].sum()) == 840
+    by_method = str(primary["grid"]).split("\n\nby method\n")[1]  # 14 datasets: the totals per method close it
+    assert [line.split()[:2] for line in by_method.splitlines()[2:5]] == [["causalmix", "280"], ["finetune", "280"],
+                                                                          ["pretrained", "280"]]
     standard = study.load_study("standard")
     variants = study.plan_study(standard, methods=["cm-max-features-None"])  # a variant: the ablation only
     assert list(variants) == ["ablation"] and int(variants["ablation"].table["total"].sum()) == 17
