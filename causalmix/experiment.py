@@ -10,7 +10,8 @@ its runs are :mod:`causalmix.sweep_config`; this module executes the runs that n
   next sweep retries it (``attempts`` counts executions; ``retry_failed=False`` keeps it);
 - every run fits its own generator: nothing in a results folder is unpickled (a folder is shared);
 - ``jobs > 1`` runs in parallel local processes (spawn), each with ``cores // jobs`` torch threads
-  and, on a machine with several GPUs, its own GPU (round robin, :func:`worker_devices`);
+  and, on a machine with several GPUs, its own GPU (round robin, :func:`worker_devices`); a first
+  Ctrl-C lets the runs in progress finish and be recorded and starts no other, a second stops at once;
 - warnings raised in runs are stored in their records; the sweep prints one line per category.
 
 >>> summary = run_sweep("causalmix/configs/smoke.yaml", jobs=1)        # doctest: +SKIP
@@ -25,6 +26,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import signal
 import socket
 import sys
 import time
@@ -129,6 +131,7 @@ def _worker_init(threads: int, counter, devices: list[str | None]) -> None:
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
     os.environ.setdefault("TABPFN_DISABLE_TELEMETRY", "1")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C reaches the sweep, which lets the runs finish
     import torch
 
     torch.set_num_threads(threads)
@@ -391,7 +394,9 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
     """Execute runs in this process (``jobs == 1``) or in ``jobs`` spawned processes, recording
     each under ``out``; ``on_record(record)`` after each (``None``: another sweep holds or did it;
     ``on_skipped(spec)`` instead, when given), ``on_lost(spec, error)`` for a worker that died
-    before recording."""
+    before recording. With ``jobs > 1`` each worker holds one run at a time and ignores SIGINT: a
+    Ctrl-C (KeyboardInterrupt here) starts no other run, waits for those in progress, then re-raises;
+    a second one terminates the workers (their runs are lost, their claims go stale)."""
 
     def done(spec: RunSpec, record: RunRecord | None) -> None:
         if record is None and on_skipped is not None:
@@ -413,17 +418,40 @@ def run_local(specs: list[RunSpec], out: Path, *, jobs: int, threads: int, devic
         return
     ctx = multiprocessing.get_context("spawn")
     n_gpus = _visible_gpus() if device in ("auto", "cuda") else 0
+    waiting, running, stopping = list(reversed(specs)), {}, False
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                                 initargs=(threads, ctx.Value("i", 0), worker_devices(jobs, n_gpus))) as pool:
-        futures = {pool.submit(claimed_run, s.to_dict(), str(out), claim_timeout_s): s for s in specs}
-        try:
-            for fut in cf.as_completed(futures):
-                spec = futures[fut]
+
+        def start_next() -> None:  # one run per worker at a time: nothing queued that a stop would have to wait for
+            spec = waiting.pop()
+            try:
+                running[pool.submit(claimed_run, spec.to_dict(), str(out), claim_timeout_s)] = spec
+            except cf.process.BrokenProcessPool:
+                on_lost(spec, BROKEN_POOL)
+
+        while waiting and len(running) < jobs:
+            start_next()
+        while running:
+            try:
+                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            except KeyboardInterrupt:  # the workers ignore SIGINT: the first Ctrl-C lets their runs finish
+                if stopping:
+                    for process in list((pool._processes or {}).values()):  # noqa: SLF001 - no public handle
+                        process.terminate()
+                    raise
+                stopping = True
+                print(f"stopping: the {len(running)} run(s) in progress finish and are recorded, the other "
+                      f"{len(waiting)} wait for the next sweep (Ctrl-C again stops now, losing the runs in progress)",
+                      file=sys.stderr)
+                continue
+            for fut in finished:
+                spec = running.pop(fut)
                 try:
                     done(spec, fut.result())
                 except Exception as err:  # noqa: BLE001 - a dead worker: counted, not recorded, so rerun next time
                     broken = isinstance(err, cf.process.BrokenProcessPool)
                     on_lost(spec, BROKEN_POOL if broken else f"worker crashed: {type(err).__name__}: {err}")
-        except BaseException:  # Ctrl-C: the runs not started yet are dropped (the running ones finish)
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+                while waiting and not stopping and len(running) < jobs:
+                    start_next()
+        if stopping:
+            raise KeyboardInterrupt

@@ -127,6 +127,40 @@ def test_two_concurrent_sweeps_compute_each_run_once(box, untrained_checkpoint):
     assert any("done by another sweep" in o for o in outs) or 0 in computed
 
 
+def test_ctrl_c_lets_the_runs_in_progress_finish_and_starts_no_other(tmp_path, untrained_checkpoint):
+    # A terminal's Ctrl-C goes to the whole process group: the workers ignore it, the sweep starts no other run,
+    # and the runs in progress (those holding a claim) are recorded instead of lost.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    config = {"name": "stop", "model": str(untrained_checkpoint), "device": "cpu", "threads": 1,
+              "datasets": ["diabetes"], "n_train": [32], "seeds": list(range(8)), "methods": ["finetune"],
+              "test_cap": 50, "finetune": {"max_steps": 40, "eval_every": 10, "learning_rate": 1e-3, "n_estimators": 1},
+              "out_dir": str(tmp_path / "out")}
+    path = tmp_path / "stop.yaml"
+    path.write_text(yaml.safe_dump(config))
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    sweep = subprocess.Popen([sys.executable, "-m", "causalmix", "sweep", str(path), "--jobs", "2", "--quiet"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    claims, deadline = set(), time.monotonic() + 300
+    while len(claims) < 2 and time.monotonic() < deadline and sweep.poll() is None:
+        time.sleep(0.05)
+        claims = {p.stem for p in (tmp_path / "out" / "claims").glob("*.json")}
+    assert len(claims) == 2, "two runs never ran at once"
+    os.killpg(sweep.pid, signal.SIGINT)
+    out, err = sweep.communicate(timeout=300)
+    assert sweep.returncode == 130, err
+    assert "stopping: the 2 run(s) in progress finish and are recorded, the other 6 wait" in err
+    records = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "out" / "records").glob("*.json")}
+    assert claims <= set(records) and all(records[c]["status"] == "ok" for c in claims)
+    assert len(records) < 8 and not list((tmp_path / "out" / "claims").glob("*.json"))
+
+
 def test_cli_run_on_a_full_disk_shows_the_computed_record_instead_of_losing_it(box, capsys, monkeypatch,
                                                                                untrained_checkpoint):
     import causalmix.runs as runs
