@@ -24,7 +24,8 @@ run into an expected one (sum of measured over sum of predicted). The shipped co
     python -m causalmix.costs published/standard/runs.csv.gz benchmarks/results/cost_calibration_runs.csv
 
 A folder's own finished runs of the configuration calibrate the estimate to the machine at hand
-(:func:`calibration`: the median ratio of measured to predicted time).
+(:func:`calibration`: the median ratio of measured to predicted time; :func:`method_calibration`: per
+method with at least 3 finished runs, else over all of them).
 
 >>> model = CostModel.load()
 >>> small = model.seconds(method="finetune", n_train=64, n_features=8, n_val=16, n_test=500, max_steps=20)
@@ -50,7 +51,8 @@ from causalmix.finetune_config import FinetuneConfig
 from causalmix.records import load_records
 from causalmix.runs import METHODS
 
-__all__ = ["COST_MODEL", "CostModel", "calibration", "fit", "largest_first", "run_shape", "spec_seconds"]
+__all__ = ["COST_MODEL", "CostModel", "calibration", "fit", "largest_first", "method_calibration", "run_shape",
+           "spec_seconds"]
 
 COST_MODEL = Path(__file__).with_name("cost_model.json")
 
@@ -195,18 +197,33 @@ def largest_first(specs: Sequence) -> list:
 
 def calibration(records: pd.DataFrame, specs_by_id: Mapping[str, Any], model: CostModel | None = None,
                 minimum: int = 3) -> tuple[float, int]:
-    """``(factor, runs)``: the median of measured / predicted wall time over the finished runs of
+    """``(factor, runs)``: the median of measured / predicted time over the finished runs of
     ``records`` that are among ``specs_by_id`` (this configuration's runs); 1.0 with fewer than
-    ``minimum`` such runs."""
+    ``minimum`` such runs. A run's measured time is the shorter of its wall and CPU time: the CPU
+    time when it shared its core with other work (its wall time waited), the wall time when it
+    used several threads."""
     if records.empty or "wall_time_s" not in records:
         return 1.0, 0
     ok = records[(records["status"] == "ok") & records["run_id"].isin(specs_by_id)]
     if len(ok) < minimum:
         return 1.0, len(ok)
     predicted = spec_seconds([specs_by_id[r] for r in ok["run_id"]], model)
-    ratio = ok["wall_time_s"].to_numpy(float) / np.asarray(predicted)
+    cpu = ok["cpu_time_s"].to_numpy(float) if "cpu_time_s" in ok else np.full(len(ok), np.nan)
+    ratio = np.fmin(ok["wall_time_s"].to_numpy(float), cpu) / np.asarray(predicted)
     ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
     return (float(np.median(ratio)), len(ratio)) if len(ratio) >= minimum else (1.0, len(ratio))
+
+
+def method_calibration(records: pd.DataFrame, specs_by_id: Mapping[str, Any], model: CostModel | None = None,
+                       minimum: int = 3) -> tuple[dict[str, float], float, int]:
+    """``(factor per method, factor of all, runs)``: :func:`calibration` per method that has at least
+    ``minimum`` finished runs (methods differ: a generator's cost is fitted less tightly than
+    fine-tuning's), and over all the runs for the other methods."""
+    overall, n = calibration(records, specs_by_id, model, minimum)
+    if n < minimum or "method" not in records:
+        return {}, overall, n
+    per = {m: calibration(group, specs_by_id, model, minimum) for m, group in records.groupby("method")}
+    return {m: f for m, (f, k) in per.items() if k >= minimum}, overall, n
 
 
 # --- fitting --------------------------------------------------------------------------------------
@@ -337,14 +354,17 @@ def plan_estimate(specs: Sequence, records: pd.DataFrame | None = None, *, devic
     if device != "cpu":
         return [math.nan] * len(specs), "no cost model for this device"
     model = model or CostModel.load()
-    factor, n = calibration(records if records is not None else pd.DataFrame(), {s.run_id: s for s in specs}, model)
-    seconds = [v * factor for v in spec_seconds(specs, model)]
+    per, factor, n = method_calibration(records if records is not None else pd.DataFrame(),
+                                        {s.run_id: s for s in specs}, model)
+    seconds = [v * per.get(s.method, factor) for s, v in zip(specs, spec_seconds(specs, model))]
     done = set() if records is None or records.empty else set(records.loc[records["status"] == "ok", "run_id"])
     first = [i for i, s in enumerate(specs) if s.run_id not in done][:max(1, jobs)]
     for i in first:  # each worker process pays the start-up once
         seconds[i] += model.startup_s
+    by_method = ", ".join(f"{m} x{f:.2f}" for m, f in sorted(per.items()))
     how = (f"cost model ({model.n_runs} measured runs) priced from each run's settings"
-           + (f", calibrated x{factor:.2f} on this folder's {n} records of its runs" if n >= 3 else ""))
+           + (f", calibrated x{factor:.2f} on this folder's {n} records of its runs" if n >= 3 else "")
+           + (f" (per method: {by_method})" if len(per) > 1 else ""))
     return seconds, how + busy_note()
 
 

@@ -2,7 +2,10 @@
 
 import time
 
-from causalmix.costs import CostModel, calibration, plan_estimate, spec_seconds
+import numpy as np
+import pandas as pd
+
+from causalmix.costs import CostModel, calibration, method_calibration, plan_estimate, spec_seconds
 from causalmix.experiment import expand_config, load_records, run_sweep
 from causalmix.plan import plan_sweep
 
@@ -55,3 +58,21 @@ def test_plan_is_within_2x_of_a_measured_small_sweep(tmp_path, one_torch_thread)
     # the folder's finished runs calibrate a later plan of the same configuration to this machine
     seconds, how = plan_estimate(expand_config(cfg), records)
     assert "calibrated" in how and 1 / 3 <= sum(seconds) / measured <= 3
+
+
+def test_calibration_is_per_method_and_counts_the_time_a_run_had_a_core(tmp_path):
+    specs = expand_config(_config(tmp_path))  # 4 methods x 2 seeds
+    predicted = spec_seconds(specs)
+    factor = {"pretrained": 1.0, "finetune": 1.0, "causalmix": 1.0, "mixup": 2.0}  # mixup's generator: 2x the model
+    records = pd.DataFrame({
+        "run_id": [s.run_id for s in specs], "status": "ok", "method": [s.method for s in specs],
+        # finetune shared its core (wall 3x its CPU time); causalmix used 2 threads (CPU 2x its wall time)
+        "wall_time_s": [p * factor[s.method] * (3 if s.method == "finetune" else 1) for s, p in zip(specs, predicted)],
+        "cpu_time_s": [p * factor[s.method] * (2 if s.method == "causalmix" else 1) for s, p in zip(specs, predicted)]})
+    by_id = {s.run_id: s for s in specs}
+    per, overall, n = method_calibration(records, by_id, minimum=2)
+    assert n == 8 and overall == calibration(records, by_id, minimum=2)[0] == 1.0
+    assert per == {m: np.float64(f) for m, f in factor.items()}
+    assert method_calibration(records, by_id)[0] == {}  # fewer than 3 runs of each method: the overall factor
+    _, how = plan_estimate(specs, records)
+    assert "calibrated x1.00 on this folder's 8 records of its runs" in how and "per method" not in how
