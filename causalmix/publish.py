@@ -30,6 +30,7 @@ from causalmix.provenance import REPO_ROOT, file_sha256, git_commit
 from causalmix.records import load_curves, load_records
 from causalmix.runs import RESULT_VERSION, result_code_hash
 from causalmix.study import current_records, load_study, settings, with_part
+from causalmix.sweep_config import SweepConfig
 
 __all__ = ["PUBLISHED_DIR", "is_published", "load_published", "publish", "published_dir", "published_table",
            "read_provenance", "uses_published"]
@@ -101,7 +102,9 @@ def _check_settings(config: str | Path) -> None:
     published records are then not the runs it describes."""
     current = json.loads(json.dumps(settings(config), default=str))
     published = read_provenance(config).get("settings", current)
-    changed = sorted(k for k in set(published) | set(current) if published.get(k) != current.get(k))
+    default = json.loads(json.dumps(SweepConfig().to_dict(), default=str))  # a key added since, left at its default
+    changed = sorted(k for k in set(published) | set(current)
+                     if published.get(k, default.get(k)) != current.get(k, default.get(k)))
     if changed:
         name = current["name"]
         raise ValueError(f"The configuration {name!r} changed since its study was published ({', '.join(changed)}), so "

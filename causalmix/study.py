@@ -107,8 +107,9 @@ def extension_config(config: str | Path, *, out_dir: str | Path | None = None) -
         return None
     sweep = _with_methods_and_seeds(_parts_removed(cfg), list(block.get("methods") or cfg["methods"]),
                                     block.get("seeds") or cfg["seeds"])
+    by_dataset = {d: v for d, v in (cfg.get("generators_by_dataset") or {}).items() if d == block["dataset"]}
     return {**sweep, "datasets": [block["dataset"]], "n_train": [int(n) for n in block["n_train"]],
-            "domain_shift": [], "out_dir": str(results_dir(config, out_dir))}
+            "generators_by_dataset": by_dataset, "domain_shift": [], "out_dir": str(results_dir(config, out_dir))}
 
 
 def ablation_config(config: str | Path, *, out_dir: str | Path | None = None) -> tuple[dict[str, Any] | None, dict[str, str]]:

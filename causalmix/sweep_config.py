@@ -7,7 +7,8 @@ params), ``test_cap``, ``domain_shift`` (list of ``{dataset, column, values | be
 seeds, methods}``), ``out_dir`` (default ``results/<name>``), ``threads`` (null = cores // jobs),
 ``variants`` (name -> ``{method, generator, finetune}``: a method with other settings, listed in
 ``methods`` by its name — ablations), ``seeds_by_method`` (method -> a subset of ``seeds``: an
-expensive method on fewer seeds of the grid).
+expensive method on fewer seeds of the grid), ``generators_by_dataset`` (dataset -> method -> generator
+params that update ``generators`` on that dataset's runs: a setting a dataset cannot take, stated in the file).
 
 A configuration is a study's one file (:mod:`causalmix.study`): beside the grid it declares the
 study's other parts, each optional — ``extension`` (``{dataset, n_train, seeds, methods}``: more
@@ -107,10 +108,10 @@ def _check_types(cfg: SweepConfig) -> None:
     _check_ints("test_cap", cfg.test_cap, 1)
     if cfg.out_dir is not None and not isinstance(cfg.out_dir, str):
         raise ValueError(f"out_dir must be a string (a folder) or null, got {cfg.out_dir!r}.")
-    for key in ("finetune", "generators", "variants", "seeds_by_method"):
+    for key in ("finetune", "generators", "variants", "seeds_by_method", "generators_by_dataset"):
         if getattr(cfg, key) is not None and not isinstance(getattr(cfg, key), Mapping):
             raise ValueError(f"{key} must be a mapping, got {getattr(cfg, key)!r}.")
-    for key in ("generators", "variants"):
+    for key in ("generators", "variants", "generators_by_dataset"):
         for k, v in (getattr(cfg, key) or {}).items():
             if v is not None and not isinstance(v, Mapping):
                 raise ValueError(f"{key}[{k!r}] must be a mapping, got {v!r}.")
@@ -120,6 +121,12 @@ def _check_types(cfg: SweepConfig) -> None:
         _check_ints(f"seeds_by_method[{k!r}]", v, 0)
     for k, v in (cfg.generators or {}).items():
         check_generator_params(k, v or {}, f"generators[{k!r}]")
+    for dataset, by_method in (cfg.generators_by_dataset or {}).items():
+        for k, v in (by_method or {}).items():
+            if v is not None and not isinstance(v, Mapping):
+                raise ValueError(f"generators_by_dataset[{dataset!r}][{k!r}] must be a mapping, got {v!r}.")
+            check_generator_params(k, {**((cfg.generators or {}).get(k) or {}), **(v or {})},
+                                   f"generators_by_dataset[{dataset!r}][{k!r}]")
     for k, v in (cfg.variants or {}).items():
         if isinstance(v.get("generator"), Mapping):
             check_generator_params(str(v.get("method")), v["generator"], f"variants[{k!r}].generator")
@@ -175,6 +182,7 @@ class SweepConfig:
     threads: int | None = None
     variants: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     seeds_by_method: Mapping[str, tuple[int, ...]] = dataclasses.field(default_factory=dict)
+    generators_by_dataset: Mapping[str, Mapping[str, Mapping[str, Any]]] = dataclasses.field(default_factory=dict)
     extension: Mapping[str, Any] | None = None
     ablations: Mapping[str, Any] | None = None
     anatomy: Mapping[str, Any] | None = None
@@ -194,6 +202,13 @@ class SweepConfig:
             if method not in self.methods or not seeds or set(seeds) - set(self.seeds):
                 raise ValueError(f"seeds_by_method[{method!r}]: needs a method of `methods` and a non-empty subset of "
                                  f"`seeds` {list(self.seeds)}, got {list(seeds)}.")
+        set_("generators_by_dataset", {d: {k: dict(v or {}) for k, v in (m or {}).items()}
+                                       for d, m in (self.generators_by_dataset or {}).items()})
+        shifted = {b.get("dataset") for b in self.domain_shift}
+        for dataset, by_method in self.generators_by_dataset.items():
+            if dataset not in self.datasets and dataset not in shifted:
+                raise ValueError(f"generators_by_dataset[{dataset!r}]: not a dataset of this configuration; "
+                                 f"its datasets: {', '.join(self.datasets)}.")
         for name, v in self.variants.items():
             bad = sorted(set(v) - {"method", "generator", "finetune"})
             if name in METHODS or v.get("method") not in METHODS or bad:
@@ -202,7 +217,8 @@ class SweepConfig:
         bad_methods = sorted(set(self.methods) - set(METHODS) - set(self.variants))
         if bad_methods:
             raise ValueError(f"methods: unknown {bad_methods}; valid: {', '.join(METHODS)}.")
-        unknown_gen = sorted(set(self.generators) - set(METHODS))
+        unknown_gen = sorted((set(self.generators) | {k for m in self.generators_by_dataset.values() for k in m})
+                             - set(METHODS))
         if unknown_gen:
             raise ValueError(f"generators: unknown methods {unknown_gen}; valid: {', '.join(METHODS)}.")
         for i, block in enumerate(self.domain_shift):
@@ -295,13 +311,14 @@ def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig, *,
                              f"{', '.join(config_methods(cfg))}.")
     common = dict(model=cfg.model, device=cfg.device, finetune=dict(cfg.finetune), test_cap=cfg.test_cap)
 
-    def settings(name: str) -> dict[str, Any]:
+    def settings(name: str, dataset: str) -> dict[str, Any]:
         variant = cfg.variants.get(name)
+        base = name if variant is None else variant["method"]
+        generator = {**(cfg.generators.get(base) or {}),
+                     **(cfg.generators_by_dataset.get(dataset, {}).get(base) or {})}
         if variant is None:
-            return dict(method=name, generator=dict(cfg.generators.get(name) or {}), **common)
-        base = variant["method"]
-        return dict(common, method=base, variant=name,
-                    generator={**(cfg.generators.get(base) or {}), **(variant.get("generator") or {})},
+            return dict(method=name, generator=generator, **common)
+        return dict(common, method=base, variant=name, generator={**generator, **(variant.get("generator") or {})},
                     finetune={**common["finetune"], **(variant.get("finetune") or {})})
 
     def runs(dataset, n_trains, seeds, methods, n_val, domain=None, seeds_by_method=None):
@@ -311,7 +328,7 @@ def expand_config(config: str | Path | Mapping[str, Any] | SweepConfig, *,
                     if seeds_by_method and seed not in seeds_by_method.get(method, (seed,)):
                         continue
                     yield RunSpec(dataset=dataset, n_train=int(n), seed=int(seed), n_val=n_val, domain=domain,
-                                  **settings(method))
+                                  **settings(method, dataset))
 
     specs = [s for d in cfg.datasets for s in runs(d, cfg.n_train, cfg.seeds, cfg.methods, cfg.n_val,
                                                    seeds_by_method=cfg.seeds_by_method)]

@@ -136,6 +136,22 @@ def test_config_expansion_covers_the_grid_and_domain_shift_runs(untrained_checkp
         assert expand_config(ROOT / "causalmix" / "configs" / f"{name}.yaml")
 
 
+def test_a_dataset_can_override_a_generator_setting_and_only_its_runs_change(untrained_checkpoint):
+    config = {"name": "g", "model": str(untrained_checkpoint), "datasets": ["diabetes", "wdbc"], "n_train": [32],
+              "methods": ["finetune", "tabebm", "causalmix"],
+              "generators": {"tabebm": {"categorical_space": "onehot", "energy_reduction": "mean"}}}
+    specs = expand_config(config)
+    override = expand_config({**config, "generators_by_dataset": {"wdbc": {"tabebm": {"categorical_space": "codes"}}}})
+    changed = {s.run_id for s in override} - {s.run_id for s in specs}
+    assert [s.dataset for s in override if s.run_id in changed] == ["wdbc"]
+    wdbc = next(s for s in override if s.run_id in changed)
+    assert wdbc.method == "tabebm" and wdbc.generator == {"categorical_space": "codes", "energy_reduction": "mean"}
+    with pytest.raises(ValueError, match="generators_by_dataset\\['adult'\\]: not a dataset"):
+        expand_config({**config, "generators_by_dataset": {"adult": {"tabebm": {"categorical_space": "codes"}}}})
+    with pytest.raises(ValueError, match="categorical_space"):
+        expand_config({**config, "generators_by_dataset": {"wdbc": {"tabebm": {"categorical_space": "ordinal"}}}})
+
+
 def test_domain_shift_run_evaluates_in_and_out_of_domain(untrained_checkpoint, tmp_path):
     spec = _spec(untrained_checkpoint, dataset="adult", n_train=40, method="pretrained",
                  domain={"column": "sex", "values": ["Female"]})
