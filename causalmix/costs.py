@@ -226,6 +226,20 @@ def method_calibration(records: pd.DataFrame, specs_by_id: Mapping[str, Any], mo
     return {m: f for m, (f, k) in per.items() if k >= minimum}, overall, n
 
 
+def dataset_calibration(records: pd.DataFrame, specs_by_id: Mapping[str, Any], model: CostModel | None = None,
+                        minimum: int = 3) -> dict[tuple[str, str], float]:
+    """``{(method, dataset): factor}``: :func:`calibration` per method and dataset with at least
+    ``minimum`` finished runs. A method's cost can depend on a dataset in a way the model does not see
+    (TabEBM's chains move in one indicator column per category level: 8x the model's estimate on a
+    table with a 73-level column)."""
+    if records.empty or "method" not in records:
+        return {}
+    mine = records[records["run_id"].isin(specs_by_id)]
+    dataset = mine["run_id"].map(lambda r: specs_by_id[r].dataset)
+    per = {key: calibration(group, specs_by_id, model, minimum) for key, group in mine.groupby([mine["method"], dataset])}
+    return {key: f for key, (f, k) in per.items() if k >= minimum}
+
+
 # --- fitting --------------------------------------------------------------------------------------
 
 
@@ -350,13 +364,17 @@ def plan_estimate(specs: Sequence, records: pd.DataFrame | None = None, *, devic
                   model: CostModel | None = None, jobs: int = 1) -> tuple[list[float], str]:
     """Estimated seconds of each of ``specs`` and a sentence saying how: the cost model priced from
     each run's own settings, calibrated by the folder's finished runs of these specs when there are
-    at least 3 (:func:`calibration`). On a GPU the CPU-fitted model does not apply: NaN."""
+    at least 3 (:func:`calibration`): per method and dataset, else per method, else over all of them.
+    On a GPU the CPU-fitted model does not apply: NaN."""
     if device != "cpu":
         return [math.nan] * len(specs), "no cost model for this device"
     model = model or CostModel.load()
-    per, factor, n = method_calibration(records if records is not None else pd.DataFrame(),
-                                        {s.run_id: s for s in specs}, model)
-    seconds = [v * per.get(s.method, factor) for s, v in zip(specs, spec_seconds(specs, model))]
+    records = records if records is not None else pd.DataFrame()
+    by_id = {s.run_id: s for s in specs}
+    per, factor, n = method_calibration(records, by_id, model)
+    cells = dataset_calibration(records, by_id, model) if n >= 3 else {}
+    seconds = [v * cells.get((s.method, s.dataset), per.get(s.method, factor))
+               for s, v in zip(specs, spec_seconds(specs, model))]
     done = set() if records is None or records.empty else set(records.loc[records["status"] == "ok", "run_id"])
     first = [i for i, s in enumerate(specs) if s.run_id not in done][:max(1, jobs)]
     for i in first:  # each worker process pays the start-up once
@@ -364,7 +382,8 @@ def plan_estimate(specs: Sequence, records: pd.DataFrame | None = None, *, devic
     by_method = ", ".join(f"{m} x{f:.2f}" for m, f in sorted(per.items()))
     how = (f"cost model ({model.n_runs} measured runs) priced from each run's settings"
            + (f", calibrated x{factor:.2f} on this folder's {n} records of its runs" if n >= 3 else "")
-           + (f" (per method: {by_method})" if len(per) > 1 else ""))
+           + (f" (per method: {by_method})" if len(per) > 1 else "")
+           + (f"; per method and dataset where it has 3 runs ({len(cells)} pairs)" if cells else ""))
     return seconds, how + busy_note()
 
 

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from causalmix.costs import CostModel, calibration, method_calibration, plan_estimate, spec_seconds
+from causalmix.costs import CostModel, calibration, dataset_calibration, method_calibration, plan_estimate, spec_seconds
 from causalmix.experiment import expand_config, load_records, run_sweep
 from causalmix.plan import plan_sweep
 
@@ -76,3 +76,20 @@ def test_calibration_is_per_method_and_counts_the_time_a_run_had_a_core(tmp_path
     assert method_calibration(records, by_id)[0] == {}  # fewer than 3 runs of each method: the overall factor
     _, how = plan_estimate(specs, records)
     assert "calibrated x1.00 on this folder's 8 records of its runs" in how and "per method" not in how
+
+
+def test_a_dataset_where_a_method_is_slower_than_priced_gets_its_own_factor(tmp_path):
+    # mixup costs 4x the model on diabetes (as TabEBM does on tables with many category levels), 1x on phoneme
+    specs = expand_config({**_config(tmp_path), "datasets": ["phoneme", "diabetes"], "seeds": [0, 1, 2]})
+    predicted = spec_seconds(specs)
+    slow = [4.0 if (s.method, s.dataset) == ("mixup", "diabetes") else 1.0 for s in specs]
+    records = pd.DataFrame({"run_id": [s.run_id for s in specs], "status": "ok", "method": [s.method for s in specs],
+                            "wall_time_s": np.multiply(predicted, slow), "cpu_time_s": np.multiply(predicted, slow)})
+    by_id = {s.run_id: s for s in specs}
+    assert dataset_calibration(records, by_id) == {(m, d): (4.0 if (m, d) == ("mixup", "diabetes") else 1.0)
+                                                    for m in ("pretrained", "finetune", "causalmix", "mixup")
+                                                    for d in ("phoneme", "diabetes")}
+    seconds, how = plan_estimate(specs, records)
+    assert np.allclose(seconds, np.multiply(predicted, slow)) and "per method and dataset" in how
+    # with 2 runs of each pair (fewer than 3), the per-method factor applies: mixup's median over both datasets
+    assert dataset_calibration(records[records["run_id"].isin([s.run_id for s in specs if s.seed < 2])], by_id) == {}
