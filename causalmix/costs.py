@@ -222,8 +222,13 @@ def method_calibration(records: pd.DataFrame, specs_by_id: Mapping[str, Any], mo
     overall, n = calibration(records, specs_by_id, model, minimum)
     if n < minimum or "method" not in records:
         return {}, overall, n
-    per = {m: calibration(group, specs_by_id, model, minimum) for m, group in records.groupby("method")}
-    return {m: f for m, (f, k) in per.items() if k >= minimum}, overall, n
+    return _factors(records.groupby("method"), specs_by_id, model, minimum), overall, n
+
+
+def _factors(groups, specs_by_id: Mapping[str, Any], model: CostModel | None, minimum: int) -> dict[Any, float]:
+    """:func:`calibration` of each group of a ``groupby``, for the groups with at least ``minimum`` runs."""
+    per = {key: calibration(group, specs_by_id, model, minimum) for key, group in groups}
+    return {key: f for key, (f, k) in per.items() if k >= minimum}
 
 
 def dataset_calibration(records: pd.DataFrame, specs_by_id: Mapping[str, Any], model: CostModel | None = None,
@@ -236,8 +241,7 @@ def dataset_calibration(records: pd.DataFrame, specs_by_id: Mapping[str, Any], m
         return {}
     mine = records[records["run_id"].isin(specs_by_id)]
     dataset = mine["run_id"].map(lambda r: specs_by_id[r].dataset)
-    per = {key: calibration(group, specs_by_id, model, minimum) for key, group in mine.groupby([mine["method"], dataset])}
-    return {key: f for key, (f, k) in per.items() if k >= minimum}
+    return _factors(mine.groupby([mine["method"], dataset]), specs_by_id, model, minimum)
 
 
 # --- fitting --------------------------------------------------------------------------------------
@@ -375,7 +379,7 @@ def plan_estimate(specs: Sequence, records: pd.DataFrame | None = None, *, devic
     cells = dataset_calibration(records, by_id, model) if n >= 3 else {}
     seconds = [v * cells.get((s.method, s.dataset), per.get(s.method, factor))
                for s, v in zip(specs, spec_seconds(specs, model))]
-    done = set() if records is None or records.empty else set(records.loc[records["status"] == "ok", "run_id"])
+    done = set() if records.empty else set(records.loc[records["status"] == "ok", "run_id"])
     first = [i for i, s in enumerate(specs) if s.run_id not in done][:max(1, jobs)]
     for i in first:  # each worker process pays the start-up once
         seconds[i] += model.startup_s
