@@ -146,8 +146,16 @@ def test_a_dataset_can_override_a_generator_setting_and_only_its_runs_change(unt
     assert [s.dataset for s in override if s.run_id in changed] == ["wdbc"]
     wdbc = next(s for s in override if s.run_id in changed)
     assert wdbc.method == "tabebm" and wdbc.generator == {"categorical_space": "codes", "energy_reduction": "mean"}
-    with pytest.raises(ValueError, match="generators_by_dataset\\['adult'\\]: not a dataset"):
+    with pytest.raises(ValueError, match="generators_by_dataset\\['adult'\\]: not a dataset.*: diabetes, wdbc\\.$"):
         expand_config({**config, "generators_by_dataset": {"adult": {"tabebm": {"categorical_space": "codes"}}}})
+    shift = [{"dataset": "adult", "column": "sex", "values": ["Female"], "n_train": [32], "seeds": [0],
+              "methods": ["tabebm"]}]
+    shifted = expand_config({**config, "domain_shift": shift,
+                             "generators_by_dataset": {"adult": {"tabebm": {"categorical_space": "codes"}}}})
+    assert [s.generator["categorical_space"] for s in shifted if s.dataset == "adult"] == ["codes"]
+    with pytest.raises(ValueError, match="datasets \\(grid, then domain-shift blocks\\): diabetes, wdbc, adult\\.$"):
+        expand_config({**config, "domain_shift": shift,
+                       "generators_by_dataset": {"credit-g": {"tabebm": {"categorical_space": "codes"}}}})
     with pytest.raises(ValueError, match="categorical_space"):
         expand_config({**config, "generators_by_dataset": {"wdbc": {"tabebm": {"categorical_space": "ordinal"}}}})
 
