@@ -204,11 +204,6 @@ class SweepConfig:
                                  f"`seeds` {list(self.seeds)}, got {list(seeds)}.")
         set_("generators_by_dataset", {d: {k: dict(v or {}) for k, v in (m or {}).items()}
                                        for d, m in (self.generators_by_dataset or {}).items()})
-        known = list(dict.fromkeys([*self.datasets, *(b.get("dataset") for b in self.domain_shift)]))
-        for dataset in self.generators_by_dataset:
-            if dataset not in known:
-                raise ValueError(f"generators_by_dataset[{dataset!r}]: not a dataset of this configuration; "
-                                 f"its datasets (grid, then domain-shift blocks): {', '.join(map(str, known))}.")
         for name, v in self.variants.items():
             bad = sorted(set(v) - {"method", "generator", "finetune"})
             if name in METHODS or v.get("method") not in METHODS or bad:
@@ -226,6 +221,11 @@ class SweepConfig:
             if bad or "dataset" not in block or "column" not in block:
                 raise ValueError(f"domain_shift[{i}]: needs dataset and column; unknown keys {bad}; "
                                  f"valid {sorted(DOMAIN_KEYS)}.")
+        known = list(dict.fromkeys([*self.datasets, *(b["dataset"] for b in self.domain_shift)]))
+        for dataset in self.generators_by_dataset:
+            if dataset not in known:
+                raise ValueError(f"generators_by_dataset[{dataset!r}]: not a dataset of this configuration; "
+                                 f"its datasets (grid, then domain-shift blocks): {', '.join(map(str, known))}.")
         for part, keys in PART_KEYS.items():
             block = getattr(self, part)
             if block is None:
