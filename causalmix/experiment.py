@@ -290,8 +290,7 @@ def check_inputs(cfg: SweepConfig, *, to_run: bool = True) -> None:
             raise
     resolve_device(cfg.device)
     local = _local_manifest_entries()
-    names = {*cfg.datasets, *(b["dataset"] for b in cfg.domain_shift)}
-    for name in sorted(names):
+    for name in sorted(cfg.all_datasets):
         if Path(name).suffix in {".csv", ".gz", ".parquet", ".pq"}:
             continue
         entry = local.get(resolve_name(name))

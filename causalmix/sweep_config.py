@@ -221,7 +221,7 @@ class SweepConfig:
             if bad or "dataset" not in block or "column" not in block:
                 raise ValueError(f"domain_shift[{i}]: needs dataset and column; unknown keys {bad}; "
                                  f"valid {sorted(DOMAIN_KEYS)}.")
-        known = list(dict.fromkeys([*self.datasets, *(b["dataset"] for b in self.domain_shift)]))
+        known = self.all_datasets
         for dataset in self.generators_by_dataset:
             if dataset not in known:
                 raise ValueError(f"generators_by_dataset[{dataset!r}]: not a dataset of this configuration; "
@@ -243,6 +243,11 @@ class SweepConfig:
             raise ValueError(f"threads must be an int >= 1 or null, got {self.threads!r}.")
 
         FinetuneConfig.from_dict(self.finetune)
+
+    @property
+    def all_datasets(self) -> list[str]:
+        """Every dataset the configuration names: the grid's, then the domain-shift blocks', each once."""
+        return list(dict.fromkeys([*self.datasets, *(b["dataset"] for b in self.domain_shift)]))
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> SweepConfig:
