@@ -376,7 +376,7 @@ def plan_estimate(specs: Sequence, records: pd.DataFrame | None = None, *, devic
     records = records if records is not None else pd.DataFrame()
     by_id = {s.run_id: s for s in specs}
     per, factor, n = method_calibration(records, by_id, model)
-    cells = dataset_calibration(records, by_id, model) if n >= 3 else {}
+    cells = dataset_calibration(records, by_id, model)  # empty when n < 3: a cell needs 3 of the n runs
     seconds = [v * cells.get((s.method, s.dataset), per.get(s.method, factor))
                for s, v in zip(specs, spec_seconds(specs, model))]
     done = set() if records.empty else set(records.loc[records["status"] == "ok", "run_id"])
