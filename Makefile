@@ -21,7 +21,7 @@ export TABPFN_DISABLE_TELEMETRY ?= 1
 export MPLBACKEND ?= Agg
 
 STAMP := $(VENV)/.causalmix-installed
-# CTGAN needs pandas < 3 (its rdt dependency): its tests run in a second environment with its own lock.
+# CTGAN needs pandas < 3 (its rdt dependency): its tests and its study run in a second environment with its own lock.
 CTGAN_VENV ?= .venv-ctgan
 CTGAN_STAMP := $(CTGAN_VENV)/.causalmix-installed
 

@@ -404,6 +404,7 @@ class CTGANGenerator(Generator):
     def _fit(self, Xe, ye):
         import torch
         from ctgan import CTGAN
+        from joblib import parallel_config
 
         self._label_col = "__label__"
         df = Xe.copy()
@@ -416,7 +417,11 @@ class CTGANGenerator(Generator):
             np.random.seed(self.random_state)
         batch = max(10, min(self.batch_size, len(df) // 10 * 10))
         self._model = CTGAN(epochs=self.epochs, batch_size=batch, pac=1, **(self.ctgan_params or {}))
-        self._model.fit(df, discrete_columns=discrete)
+        # From 500 rows ctgan transforms columns with joblib.Parallel(n_jobs=-1): loky processes that oversubscribe
+        # a sweep's cores and that a sweep worker then waits on forever at exit. The sequential backend gives the
+        # same transform (column by column) without them.
+        with parallel_config(backend="sequential"):
+            self._model.fit(df, discrete_columns=discrete)
 
     def _sample(self, n, rng):
         self._model.set_random_state(int(rng.integers(2**31 - 1)))
