@@ -146,8 +146,11 @@ def test_ctrl_c_lets_the_runs_in_progress_finish_and_starts_no_other(tmp_path, u
     path.write_text(yaml.safe_dump(config))
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # SIG_DFL in the child: a shell without job control starts background commands (e.g. `(pytest &)`) with
+    # SIGINT ignored, and Python then keeps ignoring it (no KeyboardInterrupt, the sweep would just finish).
     sweep = subprocess.Popen([sys.executable, "-m", "causalmix", "sweep", str(path), "--jobs", "2", "--quiet"],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     claims, deadline = set(), time.monotonic() + 300
     while len(claims) < 2 and time.monotonic() < deadline and sweep.poll() is None:
         time.sleep(0.05)
