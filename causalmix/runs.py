@@ -289,6 +289,8 @@ def unmatched_records(specs: Sequence[RunSpec], out: Path, previous: Mapping[str
             if here != there:
                 example = f"{spec.name}: the records' {str(there)[:12]}…, here {str(here)[:12]}…" \
                     if what in ("dataset file", "model weights") else spec.name
+                if what == "result versions":
+                    example = _version_difference(spec.name, mine, record)
                 differ.setdefault(what, []).append(example)
     if not n:
         return None
@@ -299,7 +301,20 @@ def unmatched_records(specs: Sequence[RunSpec], out: Path, previous: Mapping[str
     if any(e.split(", here ")[-1].startswith(("openml:", "sklearn:")) for e in differ.get("dataset file", [])):
         text += (" Here a dataset resolves to OpenML or scikit-learn, not to a local copy: set CAUSALMIX_DATA_DIR to "
                  "the folder of the copies the records used (its manifest.json).")
+    if any(" in the records, " in e and "result version " not in e for e in differ.get("result versions", [])):
+        text += (" The records were computed with other package versions: run this in the environment that computed "
+                 "them (CTGAN's runs: .venv-ctgan, built by `make setup-ctgan`).")
     return text
+
+
+def _version_difference(name: str, mine: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """``"<name>: <what> <in the records> in the records, <here> here"``, for the first version that differs."""
+    if mine["result_version"] != record.get("result_version"):
+        return f"{name}: result version {record.get('result_version')} in the records, {mine['result_version']} here"
+    theirs = record.get("versions") or {}
+    package = next((k for k, v in mine["versions"].items() if str(v) != str(theirs.get(k))), None)
+    return name if package is None else \
+        f"{name}: {package} {theirs.get(package)} in the records, {mine['versions'][package]} here"
 
 
 def _canonical(d: Mapping[str, Any] | None) -> str:

@@ -234,6 +234,14 @@ def test_records_of_other_inputs_are_explained_not_silently_rerun(tmp_path, monk
     assert "settings (1 dataset(s), e.g. phoneme)" in note and "dataset file" not in note
     assert "CAUSALMIX_DATA_DIR" not in note
 
+    # other package versions (as in the main environment reading CTGAN's records): the package is named,
+    # with both versions, and the note says to run in the environment that computed them
+    here = causalmix.runs.result_versions()
+    monkeypatch.setattr(causalmix.runs, "result_versions", lambda: {**here, "pandas": "0.0"})
+    note = plan_sweep(cfg).note
+    assert f"result versions (1 dataset(s), e.g. phoneme: pandas {here['pandas']} in the records, 0.0 here)" in note
+    assert "run this in the environment that computed them" in note and "settings" not in note
+
 
 def test_a_record_without_timings_or_metrics_loads_with_nan(tmp_path):
     from causalmix.records import load_records
