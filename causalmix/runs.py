@@ -308,7 +308,8 @@ def unmatched_records(specs: Sequence[RunSpec], out: Path, previous: Mapping[str
 
 
 def _version_difference(name: str, mine: Mapping[str, Any], record: Mapping[str, Any]) -> str:
-    """``"<name>: <what> <in the records> in the records, <here> here"``, for the first version that differs."""
+    """``"<dataset>: <package> <version> in the records, <version> here"`` for the first version that
+    differs (or the result version, when that differs)."""
     if mine["result_version"] != record.get("result_version"):
         return f"{name}: result version {record.get('result_version')} in the records, {mine['result_version']} here"
     theirs = record.get("versions") or {}
