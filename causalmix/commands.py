@@ -253,7 +253,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     folder = publish(args.config, out_dir=args.out)
     prov = read_provenance(args.config)
     runs = ", ".join(f"{part} {n['ok']} ok / {n['failed']} failed" for part, n in prov["runs"].items())
-    print(f"published {prov['configuration']!r} -> {folder}: {runs}; {prov['compute_seconds'] / 3600:.2f} compute hours; "
+    cpu = "" if prov.get("cpu_seconds") is None else f" ({prov['cpu_seconds'] / 3600:.2f} CPU hours)"
+    print(f"published {prov['configuration']!r} -> {folder}: {runs}; {prov['compute_seconds'] / 3600:.2f} compute hours{cpu}; "
           f"result version {', '.join(map(str, prov['result_version']))}; commit it with the book.")
     return 0
 

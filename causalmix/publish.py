@@ -189,6 +189,8 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
                         "failed": int(((records["part"] == part) & (records["status"] != "ok")).sum())}
                  for part in PARTS},
         "compute_seconds": round(float(records["wall_time_s"].sum()), 1),  # the runs' own wall times
+        # their process CPU time (None for records older than the field: the published standard study)
+        "cpu_seconds": _cpu_seconds(records),
         "wall_seconds": _wall_seconds(where, *([Path(study.ablation["out_dir"])] if study.ablation else [])),  # elapsed, as the sweeps logged it
         "files": {name: file_sha256(staged[name]) for name in ("runs.csv.gz", "curves.csv.gz")},
     }
@@ -200,6 +202,12 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
         for tmp in staged.values():
             tmp.unlink(missing_ok=True)
     return folder
+
+
+def _cpu_seconds(records: pd.DataFrame) -> float | None:
+    """The runs' summed process CPU time, or None when a record has none (records older than the field)."""
+    cpu = records["cpu_time_s"] if "cpu_time_s" in records else pd.Series(dtype=float)
+    return round(float(cpu.sum()), 1) if len(records) and len(cpu) == len(records) and cpu.notna().all() else None
 
 
 def _wall_seconds(*folders: Path) -> float | None:
