@@ -9,6 +9,7 @@ import pandas as pd
 
 from causalmix import costs, report, runs
 from causalmix.provenance import file_sha256
+from causalmix.report import confirmatory as confirmatory_mod
 from causalmix.report.registration import PREREGISTRATION
 from causalmix.study import load_study
 
@@ -78,6 +79,25 @@ def test_ctgan_records_fill_the_ctgan_rows():
     assert report.with_ctgan(merged, ctgan)[0].shape == merged[0].shape
     assert report.with_ctgan(explo, ctgan)[0].shape == explo[0].shape  # no CTGAN run on the exploratory datasets
     assert report.with_ctgan(fake, None) is fake
+
+
+def test_the_configured_study_reads_the_ctgan_studys_runs_on_its_datasets(monkeypatch):
+    explo, fake = _fake_studies()
+    ctgan = _fake_ctgan((pd.concat([explo[0], fake[0]]), pd.concat([explo[1], fake[1]])))  # on both studies' datasets
+    monkeypatch.setattr(confirmatory_mod, "load_results", lambda config, out_dir=None: explo)
+    monkeypatch.setattr(confirmatory_mod, "ctgan_records", lambda: ctgan)
+    records, curves = report.study_results("standard")
+    own = ctgan[0][ctgan[0]["dataset"].isin(set(explo[0]["dataset"]))]
+    assert len(own) and len(records) == len(explo[0]) + len(own)
+    assert set(records.loc[records["method"] == "ctgan", "run_id"]) == set(own["run_id"])  # none of the other study's
+    assert set(curves["run_id"]) == set(explo[1]["run_id"]) | set(ctgan[1]["run_id"][ctgan[1]["run_id"].isin(own["run_id"])])
+    exploratory = report.scoreboards((records, curves), None, config="standard")[0]
+    assert {r.claim.key: r for r in exploratory.board}["improvement_ctgan"].verdict != "not run"
+    assert "`confirmatory-ctgan`" in exploratory.note
+    # other settings (other splits) or a configuration that runs CTGAN itself: its own records only
+    assert report.study_results("quick")[0] is explo[0]
+    monkeypatch.setattr(confirmatory_mod, "settings", lambda config: {**report.settings("standard"), "methods": ["ctgan"]})
+    assert report.study_results("standard")[0] is explo[0]
 
 
 def test_no_confirmatory_records_only_the_exploratory_board():
@@ -195,7 +215,9 @@ def test_a_complete_registered_grid_releases_the_boards(monkeypatch):
     as_specs = lambda records: [RunSpec(dataset=r.dataset, n_train=int(r.n_train), seed=int(r.seed), method=r.method)
                                 for r in records.itertuples()]
     registered = {"confirmatory": as_specs(pd.concat([fake[0], ctgan[0]])), None: as_specs(ctgan[0])}  # None: CTGAN's all
-    monkeypatch.setattr(confirmatory, "registered_runs", lambda config, *a, **k: registered[config])
+    other = confirmatory.registered_runs  # e.g. standard-tabebm's, whose records a checkout may hold part of
+    monkeypatch.setattr(confirmatory, "registered_runs",
+                        lambda config, *a, **k: registered[config] if config in registered else other(config, *a, **k))
     board = report.scoreboard(*explo, config="standard", name="standard")
     keys = lambda frames: [s.key for s in report.scoreboards(explo, frames, config="standard", board=board, ctgan=ctgan)]
     assert keys(fake) == ["exploratory", "confirmatory", "pooled"]

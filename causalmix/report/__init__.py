@@ -68,6 +68,7 @@ from causalmix.report.confirmatory import (  # noqa: F401
     settle_table,
     settle_text,
     state_text,
+    study_results,
     unpooled_methods,
     with_ctgan,
 )

@@ -55,8 +55,8 @@ from causalmix.study import load_study, results_dir, settings, with_part
 __all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "companion_studies",
            "confirmatory_records", "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable",
            "pooled", "progress", "recomputed_runs", "registered_runs", "registration_text", "scoreboards",
-           "settle_table", "settle_text", "state_text", "unpooled_methods", "with_ctgan", "with_method_runs",
-           "with_part"]
+           "settle_table", "settle_text", "state_text", "study_results", "unpooled_methods", "with_ctgan",
+           "with_method_runs", "with_part"]
 
 Frames = tuple[pd.DataFrame, pd.DataFrame]  # (records, curves)
 
@@ -134,6 +134,17 @@ def _load(config: str, out_dir: str | Path | None) -> Frames | None:
 def ctgan_records(config: str = CTGAN_CONFIG, out_dir: str | Path | None = None) -> Frames | None:
     """The CTGAN study's ``(records, curves)`` (published or computed), None before it has records."""
     return _load(config, out_dir)
+
+
+def study_results(config: str | Path, out_dir: str | Path | None = None) -> Frames:
+    """The configured study's ``(records, curves)`` (:func:`~causalmix.report.load_results`), with the CTGAN
+    study's runs on its datasets merged in (:func:`with_ctgan`) when the configuration does not run CTGAN
+    itself and shares the CTGAN study's settings (:func:`poolable`: the same splits): CTGAN needs its own
+    environment, so the paper's CTGAN baseline is computed there, for every dataset of both studies."""
+    records, curves = load_results(config, out_dir)
+    if "ctgan" in settings(config)["methods"] or not poolable(config, CTGAN_CONFIG):
+        return records, curves
+    return with_ctgan((with_part(records, config), curves), ctgan_records())
 
 
 def with_ctgan(frames: Frames, ctgan: Frames | None, datasets: Sequence[str] | None = None) -> Frames:
@@ -276,9 +287,12 @@ def scoreboards(exploratory: Frames, confirmatory: Frames | None, *, config: str
     records, curves = exploratory
     if board is None:
         board = scoreboard(records, curves, config=config, name=name)
+    ctgan_note = (f" {method_label('ctgan')}: the runs of the CTGAN study (`{ctgan_config}`, its own environment, "
+                  "the same splits) on these datasets." if "ctgan" not in settings(config)["methods"]
+                  and (records["method"] == "ctgan").any() else "")
     out = [Scored("exploratory", LABELS["exploratory"], name, records, board,
                   f"The configured study `{name}`, whose records this build reads: its verdicts are exploratory, "
-                  "not part of the registered confirmatory test.")]
+                  "not part of the registered confirmatory test." + ctgan_note)]
     if confirmatory is None:
         return out
     conf = with_ctgan(confirmatory, ctgan)

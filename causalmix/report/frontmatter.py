@@ -45,9 +45,11 @@ def plain_language_summary(results: Sequence[Any], *, n_datasets: int, model: st
             "paper's, then checked each of the paper's claims with rules fixed in advance:\n\n" + "\n".join(lines))
 
 
-def deviations_table(cfg: dict[str, Any], counts: Any | None = None) -> pd.DataFrame:
+def deviations_table(cfg: dict[str, Any], counts: Any | None = None, *,
+                     computed_apart: dict[str, str] | None = None) -> pd.DataFrame:
     """What this study does differently from the paper, and what the paper does not say: one row per
-    aspect, the paper's protocol (or "not stated") beside this configuration's choice."""
+    aspect, the paper's protocol (or "not stated") beside this configuration's choice; ``computed_apart``:
+    the methods whose runs on these datasets another study computed (method → study, e.g. CTGAN's)."""
     ft = cfg.get("finetune", {}) or {}
     gen = (cfg.get("generators", {}) or {}).get("causalmix", {}) or {}
     by_method = cfg.get("seeds_by_method", {}) or {}
@@ -66,7 +68,9 @@ def deviations_table(cfg: dict[str, Any], counts: Any | None = None) -> pd.DataF
         "CausalMixFT: DAGs, bootstraps, feature cap": (f"{gen.get('n_dags', 'default')} DAGs, "
                                                         f"{gen.get('n_bootstrap', 'default')} bootstraps, "
                                                         f"{gen.get('max_features', 'default')} features"),
-        "baselines": ", ".join(method_label(m) for m in cfg["methods"]),
+        "baselines": ", ".join([*(method_label(m) for m in cfg["methods"]),
+                                *(f"{method_label(m)} (its runs from study {other})" for m, other in
+                                  sorted((computed_apart or {}).items()))]),
         "hardware": f"{cfg.get('device', 'cpu')}",
     }
     rows = [{"aspect": k, "paper": v if v is not None else "not stated", f"this study ({cfg['name']})": ours.get(k, "–")}
