@@ -21,8 +21,8 @@ was registered in ``studies/confirmatory/PREREGISTRATION.md`` before any run on 
 
 CTGAN runs in its own environment (``confirmatory-ctgan``, all datasets of both studies) with the same
 record format: where its records exist they are merged into the confirmatory and pooled records
-(:func:`with_ctgan`), so the CTGAN rows of those scoreboards are filled; without them they say
-"not run".
+(:func:`with_ctgan`) and into the configured study's (:func:`study_results`, when the two share their
+splits), so the CTGAN rows of the scoreboards are filled; without them they say "not run".
 
 >>> [s.key for s in scoreboards((pd.DataFrame(), pd.DataFrame()), None, config="smoke", board=[])]
 ['exploratory']
@@ -289,7 +289,7 @@ def scoreboards(exploratory: Frames, confirmatory: Frames | None, *, config: str
         board = scoreboard(records, curves, config=config, name=name)
     ctgan_note = (f" {method_label('ctgan')}: the runs of the CTGAN study (`{ctgan_config}`, its own environment, "
                   "the same splits) on these datasets." if "ctgan" not in settings(config)["methods"]
-                  and (records["method"] == "ctgan").any() else "")
+                  and "ctgan" in set(records.get("method", ())) else "")
     out = [Scored("exploratory", LABELS["exploratory"], name, records, board,
                   f"The configured study `{name}`, whose records this build reads: its verdicts are exploratory, "
                   "not part of the registered confirmatory test." + ctgan_note)]
