@@ -52,6 +52,7 @@ from causalmix.report.confirmatory import (  # noqa: F401
     CTGAN_CONFIG,
     DEVIATIONS,
     Scored,
+    apart_note,
     companion_studies,
     confirmatory_records,
     confirmatory_sizes,

@@ -52,7 +52,7 @@ from causalmix.report.scoreboard import ClaimResult, scoreboard
 from causalmix.runs import RunSpec
 from causalmix.study import load_study, results_dir, settings, with_part
 
-__all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "companion_studies",
+__all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "apart_note", "companion_studies",
            "confirmatory_records", "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable",
            "pooled", "progress", "recomputed_runs", "registered_runs", "registration_text", "scoreboards",
            "settle_table", "settle_text", "state_text", "study_results", "unpooled_methods", "with_ctgan",
@@ -145,6 +145,20 @@ def study_results(config: str | Path, out_dir: str | Path | None = None) -> Fram
     if "ctgan" in settings(config)["methods"] or not poolable(config, CTGAN_CONFIG):
         return records, curves
     return with_ctgan((with_part(records, config), curves), ctgan_records())
+
+
+def apart_note(records: pd.DataFrame, config: str | Path) -> str:
+    """A sentence naming the runs of ``records`` that the CTGAN study computed for ``config``
+    (:func:`study_results`), or "" when there are none.
+
+    >>> apart_note(pd.DataFrame({"method": ["finetune"]}), "standard")
+    ''
+    """
+    n = int((records["method"] == "ctgan").sum()) if "method" in records else 0
+    if not n or "ctgan" in settings(config)["methods"]:
+        return ""
+    return (f"{method_label('ctgan')}: its {n:,} runs here are the CTGAN study's (`{CTGAN_CONFIG}`, computed in its "
+            "own environment on the same splits).")
 
 
 def with_ctgan(frames: Frames, ctgan: Frames | None, datasets: Sequence[str] | None = None) -> Frames:
@@ -287,12 +301,9 @@ def scoreboards(exploratory: Frames, confirmatory: Frames | None, *, config: str
     records, curves = exploratory
     if board is None:
         board = scoreboard(records, curves, config=config, name=name)
-    ctgan_note = (f" {method_label('ctgan')}: the runs of the CTGAN study (`{ctgan_config}`, its own environment, "
-                  "the same splits) on these datasets." if "ctgan" not in settings(config)["methods"]
-                  and "ctgan" in set(records.get("method", ())) else "")
     out = [Scored("exploratory", LABELS["exploratory"], name, records, board,
                   f"The configured study `{name}`, whose records this build reads: its verdicts are exploratory, "
-                  "not part of the registered confirmatory test." + ctgan_note)]
+                  f"not part of the registered confirmatory test. {apart_note(records, config)}".rstrip())]
     if confirmatory is None:
         return out
     conf = with_ctgan(confirmatory, ctgan)
