@@ -54,6 +54,7 @@ from causalmix.report.confirmatory import (  # noqa: F401
     Scored,
     apart_note,
     companion_studies,
+    computed_apart,
     confirmatory_records,
     confirmatory_sizes,
     ctgan_records,

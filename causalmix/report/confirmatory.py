@@ -52,8 +52,9 @@ from causalmix.report.scoreboard import ClaimResult, scoreboard
 from causalmix.runs import RunSpec
 from causalmix.study import load_study, results_dir, settings, with_part
 
-__all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "apart_note", "companion_studies",
-           "confirmatory_records", "confirmatory_sizes", "ctgan_records", "deviations_log", "planned", "poolable",
+__all__ = ["CONFIRMATORY", "CTGAN_CONFIG", "DEVIATIONS", "LABELS", "RUN_COMMAND", "Scored", "apart_note",
+           "companion_studies", "computed_apart", "confirmatory_records", "confirmatory_sizes", "ctgan_records",
+           "deviations_log", "planned", "poolable",
            "pooled", "progress", "recomputed_runs", "registered_runs", "registration_text", "scoreboards",
            "settle_table", "settle_text", "state_text", "study_results", "unpooled_methods", "with_ctgan",
            "with_method_runs", "with_part"]
@@ -147,18 +148,23 @@ def study_results(config: str | Path, out_dir: str | Path | None = None) -> Fram
     return with_ctgan((with_part(records, config), curves), ctgan_records())
 
 
+def computed_apart(records: pd.DataFrame, config: str | Path) -> dict[str, str]:
+    """The methods of ``records`` that another study computed for ``config`` (:func:`study_results`),
+    each with that study's name: CTGAN's, when the configuration does not run it itself."""
+    methods = set(records["method"]) if "method" in records else set()
+    return {"ctgan": CTGAN_CONFIG} if "ctgan" in methods and "ctgan" not in settings(config)["methods"] else {}
+
+
 def apart_note(records: pd.DataFrame, config: str | Path) -> str:
     """A sentence naming the runs of ``records`` that the CTGAN study computed for ``config``
-    (:func:`study_results`), or "" when there are none.
+    (:func:`computed_apart`), or "" when there are none.
 
     >>> apart_note(pd.DataFrame({"method": ["finetune"]}), "standard")
     ''
     """
-    n = int((records["method"] == "ctgan").sum()) if "method" in records else 0
-    if not n or "ctgan" in settings(config)["methods"]:
-        return ""
-    return (f"{method_label('ctgan')}: its {n:,} runs here are the CTGAN study's (`{CTGAN_CONFIG}`, computed in its "
-            "own environment on the same splits).")
+    return " ".join(f"{method_label(m)}: its {int((records['method'] == m).sum()):,} runs here are the CTGAN study's "
+                    f"(`{other}`, computed in its own environment on the same splits)."
+                    for m, other in computed_apart(records, config).items())
 
 
 def with_ctgan(frames: Frames, ctgan: Frames | None, datasets: Sequence[str] | None = None) -> Frames:
