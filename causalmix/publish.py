@@ -206,8 +206,9 @@ def publish(config: str | Path, *, out_dir: str | Path | None = None, dest: str 
 
 def _cpu_seconds(records: pd.DataFrame) -> float | None:
     """The runs' summed process CPU time, or None when a record has none (records older than the field)."""
-    cpu = records["cpu_time_s"] if "cpu_time_s" in records else pd.Series(dtype=float)
-    return round(float(cpu.sum()), 1) if len(records) and len(cpu) == len(records) and cpu.notna().all() else None
+    if not len(records) or "cpu_time_s" not in records or records["cpu_time_s"].isna().any():
+        return None
+    return round(float(records["cpu_time_s"].sum()), 1)
 
 
 def _wall_seconds(*folders: Path) -> float | None:
