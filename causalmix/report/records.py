@@ -155,6 +155,10 @@ def result_version_counts(records: pd.DataFrame) -> dict[str, int]:
     return {str(k): int(n) for k, n in versions.value_counts().items()}
 
 
+#: A failure that follows from the configuration and the data (not a defect): the dataset is too small.
+BY_DESIGN = "fewer than n_train + n_val + 1"
+
+
 def provenance(records: pd.DataFrame, *, config: str) -> Provenance:
     """The provenance of a table built from ``records`` (the rows actually used)."""
     def unique(col: str) -> tuple[str, ...]:
@@ -195,7 +199,7 @@ def sweep_overview(records: pd.DataFrame) -> pd.DataFrame:
         "runs": g.size(),
         "ok": g["status"].apply(lambda s: int((s == "ok").sum())),
         "failed by design": g["error"].apply(lambda e: int(e.fillna("").astype(str).str.contains(
-            "fewer than n_train + n_val + 1", regex=False).sum())) if "error" in records else 0,
+            BY_DESIGN, regex=False).sum())) if "error" in records else 0,
         "failed": g["status"].apply(lambda s: int((s != "ok").sum())),
         "datasets": g["dataset"].nunique(),
         "median wall time (s)": g["wall_time_s"].median(),
@@ -217,7 +221,7 @@ def failures_table(records: pd.DataFrame) -> pd.DataFrame:
     for (dataset, n_train, error), group in failed.groupby(["dataset", "n_train", "error"], sort=True):
         rows.append({"dataset": dataset, "n_train": int(n_train), "runs": len(group),
                      "methods": group["method"].nunique(), "seeds": group["seed"].nunique(),
-                     "by design": "yes" if "fewer than n_train + n_val + 1" in error else "no", "error": error})
+                     "by design": "yes" if BY_DESIGN in error else "no", "error": error})
     return pd.DataFrame(rows)
 
 

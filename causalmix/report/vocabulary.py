@@ -18,7 +18,7 @@ import pandas as pd
 from causalmix.publish import load_published, read_provenance, uses_published
 from causalmix.records import load_records
 from causalmix.report.frontmatter import configurations_table, method_settings_table
-from causalmix.report.records import load_results
+from causalmix.report.records import BY_DESIGN, load_results
 from causalmix.report.tables import styled
 from causalmix.study import ablation_config, in_sweep, settings
 
@@ -37,9 +37,6 @@ COUNT_TERMS: dict[str, str] = {
     "compute hours": "the sum of every run's own wall time (grid, extension and ablations), in hours",
     "wall hours": "the elapsed time of the sweeps that produced the records, in hours (recorded for published studies)",
 }
-
-#: A failure that follows from the configuration and the data (not a defect): the dataset is too small.
-_BY_DESIGN = "fewer than n_train + n_val + 1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +86,7 @@ class StudyCounts:
 
 def _failed_by_design(records: pd.DataFrame) -> pd.Series:
     errors = records.get("error", pd.Series("", index=records.index)).fillna("").astype(str)
-    return (records["status"] != "ok") & errors.str.contains(_BY_DESIGN, regex=False)
+    return (records["status"] != "ok") & errors.str.contains(BY_DESIGN, regex=False)
 
 
 def by_design_detail(records: pd.DataFrame) -> str:
