@@ -335,11 +335,19 @@ def _survives(r: ClaimResult) -> str:
 
 
 def _basis(used: pd.DataFrame, extra: str = "") -> str:
+    """What a row rests on; seeds per dataset, as a range where datasets differ (a pooled TabEBM row: one
+    seed on each exploratory dataset, three on each confirmatory one).
+
+    >>> _basis(pd.DataFrame({"run_id": ["a", "b", "c", "d"], "dataset": ["x", "y", "y", "y"], "seed": [0, 0, 1, 2]}))
+    '2 datasets · 1–3 seeds · 4 runs'
+    """
     if used.empty:
         return "no runs"
     n = used["run_id"].nunique() if "run_id" in used else len(used)
-    d, s = used["dataset"].nunique(), used["seed"].nunique()
-    text = f"{d} dataset{'s' if d != 1 else ''} · {s} seed{'s' if s != 1 else ''} · {n} runs"
+    per_dataset = used.groupby("dataset")["seed"].nunique()
+    d, low, high = len(per_dataset), int(per_dataset.min()), int(per_dataset.max())
+    seeds = f"{high} seed{'s' if high != 1 else ''}" if low == high else f"{low}–{high} seeds"
+    text = f"{d} dataset{'s' if d != 1 else ''} · {seeds} · {n} runs"
     return f"{text} · {extra}" if extra else text
 
 
