@@ -159,6 +159,12 @@ def result_version_counts(records: pd.DataFrame) -> dict[str, int]:
 BY_DESIGN = "fewer than n_train + n_val + 1"
 
 
+def failed_by_design(records: pd.DataFrame) -> pd.Series:
+    """Per record, whether it failed by design (:data:`BY_DESIGN`)."""
+    errors = records.get("error", pd.Series("", index=records.index)).fillna("").astype(str)
+    return (records["status"] != "ok") & errors.str.contains(BY_DESIGN, regex=False)
+
+
 def provenance(records: pd.DataFrame, *, config: str) -> Provenance:
     """The provenance of a table built from ``records`` (the rows actually used)."""
     def unique(col: str) -> tuple[str, ...]:
@@ -198,8 +204,7 @@ def sweep_overview(records: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame({
         "runs": g.size(),
         "ok": g["status"].apply(lambda s: int((s == "ok").sum())),
-        "failed by design": g["error"].apply(lambda e: int(e.fillna("").astype(str).str.contains(
-            BY_DESIGN, regex=False).sum())) if "error" in records else 0,
+        "failed by design": failed_by_design(records).groupby(records["method"]).sum().astype(int),
         "failed": g["status"].apply(lambda s: int((s != "ok").sum())),
         "datasets": g["dataset"].nunique(),
         "median wall time (s)": g["wall_time_s"].median(),

@@ -18,7 +18,7 @@ import pandas as pd
 from causalmix.publish import load_published, read_provenance, uses_published
 from causalmix.records import load_records
 from causalmix.report.frontmatter import configurations_table, method_settings_table
-from causalmix.report.records import BY_DESIGN, load_results
+from causalmix.report.records import failed_by_design, load_results
 from causalmix.report.tables import styled
 from causalmix.study import ablation_config, in_sweep, settings
 
@@ -84,14 +84,9 @@ class StudyCounts:
                 f"{v['ablations']} ablations; **{v['compute hours']} compute hours**{wall}.")
 
 
-def _failed_by_design(records: pd.DataFrame) -> pd.Series:
-    errors = records.get("error", pd.Series("", index=records.index)).fillna("").astype(str)
-    return (records["status"] != "ok") & errors.str.contains(BY_DESIGN, regex=False)
-
-
 def by_design_detail(records: pd.DataFrame) -> str:
     """Which grid cells fail by design, e.g. ``wdbc at n_train 512 (569 rows < 641)``."""
-    failed = records[_failed_by_design(records)]
+    failed = records[failed_by_design(records)]
     parts = []
     for (dataset, n_train), group in failed.groupby(["dataset", "n_train"]):
         error = str(group["error"].iloc[0])
@@ -116,7 +111,7 @@ def study_counts(config: str | Path, out_dir: str | Path | None = None) -> Study
         sweep, _ = ablation_config(config, out_dir=out_dir)
         folder = Path(sweep["out_dir"]) if sweep else None
         ablation = load_records(folder) if folder is not None and folder.is_dir() else pd.DataFrame()
-    by_design = _failed_by_design(grid)
+    by_design = failed_by_design(grid)
     seconds = sum(float(f["wall_time_s"].sum()) for f in (records_all, ablation) if len(f) and "wall_time_s" in f)
     return StudyCounts(
         config=str(settings(config)["name"]), grid_runs=len(grid), ok=int((grid["status"] == "ok").sum()),
